@@ -1,0 +1,41 @@
+"""The parsed function: a sympy expression with its variables in a fixed order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sympy
+
+
+@dataclass(frozen=True)
+class Function:
+    """A real-valued function of ordered real variables, as understood from the user's text.
+
+    ``expr`` is built by :func:`gradcli.expr.parse` (never by ``sympify``), ``variables`` are real
+    ``Symbol``s in the order every point, gradient and CSV column uses, and ``source`` is the text the
+    user typed (kept for error carets and echoes).
+    """
+
+    expr: sympy.Expr
+    variables: tuple[sympy.Symbol, ...]
+    source: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables)
+
+    @property
+    def understood(self) -> str:
+        """The expression as gradcli understood it, in sympy/Python syntax (re-parseable)."""
+        import sympy
+
+        return sympy.sstr(self.expr)
+
+    @property
+    def signature(self) -> str:
+        return f"f({', '.join(self.names)})"
+
+    def __str__(self) -> str:
+        return f"{self.signature} = {self.understood}"
