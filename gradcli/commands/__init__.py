@@ -1,0 +1,1 @@
+"""One thin module per command; importing a module registers its command on ``gradcli.app.app``."""

@@ -1,0 +1,94 @@
+"""``gradcli partial``: a partial derivative of any order, symbolically and at points."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gradcli.app import (
+    AtOpt,
+    CheckOpt,
+    ExprArg,
+    FormatOpt,
+    LetOpt,
+    PrecisionOpt,
+    StepOpt,
+    VarsOpt,
+    app,
+    emit,
+    load_function,
+    load_points,
+    stdin_users,
+)
+from gradcli.errors import UsageError
+
+
+@app.command()
+def partial(
+    expr: ExprArg,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--wrt",
+            "-w",
+            metavar="VAR",
+            help="Differentiate with respect to VAR; repeat for higher or mixed order "
+            "(--wrt x --wrt y is ∂²f/∂y∂x).",
+            show_default=False,
+        ),
+    ] = None,
+    order: Annotated[
+        int | None,
+        typer.Option(
+            "--order",
+            "-n",
+            min=1,
+            max=20,
+            help="Shorthand: repeat the --wrt variable N times.",
+            show_default=False,
+        ),
+    ] = None,
+    at: AtOpt = None,
+    check: CheckOpt = False,
+    h: StepOpt = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show the derivation step by step, rule by rule.")
+    ] = False,
+    vars: VarsOpt = None,
+    let: LetOpt = None,
+    fmt: FormatOpt = "table",
+    precision: PrecisionOpt = 6,
+) -> None:
+    """A partial derivative: move one variable, hold the others constant.
+
+    [bold]Examples[/bold]
+
+      gradcli partial "x**2 + y**2" --wrt x --at 3,1
+      gradcli partial "5*x" --wrt x --at 2 --check --h 0.001
+      gradcli partial "x**3*y**2" --wrt x --wrt y
+      gradcli partial "sin(x)" --order 4
+      gradcli partial "x**2 + y**2" --wrt x --explain
+    """
+    from gradcli.calculus import partial as compute
+    from gradcli.views import partial_document
+
+    stdin_users(expr, at)
+    fn = load_function(expr, vars, let)
+    names = list(wrt or [])
+    if order is not None:
+        if len(names) > 1:
+            raise UsageError("--order repeats a single --wrt variable; give one --wrt or none")
+        if not names:
+            if len(fn.names) != 1:
+                raise UsageError("--order needs --wrt when f has several variables")
+            names = [fn.names[0]]
+        names = names * order
+    points = load_points(at, fn)
+    result = compute(fn, names, points, check=check, h=h)
+    doc = partial_document(result, precision)
+    if explain:
+        from gradcli.explain_view import attach_explanation
+
+        attach_explanation(doc, fn, result.wrt, points, fmt)
+    emit(doc, fmt, "partial")

@@ -1,0 +1,143 @@
+"""Points: '3,1', 'x=3,y=1', 'pi/4,sqrt(2)', or '-' for one point per line on standard input.
+
+Coordinates are parsed by the same safe parser as expressions (:func:`gradcli.expr.parse_constant`),
+so exact inputs stay exact: '1/3' is the rational 1/3, and results at it print as '2/3 ≈ 0.666667'.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from gradcli.errors import ParseError, UsageError
+from gradcli.expr import parse_constant, split_top_level
+from gradcli.function import Function
+
+if TYPE_CHECKING:
+    import sympy
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point in the function's variable order: exact sympy numbers and their float values."""
+
+    names: tuple[str, ...]
+    exact: tuple[sympy.Expr, ...]
+    values: tuple[float, ...]
+    text: str = ""
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(self.names, self.values))
+
+    def subs(self, variables: Sequence[sympy.Symbol]) -> dict[sympy.Symbol, sympy.Expr]:
+        return dict(zip(variables, self.exact))
+
+    @property
+    def is_exact(self) -> bool:
+        return all(not c.has_free() and not _has_float(c) for c in self.exact)
+
+    def label(self) -> str:
+        import sympy
+
+        return "(" + ", ".join(sympy.sstr(c) for c in self.exact) + ")"
+
+
+def _has_float(expr: Any) -> bool:
+    import sympy
+
+    return bool(expr.atoms(sympy.Float))
+
+
+def _expected(names: Sequence[str]) -> str:
+    return f"{len(names)} coordinate{'s' if len(names) != 1 else ''} ({', '.join(names)})"
+
+
+def parse_point(text: str, fn: Function | Sequence[str], *, option: str = "--at") -> Point:
+    """Parse one point for ``fn``'s variables, positionally or by name."""
+    import sympy
+
+    names = tuple(fn.names if isinstance(fn, Function) else fn)
+    if not names:
+        raise UsageError(f"{option}: the function has no variables", hint="use --vars x to add one")
+    parts = [p.strip() for p in split_top_level(text.strip())]
+    if parts == [""]:
+        raise UsageError(f"{option}: empty point; expected {_expected(names)}")
+    named = [p for p in parts if "=" in p]
+    if named and len(named) != len(parts):
+        raise UsageError(
+            f"{option} {text!r}: mix of named and positional coordinates",
+            hint=f"write {','.join(f'{n}=…' for n in names)}",
+        )
+    if named:
+        given: dict[str, str] = {}
+        for part in parts:
+            key, _, value = part.partition("=")
+            key = key.strip()
+            if key not in names:
+                raise UsageError(
+                    f"{option} {text!r}: {key!r} is not a variable of f",
+                    hint=f"the variables are {', '.join(names)}",
+                )
+            if key in given:
+                raise UsageError(f"{option} {text!r}: {key} is given twice")
+            given[key] = value
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise UsageError(
+                f"{option} {text!r}: missing {', '.join(missing)}; expected {_expected(names)}"
+            )
+        raw = [given[n] for n in names]
+    else:
+        if len(parts) != len(names):
+            raise UsageError(
+                f"{option} {text!r}: got {len(parts)} coordinate{'s' if len(parts) != 1 else ''}, "
+                f"expected {_expected(names)}"
+            )
+        raw = parts
+    exact: list[Any] = []
+    values: list[float] = []
+    for name, part in zip(names, raw):
+        try:
+            value = parse_constant(part, what="a coordinate")
+        except ParseError as exc:
+            raise UsageError(
+                f"{option} {text!r}: coordinate {name}: {exc.message}", hint=exc.hint
+            ) from None
+        number = float(sympy.N(value, 17))
+        if not math.isfinite(number):
+            raise UsageError(f"{option} {text!r}: coordinate {name} is not finite")
+        exact.append(value)
+        values.append(number)
+    return Point(names=names, exact=tuple(exact), values=tuple(values), text=text.strip())
+
+
+def read_lines(stream: TextIO | None = None) -> Iterable[tuple[int, str]]:
+    """Non-blank, non-comment lines of standard input with their 1-based line numbers."""
+    for number, line in enumerate(stream if stream is not None else sys.stdin, start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, stripped
+
+
+def parse_points(
+    texts: Sequence[str],
+    fn: Function | Sequence[str],
+    *,
+    option: str = "--at",
+    stdin: TextIO | None = None,
+) -> list[Point]:
+    """Parse repeated ``--at`` values; ``-`` reads one point per line from standard input."""
+    points: list[Point] = []
+    for text in texts:
+        if text.strip() == "-":
+            for number, line in read_lines(stdin):
+                try:
+                    points.append(parse_point(line, fn, option=option))
+                except UsageError as exc:
+                    raise UsageError(f"stdin line {number}: {exc.message}", hint=exc.hint) from None
+        else:
+            points.append(parse_point(text, fn, option=option))
+    return points

@@ -1,0 +1,147 @@
+"""Frozen results returned by the core (:mod:`gradcli.calculus`); rendering lives elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradcli.function import Function
+from gradcli.points import Point
+
+
+@dataclass(frozen=True)
+class Value:
+    """A number at a point: its exact sympy form (``None`` when the inputs were inexact) and float."""
+
+    exact: Any
+    value: float
+
+
+@dataclass(frozen=True)
+class FiniteDifference:
+    """The slope-by-a-small-step estimates of a derivative, beside the exact value."""
+
+    exact: float
+    h_forward: float
+    forward: float
+    h_central: float
+    central: float
+
+    @property
+    def forward_error(self) -> float:
+        return abs(self.forward - self.exact)
+
+    @property
+    def central_error(self) -> float:
+        return abs(self.central - self.exact)
+
+
+@dataclass(frozen=True)
+class PartialPoint:
+    at: Point
+    value: Value
+    derivative: Value
+    check: FiniteDifference | None = None
+
+
+@dataclass(frozen=True)
+class PartialResult:
+    fn: Function
+    wrt: tuple[Any, ...]  # Symbols, in differentiation order
+    derivative: Any
+    points: list[PartialPoint]
+
+    @property
+    def notation(self) -> str:
+        """∂f/∂x, ∂²f/∂x², ∂²f/∂x∂y (the leftmost variable is differentiated last)."""
+        order = len(self.wrt)
+        if order == 1 and len(self.fn.variables) == 1:
+            return "df/d" + self.wrt[0].name
+        top = "∂f" if order == 1 else f"∂{_sup(order)}f"
+        groups: list[tuple[str, int]] = []
+        for sym in reversed(self.wrt):
+            if groups and groups[-1][0] == sym.name:
+                groups[-1] = (sym.name, groups[-1][1] + 1)
+            else:
+                groups.append((sym.name, 1))
+        bottom = "".join(f"∂{n}{_sup(k) if k > 1 else ''}" for n, k in groups)
+        return f"{top}/{bottom}"
+
+
+def _sup(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+@dataclass(frozen=True)
+class Directional:
+    direction: tuple[float, ...]  # the unit vector actually used
+    value: Value
+
+
+@dataclass(frozen=True)
+class GradientPoint:
+    at: Point
+    value: Value
+    gradient: tuple[Value, ...]
+    norm: Value
+    ascent: tuple[float, ...] | None  # None when ∇f = 0
+    descent: tuple[float, ...] | None
+    stationary: bool
+    classification: str | None = None  # minimum | maximum | saddle | degenerate (when stationary)
+    hessian: tuple[tuple[float, ...], ...] | None = None
+    eigenvalues: tuple[float, ...] | None = None
+    directional: Directional | None = None
+    check: tuple[FiniteDifference, ...] | None = None
+
+
+@dataclass(frozen=True)
+class GradientResult:
+    fn: Function
+    gradient: tuple[Any, ...]
+    points: list[GradientPoint]
+    hessian: tuple[tuple[Any, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    exact: tuple[Any, ...] | None  # None when found numerically only
+    values: tuple[float, ...]
+    value: Value
+    eigenvalues: tuple[float, ...]
+    classification: str
+    found_by: str  # "symbolic" | "numeric"
+
+
+@dataclass(frozen=True)
+class CriticalResult:
+    fn: Function
+    points: list[CriticalPoint]
+    families: list[str]  # stationary sets that are not isolated points, e.g. "x = y"
+    method: str  # how the points were found, said plainly
+    complete: bool  # True only when the symbolic solution is known to be complete
+    search_range: tuple[tuple[float, float], ...]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LevelSample:
+    point: tuple[float, ...]
+    gradient: tuple[float, ...]
+    tangent: tuple[float, ...]  # found from the curve itself, not from ∇f
+    angle: float  # degrees between ∇f and the tangent
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    fn: Function
+    level: Value
+    equation: Any  # sympy Eq(f, c)
+    branches: list[tuple[Any, Any]]  # (variable, expression) explicit solutions
+    at: Point | None = None
+    gradient: tuple[Value, ...] | None = None
+    tangent: tuple[float, ...] | None = None  # 2-D unit tangent at P
+    dot: float | None = None  # ∇f · tangent
+    tangent_equation: Any = None  # the tangent line (2-D) or plane (3-D+) through P, as Eq
+    branch_angle: float | None = None  # angle of ∇f to the slope of the solved branch through P
+    samples: list[LevelSample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

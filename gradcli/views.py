@@ -1,0 +1,493 @@
+"""Documents for the symbolic results: one view per result, rendered by :mod:`gradcli.render`.
+
+Machine formats carry floats at full precision and exact forms in sympy syntax (re-parseable);
+the table view shows Unicode formulas and 'exact ≈ decimal' numbers to ``precision`` digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gradcli.function import Function
+from gradcli.points import Point
+from gradcli.pretty import decimal, number, pretty, vector
+from gradcli.render import Document, Table
+from gradcli.results import (
+    CriticalResult,
+    FiniteDifference,
+    GradientPoint,
+    GradientResult,
+    LevelResult,
+    PartialResult,
+    Value,
+)
+
+
+def _sstr(expr: Any) -> str:
+    import sympy
+
+    return str(sympy.sstr(expr))
+
+
+def _latex(expr: Any) -> str:
+    import sympy
+
+    return str(sympy.latex(expr))
+
+
+def _exact(value: Value) -> str | None:
+    return None if value.exact is None else _sstr(value.exact)
+
+
+def _shown(value: Value, precision: int) -> str:
+    return number(value.exact, value.value, precision)
+
+
+def _header(fn: Function) -> dict[str, Any]:
+    return {"function": fn.understood, "variables": list(fn.names)}
+
+
+def _fields(fn: Function) -> list[tuple[str, str]]:
+    return [("function", str(fn)), ("variables", ", ".join(fn.names))]
+
+
+def _at(point: Point) -> dict[str, float]:
+    return point.as_dict()
+
+
+def _vector_shown(values: Sequence[Value], precision: int) -> str:
+    if all(v.exact is not None for v in values):
+        parts = [number(v.exact, v.value, precision).split(" ≈ ")[0] for v in values]
+        exact = "(" + ", ".join(parts) + ")"
+        dec = vector([v.value for v in values], precision)
+        return exact if exact == dec else f"{exact} ≈ {dec}"
+    return vector([v.value for v in values], precision)
+
+
+def _check_record(fd: FiniteDifference) -> dict[str, Any]:
+    return {
+        "exact": fd.exact,
+        "forward": fd.forward,
+        "h_forward": fd.h_forward,
+        "forward_error": fd.forward_error,
+        "central": fd.central,
+        "h_central": fd.h_central,
+        "central_error": fd.central_error,
+    }
+
+
+def _check_rows(label: str, fd: FiniteDifference, precision: int) -> list[list[str]]:
+    return [
+        [
+            f"{label}  forward  (f(x+h) − f(x))/h",
+            f"{decimal(fd.forward, 15)}  (h = {decimal(fd.h_forward, 3)}, error {decimal(fd.forward_error, 2)})",
+        ],
+        [
+            f"{label}  central  (f(x+h) − f(x−h))/2h",
+            f"{decimal(fd.central, 15)}  (h = {decimal(fd.h_central, 3)}, error {decimal(fd.central_error, 2)})",
+        ],
+    ]
+
+
+# --- partial ------------------------------------------------------------------------------------
+def partial_document(result: PartialResult, precision: int = 6) -> Document:
+    fn, name = result.fn, result.notation
+    records = []
+    for p in result.points:
+        rec: dict[str, Any] = {
+            "at": _at(p.at),
+            "value": p.value.value,
+            "derivative": p.derivative.value,
+            "exact": {"value": _exact(p.value), "derivative": _exact(p.derivative)},
+        }
+        if p.check is not None:
+            rec["check"] = _check_record(p.check)
+        records.append(rec)
+    record = {
+        **_header(fn),
+        "wrt": [s.name for s in result.wrt],
+        "order": len(result.wrt),
+        "derivative": _sstr(result.derivative),
+        "points": records,
+    }
+    tables = []
+    for p in result.points:
+        rows = [["f", _shown(p.value, precision)], [name, _shown(p.derivative, precision)]]
+        if p.check is not None:
+            rows += _check_rows(name, p.check, precision)
+        tables.append(Table(["at " + p.at.label(), ""], rows))
+    check = any(p.check is not None for p in result.points)
+    header = [*fn.names, "f", "derivative"]
+    if check:
+        header += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
+    csv_rows = []
+    for p in result.points:
+        row: list[Any] = [*p.at.values, p.value.value, p.derivative.value]
+        if p.check is not None:
+            c = p.check
+            row += [
+                c.forward,
+                c.h_forward,
+                c.forward_error,
+                c.central,
+                c.h_central,
+                c.central_error,
+            ]
+        csv_rows.append(row)
+    wrt_latex = " ".join(rf"\partial {_latex(s)}" for s in reversed(result.wrt))
+    order = len(result.wrt)
+    top = r"\partial f" if order == 1 else rf"\partial^{{{order}}} f"
+    latex = rf"\frac{{{top}}}{{{wrt_latex}}} = {_latex(result.derivative)}"
+    notes = []
+    if check:
+        notes.append(
+            "forward: the slope of a small step, error ~ h; central: a step both ways, error ~ h²"
+        )
+    return Document(
+        record=record,
+        fields=[*_fields(fn), (name, pretty(result.derivative))],
+        tables=tables,
+        notes=notes,
+        stream=records,
+        csv_header=header,
+        csv_rows=csv_rows,
+        latex=latex,
+    )
+
+
+# --- grad ---------------------------------------------------------------------------------------
+def _grad_record(fn: Function, p: GradientPoint) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "at": _at(p.at),
+        "value": p.value.value,
+        "gradient": [g.value for g in p.gradient],
+        "norm": p.norm.value,
+        "stationary": p.stationary,
+        "ascent": list(p.ascent) if p.ascent else None,
+        "descent": list(p.descent) if p.descent else None,
+        "exact": {
+            "value": _exact(p.value),
+            "gradient": [_exact(g) for g in p.gradient],
+            "norm": _exact(p.norm),
+        },
+    }
+    if p.classification:
+        rec["classification"] = p.classification
+    if p.eigenvalues is not None:
+        rec["eigenvalues"] = list(p.eigenvalues)
+    if p.hessian is not None:
+        rec["hessian"] = [list(row) for row in p.hessian]
+    if p.directional is not None:
+        rec["directional"] = {
+            "direction": list(p.directional.direction),
+            "value": p.directional.value.value,
+            "exact": _exact(p.directional.value),
+        }
+    if p.check is not None:
+        rec["check"] = [{"variable": n, **_check_record(c)} for n, c in zip(fn.names, p.check)]
+    return rec
+
+
+def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]]:
+    one = len(fn.names) == 1
+    rows = [["f", _shown(p.value, precision)]]
+    if one:
+        rows.append(["f'  (slope)", _shown(p.gradient[0], precision)])
+    else:
+        rows.append(["∇f", _vector_shown(p.gradient, precision)])
+        rows.append(["‖∇f‖", _shown(p.norm, precision)])
+    if p.stationary:
+        rows.append(["stationary", f"∇f = 0: a {p.classification or 'stationary point'}"])
+    elif not one and p.ascent is not None and p.descent is not None:
+        rows.append(["steepest ascent", vector(p.ascent, precision) + "  (∇f/‖∇f‖)"])
+        rows.append(["steepest descent", vector(p.descent, precision) + "  (−∇f/‖∇f‖)"])
+    if p.eigenvalues is not None:
+        rows.append(["Hessian eigenvalues", vector(p.eigenvalues, precision)])
+    if p.hessian is not None:
+        rows.append(["Hessian", "[" + ", ".join(vector(r, precision) for r in p.hessian) + "]"])
+    if p.directional is not None:
+        d = p.directional
+        rows.append(
+            [
+                f"D_u f, u = {vector(d.direction, precision)}",
+                _shown(d.value, precision) + "  (∇f·u)",
+            ]
+        )
+    if p.check is not None:
+        for name, c in zip(fn.names, p.check):
+            rows += _check_rows(f"∂f/∂{name}", c, precision)
+    return rows
+
+
+def gradient_document(result: GradientResult, precision: int = 6) -> Document:
+    fn = result.fn
+    one = len(fn.names) == 1
+    records = [_grad_record(fn, p) for p in result.points]
+    record: dict[str, Any] = {
+        **_header(fn),
+        "gradient": [_sstr(g) for g in result.gradient],
+        "points": records,
+    }
+    grad_text = (
+        pretty(result.gradient[0])
+        if one
+        else "(" + ", ".join(pretty(g) for g in result.gradient) + ")"
+    )
+    fields = [*_fields(fn), ("f'(x)" if one else "∇f", grad_text)]
+    latex_lines = [
+        (r"f'" if one else r"\nabla f")
+        + " = "
+        + (
+            _latex(result.gradient[0])
+            if one
+            else r"\begin{pmatrix} "
+            + r" \\ ".join(_latex(g) for g in result.gradient)
+            + r" \end{pmatrix}"
+        )
+    ]
+    if result.hessian is not None:
+        record["hessian"] = [[_sstr(h) for h in row] for row in result.hessian]
+        fields.append(
+            (
+                "Hessian",
+                "[" + "; ".join(", ".join(pretty(h) for h in row) for row in result.hessian) + "]",
+            )
+        )
+        latex_lines.append(
+            r"H_f = \begin{pmatrix} "
+            + r" \\ ".join(" & ".join(_latex(h) for h in row) for row in result.hessian)
+            + r" \end{pmatrix}"
+        )
+    tables = [
+        Table(["at " + p.at.label(), ""], _grad_rows(fn, p, precision)) for p in result.points
+    ]
+    header = [
+        *fn.names,
+        "f",
+        *(f"grad_{n}" for n in fn.names),
+        "grad_norm",
+        "stationary",
+        "classification",
+    ]
+    csv_rows = [
+        [
+            *p.at.values,
+            p.value.value,
+            *(g.value for g in p.gradient),
+            p.norm.value,
+            p.stationary,
+            p.classification or "",
+        ]
+        for p in result.points
+    ]
+    return Document(
+        record=record,
+        fields=fields,
+        tables=tables,
+        stream=records,
+        csv_header=header,
+        csv_rows=csv_rows,
+        latex="\n".join(latex_lines),
+    )
+
+
+# --- critical -----------------------------------------------------------------------------------
+def critical_document(result: CriticalResult, precision: int = 6) -> Document:
+    fn = result.fn
+    records = []
+    rows = []
+    for p in result.points:
+        at = dict(zip(fn.names, p.values))
+        records.append(
+            {
+                "at": at,
+                "value": p.value.value,
+                "classification": p.classification,
+                "eigenvalues": list(p.eigenvalues),
+                "found_by": p.found_by,
+                "exact": {
+                    "at": [_sstr(c) for c in p.exact] if p.exact else None,
+                    "value": _exact(p.value),
+                },
+            }
+        )
+        where = (
+            "(" + ", ".join(number(c, v, precision) for c, v in zip(p.exact, p.values)) + ")"
+            if p.exact
+            else vector(p.values, precision)
+        )
+        rows.append(
+            [
+                where,
+                _shown(p.value, precision),
+                vector(p.eigenvalues, precision),
+                p.classification,
+                p.found_by,
+            ]
+        )
+    counts: dict[str, int] = {}
+    for p in result.points:
+        counts[p.classification] = counts.get(p.classification, 0) + 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    record = {
+        **_header(fn),
+        "points": records,
+        "families": result.families,
+        "method": result.method,
+        "complete": result.complete,
+        "range": {n: list(b) for n, b in zip(fn.names, result.search_range)},
+        "counts": counts,
+    }
+    tables = [
+        Table(
+            ["point", "f", "Hessian eigenvalues", "classification", "found by"],
+            rows,
+            title=f"{len(result.points)} stationary point{'s' if len(result.points) != 1 else ''} ({summary})",
+        )
+    ]
+    notes = [f"method: {result.method}", *result.notes]
+    if result.families:
+        notes.insert(0, "∇f = 0 along: " + "; ".join(result.families))
+    latex = r"\nabla f = 0:\quad " + r",\quad ".join(
+        "(" + ", ".join(_latex(c) for c in p.exact) + ")"
+        if p.exact
+        else vector(p.values, precision)
+        for p in result.points
+    )
+    return Document(
+        record=record,
+        fields=_fields(fn),
+        tables=tables,
+        notes=notes,
+        stream=records,
+        csv_header=[
+            *fn.names,
+            "f",
+            "classification",
+            *(f"eigenvalue_{i + 1}" for i in range(len(fn.names))),
+            "found_by",
+        ],
+        csv_rows=[
+            [*p.values, p.value.value, p.classification, *p.eigenvalues, p.found_by]
+            for p in result.points
+        ],
+        latex=latex,
+    )
+
+
+# --- level --------------------------------------------------------------------------------------
+def level_document(result: LevelResult, precision: int = 6) -> Document:
+    import sympy
+
+    fn = result.fn
+    eq = result.equation
+    record: dict[str, Any] = {
+        **_header(fn),
+        "level": result.level.value,
+        "exact_level": _exact(result.level),
+        "equation": f"{_sstr(eq.lhs)} = {_sstr(eq.rhs)}",
+        "branches": [{"variable": v.name, "expression": _sstr(e)} for v, e in result.branches],
+    }
+    fields = [*_fields(fn), ("level", f"c = {_shown(result.level, precision)}")]
+    fields.append(("level set", f"{pretty(eq.lhs)} = {pretty(eq.rhs)}"))
+    if result.branches:
+        fields.append(("solved", _branches_text(result.branches)))
+    latex = [rf"{_latex(eq.lhs)} = {_latex(eq.rhs)}"]
+    latex += [rf"{_latex(v)} = {_latex(e)}" for v, e in result.branches]
+    rows: list[list[str]] = []
+    notes = list(result.notes)
+    if result.at is not None and result.gradient is not None:
+        record["at"] = _at(result.at)
+        record["gradient"] = [g.value for g in result.gradient]
+        rows.append(["∇f", _vector_shown(result.gradient, precision)])
+        if result.tangent is not None:
+            record["tangent"] = list(result.tangent)
+            record["dot"] = result.dot
+            record["perpendicular"] = result.dot is not None and abs(result.dot) < 1e-9
+            rows.append(["unit tangent t", vector(result.tangent, precision) + "  (∇f turned 90°)"])
+            rows.append(
+                ["∇f · t", decimal(result.dot or 0.0, precision) + "  → ∇f ⟂ the level curve"]
+            )
+        if result.tangent_equation is not None:
+            te = result.tangent_equation
+            label = (
+                "tangent line"
+                if len(fn.names) == 2
+                else "tangent plane"
+                if len(fn.names) == 3
+                else "tangent hyperplane"
+            )
+            record["tangent_equation"] = f"{_sstr(te.lhs)} = {_sstr(te.rhs)}"
+            rows.append([label, f"{pretty(te.lhs)} = {pretty(te.rhs)}  (∇f·(X − P) = 0)"])
+            latex.append(rf"\text{{{label}: }} {_latex(te.lhs)} = {_latex(te.rhs)}")
+        if result.branch_angle is not None:
+            record["branch_angle"] = result.branch_angle
+            rows.append(
+                [
+                    "angle(∇f, branch slope)",
+                    f"{decimal(result.branch_angle, 8)}°  (slope of the solved curve, found without ∇f)",
+                ]
+            )
+    tables = []
+    if rows:
+        tables.append(Table(["at " + (result.at.label() if result.at else ""), ""], rows))
+    if result.samples:
+        record["samples"] = [
+            {
+                "point": dict(zip(fn.names, s.point)),
+                "gradient": list(s.gradient),
+                "tangent": list(s.tangent),
+                "angle": s.angle,
+            }
+            for s in result.samples
+        ]
+        tables.append(
+            Table(
+                ["point", "∇f", "tangent (from the curve)", "angle(∇f, tangent)"],
+                [
+                    [
+                        vector(s.point, precision),
+                        vector(s.gradient, precision),
+                        vector(s.tangent, precision),
+                        f"{decimal(s.angle, 8)}°",
+                    ]
+                    for s in result.samples
+                ],
+                title=f"{len(result.samples)} points on the level set",
+            )
+        )
+        notes.append(
+            "each tangent is the chord through the curve's crossings of a tiny circle around the point"
+        )
+    del sympy
+    return Document(
+        record=record,
+        fields=fields,
+        tables=tables,
+        notes=notes,
+        stream=record.get("samples", [record]),
+        csv_header=[
+            *fn.names,
+            *(f"grad_{n}" for n in fn.names),
+            *(f"tangent_{n}" for n in fn.names),
+            "angle",
+        ]
+        if result.samples
+        else None,
+        csv_rows=[[*s.point, *s.gradient, *s.tangent, s.angle] for s in result.samples]
+        if result.samples
+        else None,
+        latex="\n".join(latex),
+    )
+
+
+def _branches_text(branches: Sequence[tuple[Any, Any]]) -> str:
+    import sympy
+
+    if len(branches) == 2:
+        (v1, e1), (v2, e2) = branches
+        if v1 == v2 and sympy.simplify(e1 + e2) == 0:
+            e = e1 if not str(e1).startswith("-") else e2
+            return f"{v1.name} = ±{pretty(e)}"
+    return "; ".join(f"{v.name} = {pretty(e)}" for v, e in branches)
