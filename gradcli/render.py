@@ -158,6 +158,7 @@ def _render_table(doc: Document, out: TextIO) -> None:
             title_style="bold",
             header_style="bold",
             pad_edge=False,
+            show_edge=False,
         )
         for col in table.columns:
             rich_table.add_column(col, overflow="fold")

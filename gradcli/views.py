@@ -57,12 +57,8 @@ def _at(point: Point) -> dict[str, float]:
 
 
 def _vector_shown(values: Sequence[Value], precision: int) -> str:
-    if all(v.exact is not None for v in values):
-        parts = [number(v.exact, v.value, precision).split(" ≈ ")[0] for v in values]
-        exact = "(" + ", ".join(parts) + ")"
-        dec = vector([v.value for v in values], precision)
-        return exact if exact == dec else f"{exact} ≈ {dec}"
-    return vector([v.value for v in values], precision)
+    """(6, 2), or (2/3 ≈ 0.666667, 2): each component exact beside its decimal where they differ."""
+    return "(" + ", ".join(number(v.exact, v.value, precision) for v in values) + ")"
 
 
 def _check_record(fd: FiniteDifference) -> dict[str, Any]:
