@@ -346,7 +346,7 @@ def _newton_search(
 
     compiled = compile_function(fn)
     n = len(fn.variables)
-    k = max(3, int(round(starts_per_axis ** (2 / n))) if n > 2 else starts_per_axis)
+    k = max(3, round(starts_per_axis ** (2 / n)) if n > 2 else starts_per_axis)
     axes = [np.linspace(lo, hi, k) for lo, hi in bounds]
     starts = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=-1)
     x = starts.copy()
@@ -541,10 +541,7 @@ def _default_bounds(at: Point | None) -> tuple[tuple[float, float], ...]:
 def _solve_branches(fn: Function, c: Any) -> list[tuple[Any, Any]]:
     """Explicit solutions of f = c for the last variable (then the first), within a time bound."""
     sp = _sympy()
-    if len(fn.variables) < 2:
-        targets = list(fn.variables)
-    else:
-        targets = [fn.variables[-1], fn.variables[0]]
+    targets = list(fn.variables) if len(fn.variables) < 2 else [fn.variables[-1], fn.variables[0]]
     for var in targets:
         try:
             with time_limit(SOLVE_SECONDS / 2):

@@ -585,7 +585,6 @@ class _Builder:
         return []
 
     def combine(self, node: ast.AST, args: list[_Built]) -> _Built:
-        sp = self.sympy
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail("only numbers are allowed as literals", node)
