@@ -313,15 +313,9 @@ def critical_document(result: CriticalResult, precision: int = 6) -> Document:
             if p.exact
             else vector(p.values, precision)
         )
-        rows.append(
-            [
-                where,
-                _shown(p.value, precision),
-                vector(p.eigenvalues, precision),
-                p.classification,
-                p.found_by,
-            ]
-        )
+        # Newton leaves f ≈ 1e-31 at a zero minimum: show that float noise as the 0 it is.
+        f_shown = _shown(p.value, precision) if abs(p.value.value) > 1e-14 else "0"
+        rows.append([where, f_shown, vector(p.eigenvalues, 4), p.classification, p.found_by])
     counts: dict[str, int] = {}
     for p in result.points:
         counts[p.classification] = counts.get(p.classification, 0) + 1
@@ -335,9 +329,13 @@ def critical_document(result: CriticalResult, precision: int = 6) -> Document:
         "range": {n: list(b) for n, b in zip(fn.names, result.search_range)},
         "counts": counts,
     }
+    columns = ["point", "f", "Hessian eigenvalues", "classification", "found by"]
+    if len({p.found_by for p in result.points}) == 1:  # one source: the method note says it
+        columns.pop()
+        rows = [row[:-1] for row in rows]
     tables = [
         Table(
-            ["point", "f", "Hessian eigenvalues", "classification", "found by"],
+            columns,
             rows,
             title=f"{len(result.points)} stationary point{'s' if len(result.points) != 1 else ''} ({summary})",
         )
