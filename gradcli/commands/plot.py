@@ -1,0 +1,307 @@
+"""``gradcli plot``: slide-ready figures — contours with the gradient field, tangents, paths, surfaces."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gradcli.app import (
+    AtOpt,
+    ExprArg,
+    FormatOpt,
+    LetOpt,
+    VarsOpt,
+    app,
+    emit,
+    load_function,
+    load_points,
+    stdin_users,
+)
+
+if TYPE_CHECKING:
+    from gradcli.function import Function
+    from gradcli.plotting import Plot
+    from gradcli.points import Point
+    from gradcli.render import Document
+
+THEMES = ("light", "dark")
+
+
+def _theme(value: str) -> str:
+    if value.lower() not in THEMES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(THEMES)}")
+    return value.lower()
+
+
+@app.command()
+def plot(
+    expr: ExprArg,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="The figure: .png, .svg or .pdf (.gif with --animate). Written atomically.",
+            show_default=False,
+        ),
+    ],
+    at: AtOpt = None,
+    surface: Annotated[
+        bool, typer.Option("--surface", help="A 3-D surface (paths lifted onto it).")
+    ] = False,
+    animate: Annotated[
+        bool,
+        typer.Option("--animate", help="A GIF of the descent drawing itself (needs --from)."),
+    ] = False,
+    plot_range: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            "-r",
+            metavar="R",
+            help="'-3:3' for every axis or 'x=-4:4,y=-2:2' "
+            "(default: fitted to the points, stationary points and runs, or -3:3).",
+            show_default=False,
+        ),
+    ] = None,
+    slice_at: Annotated[
+        str | None,
+        typer.Option(
+            "--slice",
+            metavar="z=1",
+            help="Fix variables to draw a function of 3+ variables (or a 1-D cut of 2).",
+            show_default=False,
+        ),
+    ] = None,
+    grid: Annotated[
+        int | None,
+        typer.Option(
+            "--grid",
+            min=10,
+            max=1500,
+            help="Samples along the longer axis (default 201; 81 for --surface; 1201 in 1-D).",
+            show_default=False,
+        ),
+    ] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            "--levels",
+            metavar="N|a,b,..",
+            help="How many contour bands, or the exact levels.",
+            show_default=False,
+        ),
+    ] = None,
+    log_levels: Annotated[
+        bool | None,
+        typer.Option(
+            "--log-levels/--linear-levels",
+            help="Log-spaced contour levels (default: chosen from the function's dynamic range).",
+            show_default=False,
+        ),
+    ] = None,
+    arrows: Annotated[
+        int | None,
+        typer.Option(
+            "--arrows",
+            min=0,
+            max=100,
+            help="Gradient arrows along the longer axis (default 15; 0 for none).",
+            show_default=False,
+        ),
+    ] = None,
+    descent_arrows: Annotated[
+        bool,
+        typer.Option("--descent-arrows", help="Draw −∇f (downhill) instead of ∇f (uphill)."),
+    ] = False,
+    cmap: Annotated[
+        str, typer.Option("--cmap", metavar="NAME", help="Any matplotlib colormap.")
+    ] = "viridis",
+    dpi: Annotated[
+        int | None,
+        typer.Option(
+            "--dpi",
+            min=20,
+            max=1200,
+            help="Resolution (default 150; 100 for --animate).",
+            show_default=False,
+        ),
+    ] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            "--size",
+            metavar="WxH",
+            help="Figure size in inches (8x6) or pixels (1920x1080px).",
+            show_default=False,
+        ),
+    ] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="Title (default: the function).", show_default=False),
+    ] = None,
+    theme: Annotated[
+        str, typer.Option("--theme", metavar="light|dark", callback=_theme, help="Colours.")
+    ] = "light",
+    vars: VarsOpt = None,
+    let: LetOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """A figure for slides: filled contours with labelled level curves and the gradient field
+    (arrows uphill, perpendicular to the level curves); with --at, the point's level curve, its
+    gradient and the tangent; in 1-D, the curve and the tangent at each --at with its slope.
+
+    [bold]Examples[/bold]
+
+      gradcli plot "x**2+y**2" -o bowl.png
+      gradcli plot "x**2" --at 3 --at 4 -o slope.png
+      gradcli plot "x**2+y**2" --at 1,1 -o point.png
+      gradcli plot "sin(x)*cos(y)" --surface -o surface.png
+      gradcli plot "x*y*z" --slice z=1 -o slice.pdf
+    """
+    from gradcli import plotting
+    from gradcli.plotting import spec
+
+    animated = plotting.figure_format(output, animate)
+    plotting.check_writable(output)
+    stdin_users(expr, at)
+    fn = load_function(expr, vars, let)
+    fixed = spec.parse_slice(slice_at, fn.names)
+    drawn = plotting.slice_function(fn, fixed) if fixed else fn
+    _check_dimension(drawn, fixed)
+    points = load_points(at, drawn)
+    count, level_values = spec.parse_levels(levels)
+    resolution = dpi or (100 if animate else 150)
+    options = plotting.PlotOptions(
+        ranges=spec.parse_ranges(plot_range, drawn.names),
+        grid=grid,
+        levels=count,
+        level_values=level_values,
+        log_levels=log_levels,
+        arrows=arrows,
+        descent_arrows=descent_arrows,
+        cmap=cmap,
+        dpi=resolution,
+        size=spec.parse_size(size, resolution),
+        title=title,
+        theme=theme,
+        surface=surface,
+        fixed={name: float(value) for name, value in fixed.items()},
+    )
+    runs: list[Any] = []
+    if animate and not runs:
+        from gradcli.errors import UsageError
+
+        raise UsageError(
+            "--animate draws a descent: give a start with --from", hint="e.g. --from 3,1"
+        )
+    figure = plotting.plot_function(
+        drawn, at=[p.values for p in points], runs=runs, options=options, title_fn=fn
+    )
+    if animate:
+        plotting.write_animation(figure, output)
+    else:
+        plotting.write_figure(figure.figure, output)
+    emit(_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
+
+
+def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
+    from gradcli.errors import UsageError
+
+    n = len(drawn.variables)
+    if n in (1, 2):
+        return
+    if n == 0:
+        raise UsageError("f has no variables left to draw", hint="fix fewer with --slice")
+    free = ", ".join(drawn.names)
+    extra = ",".join(f"{name}=0" for name in drawn.names[2:])
+    raise UsageError(
+        f"a figure shows 1 or 2 variables, and f has {n} free ({free})",
+        hint=f"fix the others with --slice, e.g. --slice {extra}",
+    )
+
+
+def _document(
+    fn: Function,
+    drawn: Function,
+    fixed: dict[str, Any],
+    points: list[Point],
+    runs: list[Any],
+    figure: Plot,
+    output: str,
+    fmt: str,
+) -> Document:
+    import numpy as np
+
+    from gradcli.numeric import compile_function
+    from gradcli.plotting.style import num
+    from gradcli.render import Document, Table
+
+    compiled = compile_function(drawn)
+    width, height = figure.figure.canvas.get_width_height()
+    ranges = figure.ranges
+    record: dict[str, Any] = {
+        "function": fn.understood,
+        "variables": list(fn.names),
+        "output": output,
+        "format": fmt,
+        "kind": "animation" if fmt == "gif" else figure.kind,
+        "pixels": [width, height],
+        "range": {name: list(bounds) for name, bounds in ranges.items()},
+        "slice": {name: float(value) for name, value in fixed.items()},
+        "levels": None if figure.kind == "curve" else ("log" if figure.log_levels else "linear"),
+        "points": [],
+        "runs": [],
+        "notes": list(figure.notes),
+    }
+    for p in points:
+        x = np.asarray(p.values, dtype=float)
+        record["points"].append(
+            {
+                "at": p.as_dict(),
+                "value": float(compiled.value(x)),
+                "gradient": [float(g) for g in compiled.gradient(x)],
+            }
+        )
+    for run in runs:
+        final = run.path[-1]
+        record["runs"].append(
+            {
+                "method": run.method,
+                "lr": float(run.lr),
+                "start": dict(zip(drawn.names, (float(v) for v in run.start))),
+                "status": run.status,
+                "iterations": int(run.iterations),
+                "final": {
+                    "point": dict(zip(drawn.names, (float(v) for v in final))),
+                    "value": float(run.values[-1]),
+                },
+            }
+        )
+    shown_range = ", ".join(f"{n} ∈ [{num(lo)}, {num(hi)}]" for n, (lo, hi) in ranges.items())
+    fields = [("function", str(fn)), ("wrote", f"{output}  ({fmt}, {width}×{height} px)")]
+    fields.append(("range", shown_range))
+    if fixed:
+        fields.append(("slice", ", ".join(f"{n} = {v}" for n, v in fixed.items())))
+    if record["levels"]:
+        fields.append(("levels", f"{record['levels']}-spaced"))
+    tables = []
+    if runs:
+        rows = [
+            [
+                str(i + 1),
+                r["method"],
+                num(r["lr"]),
+                "(" + ", ".join(num(v) for v in r["start"].values()) + ")",
+                r["status"],
+                str(r["iterations"]),
+                "(" + ", ".join(num(v) for v in r["final"]["point"].values()) + ")",
+                num(r["final"]["value"]),
+            ]
+            for i, r in enumerate(record["runs"])
+        ]
+        columns = ["run", "method", "lr", "start", "status", "iterations", "end", "f(end)"]
+        tables.append(Table(columns, rows, title="descent runs drawn"))
+    return Document(record, fields=fields, tables=tables, notes=list(figure.notes), title=None)
