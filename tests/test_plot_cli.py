@@ -1,0 +1,101 @@
+"""``gradcli plot`` as a user runs it: files written, JSON summary, exit codes, one real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gradcli.cli import app
+
+SMALL = ["--grid", "40", "--dpi", "40"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["plot", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("ext, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_the_bowl_in_every_format(tmp_path: Path, ext: str, magic: bytes) -> None:
+    target = tmp_path / f"bowl.{ext}"
+    code, out, err = run("x**2+y**2", "-o", str(target), *SMALL)
+    assert code == 0, err
+    assert target.read_bytes().startswith(magic)
+    assert "wrote" in out and str(target) in out
+    assert err == ""
+
+
+def test_json_summary_of_tangents_in_1d(tmp_path: Path) -> None:
+    target = tmp_path / "slope.png"
+    code, out, _ = run("x**2", "--at", "3", "--at", "4", "-o", str(target), *SMALL, "-f", "json")
+    assert code == 0
+    record = json.loads(out)
+    assert record["kind"] == "curve" and record["format"] == "png"
+    assert [p["gradient"] for p in record["points"]] == [[6.0], [8.0]]
+    assert record["range"]["x"][0] <= 0 and record["range"]["x"][1] > 4
+
+
+def test_same_command_same_bytes(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    for target in (first, second):
+        assert run("x**2+y**2", "--at", "1,1", "-o", str(target), *SMALL)[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_three_variables_need_a_slice(tmp_path: Path) -> None:
+    target = tmp_path / "f.png"
+    code, _, err = run("x*y*z", "-o", str(target), *SMALL)
+    assert code == 2 and err.startswith("gradcli: error:") and "--slice" in err
+    assert not target.exists()
+    code, out, _ = run("x*y*z", "--slice", "z=1", "-o", str(target), *SMALL, "-f", "json")
+    assert code == 0 and json.loads(out)["slice"] == {"z": 1.0}
+    assert target.exists()
+
+
+@pytest.mark.parametrize(
+    "name, extra",
+    [
+        ("f.jpg", []),
+        ("f", []),
+        ("f.gif", []),
+        ("f.png", ["--animate"]),
+        ("f.png", ["--theme", "x"]),
+    ],
+)
+def test_usage_errors_exit_2_and_write_nothing(tmp_path: Path, name: str, extra: list[str]) -> None:
+    code, _, err = run("x**2+y**2", "-o", str(tmp_path / name), *SMALL, *extra)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("gradcli: error:")
+    assert not list(tmp_path.iterdir())
+
+
+def test_animate_without_a_descent_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run("x**2+y**2", "--animate", "-o", str(tmp_path / "d.gif"), *SMALL)
+    assert code == 2 and "--from" in err
+
+
+def test_an_unwritable_target_exits_1(tmp_path: Path) -> None:
+    code, _, err = run("x**2+y**2", "-o", str(tmp_path / "no" / "such" / "f.png"), *SMALL)
+    assert code == 1 and "cannot write" in err
+
+
+def test_a_real_process_draws_a_pole_quietly(tmp_path: Path) -> None:
+    target = tmp_path / "pole.png"
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gradcli", "plot", "1/x", "-o", str(target), *SMALL],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0
+    assert done.stderr == ""  # no RuntimeWarning about dividing by zero
+    assert target.read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pole.png"]
