@@ -57,8 +57,11 @@ def frame(
         lo, hi = float(coords.min()), float(coords.max())
         pad = max(0.25 * (hi - lo), 1.0, 0.1 * max(abs(lo), abs(hi)))
         fitted.append((lo - pad, hi + pad))
-    near = all(lo <= DEFAULT_WINDOW[1] and hi >= DEFAULT_WINDOW[0] for lo, hi in fitted)
     width = DEFAULT_WINDOW[1] - DEFAULT_WINDOW[0]
+    reach = width / 2  # points within half a window of it still show the origin
+    near = all(
+        lo <= DEFAULT_WINDOW[1] + reach and hi >= DEFAULT_WINDOW[0] - reach for lo, hi in fitted
+    )
     out: dict[str, tuple[float, float]] = {}
     for name, (lo, hi) in zip(names, fitted):
         if name in explicit:
