@@ -281,7 +281,11 @@ def _label_contours(ax: Axes, lines: Any, size: float) -> list[tuple[float, floa
     readable on any band; returns where the labels sit."""
     from matplotlib import patheffects
 
-    labelled = lines.levels[::2] if len(lines.levels) > 8 else lines.levels
+    labelled = lines.levels
+    if len(labelled) > 8:  # every other level: the half with the rounder numbers (0, 1, 2 not 0.5)
+        labelled = min(
+            labelled[::2], labelled[1::2], key=lambda v: sum(len(style.num(x)) for x in v)
+        )
     texts = ax.clabel(lines, labelled, inline=True, inline_spacing=4, fontsize=size, fmt=style.num)
     halo: list[Any] = [patheffects.withStroke(linewidth=3, foreground="white", alpha=0.85)]
     spots = []
@@ -624,7 +628,7 @@ def _draw_surface(
         else Normalize(lo, hi)
     )
     ax = fig.add_subplot(projection="3d", computed_zorder=False)
-    ax.plot_surface(
+    surf = ax.plot_surface(
         sample.X,
         sample.Y,
         Z,
@@ -633,8 +637,7 @@ def _draw_surface(
         rcount=Z.shape[0],
         ccount=Z.shape[1],
         linewidth=0,
-        antialiased=False,
-        alpha=0.92,
+        antialiased=False,  # with linewidth 0 and no alpha, no seams show between the cells
         zorder=1,
     )
     ax.contour(
@@ -679,8 +682,12 @@ def _draw_surface(
     ax.set_zlim(zmin, zmax)
     ax.set_xlabel(style.axis_label(xname), labelpad=8)
     ax.set_ylabel(style.axis_label(yname), labelpad=8)
-    ax.set_zlabel(
-        f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$", labelpad=8
-    )
     ax.view_init(elev=32, azim=-58)
+    ax.set_box_aspect(None, zoom=1.08)  # the cube fills its box: less white around it
+    # f is named on the colour bar, right beside the z ticks: a z label would collide with it
+    bar = fig.colorbar(surf, ax=ax, shrink=0.62, pad=0.06, aspect=18)
+    bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
+    if levels.log:
+        ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
+        bar.set_ticks(list(ticks), labels=[style.num(t, 3) for t in ticks])
     _legend(fig, ax, with_tracks=bool(runs))
