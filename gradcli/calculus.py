@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -65,31 +66,28 @@ def evaluate(expr: Any, fn: Function, at: Point, what: str = "f") -> Value:
     Raises :class:`MathError` (exit 1) when the value is undefined, infinite or not real there.
     """
     sp = _sympy()
-    subs = at.subs(fn.variables)
     exact: Any = None
     if at.is_exact:
+        # Substitution alone is cheap and says 'undefined' exactly (1/0 -> zoo, 0*log(0) -> nan).
+        exact = bounded(EVALUATE_SECONDS, lambda: expr.xreplace(at.subs(fn.variables)), None)
+        if exact is not None and exact.has(sp.zoo, sp.nan):
+            raise MathError(f"{what} is undefined at {at.label()}", hint=_why_undefined(expr, fn))
+    # A float before any numeric evaluation in sympy: evalf of exp(exp(100)) would have mpmath
+    # grind through numbers with 10^43 digits inside C code that no time limit can interrupt.
+    guess = _float_value(expr, fn, at)
+    if guess is not None and (math.isinf(guess.real) or math.isinf(guess.imag)):
+        raise MathError(f"{what} is infinite or too large for a float at {at.label()}")
+    number: complex | None = None
+    if exact is not None:
         try:
             with time_limit(EVALUATE_SECONDS):
-                exact = expr.xreplace(subs)
                 if not exact.is_Number:
                     exact = _tidy(exact)
                 number = complex(sp.N(exact, 17))
         except TimeUp:
             exact = None
-    if exact is None:
-        try:
-            with time_limit(EVALUATE_SECONDS):
-                number = complex(
-                    expr.evalf(
-                        17, subs={v: sp.Float(x, 17) for v, x in zip(fn.variables, at.values)}
-                    )
-                )
-        except TimeUp:
-            raise MathError(f"evaluating {what} at {at.label()} took too long") from None
-        except (TypeError, ValueError):
-            number = complex(float("nan"))
-    if exact is not None and exact.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        number = complex(float("nan"))
+    if number is None:
+        number = guess if guess is not None else complex(float("nan"))
     if math.isnan(number.real) or math.isnan(number.imag):
         raise MathError(f"{what} is undefined at {at.label()}", hint=_why_undefined(expr, fn))
     if not math.isfinite(number.real) or not math.isfinite(number.imag):
@@ -99,6 +97,23 @@ def evaluate(expr: Any, fn: Function, at: Point, what: str = "f") -> Value:
             f"{what} is not real at {at.label()} (its value would be {_complex(number)})"
         )
     return Value(exact=exact, value=number.real)
+
+
+@lru_cache(maxsize=512)
+def _float_function(expr: Any, variables: tuple[Any, ...]) -> Any:
+    from gradcli.numeric import lambdify
+
+    return lambdify(variables, [expr])
+
+
+def _float_value(expr: Any, fn: Function, at: Point) -> complex | None:
+    """expr at the point in float64 through numpy (fast, and safe from huge exact numbers)."""
+    try:
+        with np.errstate(all="ignore"):
+            args = [np.float64(v) for v in at.values]  # numpy scalars overflow to inf, floats raise
+            return complex(_float_function(expr, fn.variables)(*args)[0])
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, NameError):
+        return None
 
 
 def _tidy(exact: Any) -> Any:
@@ -261,9 +276,10 @@ def gradient(
         names = [f"∂f/∂{n}" if len(fn.variables) > 1 else "f'" for n in fn.names]
         g = tuple(evaluate(gi, fn, at, what=name) for gi, name in zip(grad, names))
         norm = _norm(g)
-        stationary = all(gi.exact == 0 if gi.exact is not None else False for gi in g) or (
-            norm.value <= 1e-12 * max(1.0, abs(value.value))
-        )
+        if all(gi.exact is not None for gi in g):  # exact: zero means zero, 1e-73 does not
+            stationary = all(gi.exact == 0 for gi in g)
+        else:
+            stationary = norm.value <= 1e-12 * max(1.0, abs(value.value))
         vec = np.array([gi.value for gi in g])
         ascent = descent = None
         if not stationary and norm.value > 0:

@@ -42,7 +42,11 @@ class Point:
     def label(self) -> str:
         import sympy
 
-        return "(" + ", ".join(sympy.sstr(c) for c in self.exact) + ")"
+        def short(c: Any, v: float) -> str:
+            text = str(sympy.sstr(c))
+            return text if len(text) <= 24 else f"{v:.6g}"
+
+        return "(" + ", ".join(short(c, v) for c, v in zip(self.exact, self.values)) + ")"
 
 
 def _has_float(expr: Any) -> bool:

@@ -194,7 +194,9 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
         rows.append(["∇f", _vector_shown(p.gradient, precision)])
         rows.append(["‖∇f‖", _shown(p.norm, precision)])
     if p.stationary:
-        rows.append(["stationary", f"∇f = 0: a {p.classification or 'stationary point'}"])
+        kind = p.classification or "stationary point"
+        kind = "degenerate stationary point" if kind == "degenerate" else kind
+        rows.append(["stationary", f"∇f = 0: a {kind}"])
     elif not one and p.ascent is not None and p.descent is not None:
         rows.append(["steepest ascent", vector(p.ascent, precision) + "  (∇f/‖∇f‖)"])
         rows.append(["steepest descent", vector(p.descent, precision) + "  (−∇f/‖∇f‖)"])
