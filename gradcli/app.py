@@ -30,7 +30,8 @@ _ClickUsageError: type[Exception] = next(
     c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
 )
 
-STDIN_LIMIT = 1 << 20  # bytes read for '-': a larger expression is refused, not slurped
+STDIN_LIMIT = 1 << 20
+MAX_MESSAGE = 300  # bytes read for '-': a larger expression is refused, not slurped
 
 
 def _debug() -> bool:
@@ -40,6 +41,8 @@ def _debug() -> bool:
 def report(message: str, *, source: str | None = None, column: int | None = None) -> None:
     """The single error line on stderr, plus the source and a caret for expression errors."""
     err = sys.stderr
+    if len(message) > MAX_MESSAGE:  # a megabyte argument must not come back as a megabyte line
+        message = message[: MAX_MESSAGE - 40] + " … " + message[-37:]
     err.write(f"gradcli: error: {message}\n")
     if source is not None and column is not None and "\n" not in source and len(source) <= 200:
         err.write(f"  {source}\n  {' ' * _display_width(source[:column])}^\n")

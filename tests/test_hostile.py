@@ -1,0 +1,169 @@
+"""The hostile-input catalogue: every input is refused (or answered) with the documented exit code,
+one clear stderr line, no traceback, nothing on stdout, no file written, and promptly.
+
+The 2-second bound is a guard against hangs, enforced with SIGALRM, not a benchmark: every input
+here is refused or answered in milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gradcli.cli import app
+
+runner = CliRunner()
+BIG = 10**6
+
+CODE_EXECUTION = [
+    "__import__('os').system('id')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "x.__class__",
+    "x.real",
+    "eval('1')",
+    "exec('import os')",
+    "open('/etc/passwd')",
+    "getattr(x, 'y')",
+    "globals()",
+    "'os'",
+    '"x"',
+    "lambda: 1",
+    "lambda x: x",
+    "x[0]",
+    "[x for x in y]",
+    "{x: 1}",
+    "{x}",
+    "ｅｖａｌ(x)",
+    "ｘ + 1",
+    "x if y else z",
+    "import os",
+    "sympy.sin(x)",
+    "Symbol('x')",
+    "f'{x}'",
+    "(x := 1)",
+    "x; import os",
+    "*x",
+    "x\x00",
+    "os.system",
+    "breakpoint()",
+    "__builtins__",
+    "_x + 1",
+]
+RESOURCES = [
+    "9**9**9**9",
+    "((9**9)**9999)**9999",
+    "2**99999",
+    "x**(10**6)",
+    "x**9**9",
+    "1e400",
+    "1" * 5000,
+    "(" * 1000 + "x" + ")" * 1000,
+    "sin(" * 100 + "x" + ")" * 100,
+    "-" * 1000 + "x",
+    "+".join(["x"] * 50_000),
+    "x" * (10 * BIG),
+    "exp(10**400)",
+]
+SYNTAX = ["x +", "(x", "x)", "2 3", "sin x", "x **", "* x", ",", "", "   ", "x,y", "x;y", "x = 1", "x == 1", "x % 2", "x // 2", "x & y"]
+UNDEFINED = ["1/0", "0**-1", "log(0)*x", "inf", "nan", "oo", "zoo", "x/0"]
+UNKNOWN = ["f(x)", "foo(x)", "sinn(x)", "Integral(x)", "diff(x)", "factorial(x)", "pi(x)"]
+
+EXPRESSION_CASES = [
+    pytest.param(["grad", text, "--at", "1"], 2, id=f"expr-{i}")
+    for i, text in enumerate(CODE_EXECUTION + RESOURCES + SYNTAX + UNDEFINED + UNKNOWN)
+]
+POINT_CASES = [
+    pytest.param(["grad", "x**2+y**2", "--at", at], 2, id=f"point-{at[:12]}")
+    for at in ["1", "1,2,3", "x=1,z=2", "x=1", "1,abc(2)", "nan,1", "1/0,1", "", "1,,2", "9**9**9,1", "1,y", "__import__('os'),1"]
+]
+OPTION_CASES = [
+    pytest.param(args, code, id=" ".join(args[:1] + args[2:])[:40])
+    for args, code in [
+        (["grad", "x", "--format", "xml"], 2),
+        (["grad", "x", "--precision", "0"], 2),
+        (["grad", "x", "--precision", "99"], 2),
+        (["partial", "x", "--at", "1", "--check", "--h", "-1"], 2),
+        (["partial", "x", "--at", "1", "--check", "--h", "nan"], 2),
+        (["partial", "x", "--order", "0"], 2),
+        (["partial", "x*y", "--wrt", "q"], 2),
+        (["partial", "x*y"], 2),
+        (["grad", "x*y", "--at", "1,1", "--dir", "0,0"], 2),
+        (["critical", "x**2", "--range", "3:1"], 2),
+        (["critical", "x**2", "--range", "a:b"], 2),
+        (["level", "x**2+y**2", "--samples", "-1"], 2),
+        (["level", "x**2+y**2", "--at", "1,1", "--value", "2"], 2),
+        (["grad", "x+y", "--vars", "x,x"], 2),
+        (["grad", "x+y", "--vars", "x"], 2),
+        (["grad", "x+y", "--let", "a="], 2),
+        (["grad", "x+y", "--let", "1=2"], 2),
+        (["grad", "5"], 2),
+        (["grad", "1/x", "--at", "0"], 1),
+        (["grad", "sqrt(x)", "--at", "-1"], 1),
+        (["grad", "log(x)", "--at", "0"], 1),
+        (["grad", "exp(exp(x))", "--at", "100"], 1),
+        (["grad", "exp(exp(exp(100)))*x", "--at", "1"], 1),
+        (["grad", "x**1000", "--at", "10**300"], 1),
+        (["level", "x*y", "--at", "0,0", "--samples", "3", "--vars", "x,y,z"], 2),
+    ]
+]
+
+
+@pytest.fixture
+def guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run in an empty folder with a 2 s alarm; afterwards the folder must still be empty."""
+    monkeypatch.chdir(tmp_path)
+
+    def hang(signum: int, frame: object) -> None:
+        raise AssertionError("no answer within 2 seconds")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.setitimer(signal.ITIMER_REAL, 2.0)
+    try:
+        yield tmp_path
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert os.listdir(tmp_path) == [], "a hostile input left a file behind"
+
+
+def check_refusal(args: list[str], code: int, stdin: str | None = None) -> None:
+    result = runner.invoke(app, args, input=stdin)
+    assert result.exit_code == code, (args, result.stdout, result.stderr)
+    assert result.stdout == "", result.stdout
+    lines = result.stderr.splitlines()
+    assert lines and lines[0].startswith("gradcli: error: ")
+    assert len(lines[0]) < 400
+    assert "Traceback" not in result.stderr
+    # one line, optionally followed by the source and a caret under it
+    assert len(lines) in (1, 3), lines
+    if len(lines) == 3:
+        assert set(lines[2].strip()) == {"^"}
+
+
+@pytest.mark.parametrize(("args", "code"), EXPRESSION_CASES + POINT_CASES + OPTION_CASES)
+def test_hostile_input_is_refused_cleanly(args: list[str], code: int, guard: Path) -> None:
+    check_refusal(args, code)
+
+
+def test_catalogue_is_at_least_sixty_inputs() -> None:
+    assert len(EXPRESSION_CASES + POINT_CASES + OPTION_CASES) >= 60
+
+
+def test_megabyte_expression_on_stdin(guard: Path) -> None:
+    check_refusal(["grad", "-", "--at", "1"], 2, stdin="x+" * BIG + "x")
+
+
+def test_megabyte_of_points_on_stdin_is_refused_at_the_first_bad_line(guard: Path) -> None:
+    check_refusal(["grad", "x", "--at", "-"], 2, stdin="1\n" * 10 + "x.__class__\n" * BIG)
+
+
+def test_no_code_ran(guard: Path) -> None:
+    marker = guard / "pwned"
+    check_refusal(["grad", f"__import__('os').system('touch {marker}')", "--at", "1"], 2)
+    check_refusal(["grad", f"open('{marker}', 'w')", "--at", "1"], 2)
+    assert not marker.exists()
