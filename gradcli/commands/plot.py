@@ -213,8 +213,13 @@ def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
     n = len(drawn.variables)
     if n in (1, 2):
         return
+    if n == 0 and fixed:
+        raise UsageError("--slice fixes every variable: nothing is left to draw")
     if n == 0:
-        raise UsageError("f has no variables left to draw", hint="fix fewer with --slice")
+        raise UsageError(
+            "f is a constant: there is no variable to draw it against",
+            hint="--vars x draws it as a function of x",
+        )
     free = ", ".join(drawn.names)
     extra = ",".join(f"{name}=0" for name in drawn.names[2:])
     raise UsageError(

@@ -260,7 +260,10 @@ def _draw_contours(
         count = opts.arrows or ARROWS
         _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels)
     for i, point in enumerate(at):
-        _mark_point_2d(ax, sample, compiled, np.asarray(point, float), style.PALETTE[i % 8], xr, yr)
+        color = style.PALETTE[i % len(style.PALETTE)]
+        note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr)
+        if note:
+            plot.notes.append(note)
     offset = len(at)
     for j, (run, label) in enumerate(zip(runs, _run_labels(runs))):
         path = _finite_path(run.path)
@@ -368,22 +371,29 @@ def _mark_point_2d(
     color: str,
     xr: tuple[float, float],
     yr: tuple[float, float],
-) -> None:
+) -> str | None:
+    """The point, the level curve through it, ∇f there and the tangent; a note if f is undefined."""
     value = float(compiled.value(p))
     g = compiled.gradient(p)
     norm = float(np.hypot(*g))
     where = style.point_text(p)
     span = min(xr[1] - xr[0], yr[1] - yr[0])
-    if math.isfinite(value):
-        ax.contour(
-            sample.X,
-            sample.Y,
-            sample.Z,
-            levels=[value],
-            colors=[color],
-            linewidths=3.0,
-            zorder=5,
-        ).set_path_effects(_outlined(color, 3.0))
+    dot: dict[str, Any] = {
+        "marker": "o",
+        "markersize": 11,
+        "color": color,
+        "markeredgecolor": style.outline(color),
+        "markeredgewidth": 1.8,
+        "linestyle": "none",
+        "zorder": 8,
+    }
+    if not math.isfinite(value):
+        ax.plot([p[0]], [p[1]], **dot, label=f"f is undefined at {where}")
+        return f"f is undefined at {where}: no level curve, gradient or tangent there"
+    level = ax.contour(
+        sample.X, sample.Y, sample.Z, levels=[value], colors=[color], linewidths=3.0, zorder=5
+    )
+    level.set_path_effects(_outlined(color, 3.0))
     ax.plot(
         [],
         [],
@@ -431,17 +441,10 @@ def _mark_point_2d(
             color=color,
             label=f"∇f{where} = {style.point_text(g)}",
         )
-    ax.plot(
-        [p[0]],
-        [p[1]],
-        marker="o",
-        markersize=11,
-        color=color,
-        zorder=8,
-        markeredgecolor=style.outline(color),
-        markeredgewidth=1.8,
-        linestyle="none",
-    )
+    ax.plot([p[0]], [p[1]], **dot)
+    if not (math.isfinite(norm) and norm > 0):
+        return f"∇f = 0 at {where}: a stationary point, so no gradient arrow or tangent"
+    return None
 
 
 def _room(
@@ -513,7 +516,10 @@ def _legend(fig: Figure, ax: Any, *, with_tracks: bool) -> None:
         ]
         labels += ["start", "end"]
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(handles)))
+        # As many columns as fit the width: about 75 characters of legend text at slide size.
+        longest = max(len(label) for label in labels) + 6
+        columns = max(1, min(3, len(handles), int(fig.get_figwidth() * 9) // longest))
+        fig.legend(handles, labels, loc="outside lower center", ncols=columns)
 
 
 # --------------------------------------------------------------------------------------------- 1-D

@@ -48,16 +48,22 @@ def frame(
     pts = usable(interest)
     crit = usable(stationary)
     inside = [p for p in crit if bool(np.all(np.abs(p) <= DEFAULT_WINDOW[1]))]
-    pts += inside or sorted(crit, key=lambda p: float(np.hypot.reduce(p)))[:1]
-    if not pts:
+    if not inside:  # none in the window: frame the nearest, as if it were a point of interest
+        pts += sorted(crit, key=lambda p: float(np.hypot.reduce(p)))[:1]
+    if not pts and not inside:
         return {name: explicit.get(name, DEFAULT_WINDOW) for name in names}
+    width = DEFAULT_WINDOW[1] - DEFAULT_WINDOW[0]
     fitted: list[tuple[float, float]] = []
     for i in range(n):
-        coords = np.array([p[i] for p in pts])
-        lo, hi = float(coords.min()), float(coords.max())
-        pad = max(0.25 * (hi - lo), 1.0, 0.1 * max(abs(lo), abs(hi)))
-        fitted.append((lo - pad, hi + pad))
-    width = DEFAULT_WINDOW[1] - DEFAULT_WINDOW[0]
+        lo, hi = math.inf, -math.inf
+        if pts:
+            coords = np.array([p[i] for p in pts])
+            lo, hi = float(coords.min()), float(coords.max())
+            pad = max(0.25 * (hi - lo), 1.0, 0.1 * max(abs(lo), abs(hi)))
+            lo, hi = lo - pad, hi + pad
+        for p in inside:  # already in the window, so no margin: a valley of them must not widen it
+            lo, hi = min(lo, float(p[i])), max(hi, float(p[i]))
+        fitted.append((lo, hi))
     reach = width / 2  # points within half a window of it still show the origin
     near = all(
         lo <= DEFAULT_WINDOW[1] + reach and hi >= DEFAULT_WINDOW[0] - reach for lo, hi in fitted

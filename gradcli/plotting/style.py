@@ -35,6 +35,7 @@ PALETTE_ON_WHITE = (  # the same idea for the 1-D plots drawn on a plain backgro
 def theme_rc(theme: str, base: float = 13.0) -> dict[str, Any]:
     """rcParams for a figure: slide-sized fonts and the light or dark colours."""
     fg, bg = ("#1a1a1a", "white") if theme == "light" else ("#ececec", "#16181d")
+    pane = (0.95, 0.95, 0.95, 0.5) if theme == "light" else (1.0, 1.0, 1.0, 0.06)
     return {
         "font.size": base,
         "axes.titlesize": base + 3,
@@ -57,6 +58,7 @@ def theme_rc(theme: str, base: float = 13.0) -> dict[str, Any]:
         "axes.unicode_minus": True,
         "svg.hashsalt": "gradcli",  # stable ids: the same figure gives the same bytes
         "path.simplify": True,
+        **{f"axes3d.{axis}axis.panecolor": pane for axis in "xyz"},
     }
 
 
