@@ -258,7 +258,9 @@ def _draw_contours(
     equal = _equal_aspect(xr, yr)
     if opts.arrows != 0:
         count = opts.arrows or ARROWS
-        _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels)
+        # With points or paths on top, the field steps back so that they read first.
+        faint = bool(at or runs)
+        _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels, faint)
     for i, point in enumerate(at):
         color = style.PALETTE[i % len(style.PALETTE)]
         note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr)
@@ -279,6 +281,17 @@ def _draw_contours(
     _legend(fig, ax, with_tracks=bool(runs))
 
 
+def _roughness(levels: Any) -> tuple[float, float]:
+    """How un-round a set of labels reads: fewer powers of ten (log levels 1, 10, 100 beat 3, 30),
+    then no zero, then longer numbers."""
+    values = [float(v) for v in levels]
+    powers = sum(1 for v in values if v > 0 and math.log10(v).is_integer())
+    return (
+        -powers / len(values) - (0 in values),
+        sum(len(style.num(v)) for v in values) / len(values),
+    )
+
+
 def _label_contours(ax: Axes, lines: Any, size: float) -> list[tuple[float, float]]:
     """Label every other contour line (every line when there are few) in dark text with a light halo,
     readable on any band; returns where the labels sit."""
@@ -286,9 +299,7 @@ def _label_contours(ax: Axes, lines: Any, size: float) -> list[tuple[float, floa
 
     labelled = lines.levels
     if len(labelled) > 8:  # every other level: the half with the rounder numbers (0, 1, 2 not 0.5)
-        labelled = min(
-            labelled[::2], labelled[1::2], key=lambda v: sum(len(style.num(x)) for x in v)
-        )
+        labelled = min(labelled[::2], labelled[1::2], key=_roughness)
     texts = ax.clabel(lines, labelled, inline=True, inline_spacing=4, fontsize=size, fmt=style.num)
     halo: list[Any] = [patheffects.withStroke(linewidth=3, foreground="white", alpha=0.85)]
     spots = []
@@ -330,6 +341,7 @@ def _gradient_field(
     descent: bool,
     equal: bool,
     labels: Sequence[tuple[float, float]],
+    faint: bool = False,
 ) -> None:
     # Arrows are laid out in "view" coordinates, where the plot is drawn to scale: data coordinates
     # with equal aspect, the unit square otherwise. Their directions are ∇f seen in that view.
@@ -359,6 +371,7 @@ def _gradient_field(
         headwidth=3.6,
         headlength=4.2,
         headaxislength=3.8,
+        alpha=0.6 if faint else 1.0,
         zorder=4,
     )
 
