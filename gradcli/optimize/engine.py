@@ -1,0 +1,323 @@
+"""The descent engine: runs = starts × settings, advanced in lockstep, streamed step by step.
+
+Runs that share a method (and line-search flag) form a group. A group of many runs is one
+:class:`~.vector.VectorLane` — every coordinate an ``(R,)`` array, each step a handful of numpy calls
+whatever R is. A group of a few runs becomes one :class:`~.scalar.ScalarLane` per run, stepping with
+Python floats: for one run that is several times cheaper than numpy's per-call overhead on one-row
+arrays. Both lanes apply the same elementwise optimizer rules in the same order, so which one runs is
+purely a speed decision — the numbers are identical.
+
+:class:`Descent` drives the lanes one step at a time and yields :class:`StepRecord` s as they are
+computed (so ``--format ndjson``/``csv`` stream, and ``| head`` stops the work early);
+:func:`descend` runs it to the end and returns :class:`DescentRun` s. At every point x_t each run
+checks, in order: ``diverged`` (f, ∇f or x not finite, or |f|, ‖∇f‖ or some |x_i| beyond 1e150),
+``converged`` (‖∇f‖ ≤ tol; tol 0 never stops early), ``max_steps`` (t = steps).
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import numpy as np
+
+from gradcli.errors import MathError, UsageError
+from gradcli.optimize.runs import DescentRun, Final, RunPlan, StepRecord
+from gradcli.optimize.scalar import ScalarLane
+from gradcli.optimize.settings import Settings
+from gradcli.optimize.vector import Chunk, VectorLane
+
+if TYPE_CHECKING:
+    from gradcli.numeric import Compiled
+
+Array = np.ndarray[Any, Any]
+Keep = Literal["recorded", "ends", "final"]
+Lane = ScalarLane | VectorLane
+
+SCALAR_LANE_MAX = 4  # groups of up to this many runs step with scalars (faster than tiny arrays)
+
+_CALLABLES: weakref.WeakKeyDictionary[Any, dict[str, Callable[..., Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _callable(compiled: Compiled, which: str) -> Callable[..., Any]:
+    """Lambdified ``[f, ∂f/∂x1, ...]`` ("both": shared subexpressions computed once) or ``[f]``
+    ("value"), taking one argument per coordinate (scalars or arrays); cached per Compiled."""
+    cache = _CALLABLES.setdefault(compiled, {})
+    if which not in cache:
+        from gradcli.numeric import lambdify
+
+        fn = compiled.fn
+        exprs = [fn.expr, *compiled.gradient_exprs] if which == "both" else [fn.expr]
+        cache[which] = lambdify(fn.variables, exprs)
+    return cache[which]
+
+
+def plan_runs(
+    starts: Array | Sequence[Sequence[float]], settings: Sequence[Settings], n: int
+) -> list[RunPlan]:
+    """The product starts × settings, start-major: run k = start k // S with settings k % S."""
+    points = np.asarray(starts, dtype=float)
+    if points.ndim == 1 and n == 1:
+        points = points.reshape(-1, 1)
+    elif points.ndim == 1:
+        points = points.reshape(1, -1)
+    if points.ndim != 2 or points.shape[1] != n:
+        got = points.shape[-1] if points.ndim == 2 else points.size
+        raise UsageError(f"a start needs {n} coordinate{'s' if n != 1 else ''}, got {got}")
+    if len(points) == 0 or not settings:
+        raise UsageError("descend needs at least one start and one setting")
+    return [
+        RunPlan(i * len(settings) + j, point, s)
+        for i, point in enumerate(points)
+        for j, s in enumerate(settings)
+    ]
+
+
+def iter_descent(
+    compiled: Compiled,
+    starts: Array | Sequence[Sequence[float]],
+    settings: Sequence[Settings],
+    *,
+    record_every: int = 1,
+    summary_only: bool = False,
+    keep: Keep = "recorded",
+    notes: bool = True,
+    on_step: Callable[[int, int], None] | None = None,
+) -> Descent:
+    """A :class:`Descent` to iterate: it yields each recorded step as soon as it is computed."""
+    return Descent(
+        compiled,
+        starts,
+        settings,
+        record_every=record_every,
+        summary_only=summary_only,
+        keep=keep,
+        notes=notes,
+        on_step=on_step,
+    )
+
+
+def descend(
+    compiled: Compiled,
+    starts: Array | Sequence[Sequence[float]],
+    settings: Sequence[Settings],
+    *,
+    record_every: int = 1,
+    summary_only: bool = False,
+    keep: Keep = "recorded",
+    notes: bool = True,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[DescentRun]:
+    """Run every start with every setting to the end; one :class:`DescentRun` per run, in order.
+
+    ``record_every=K`` records steps 0, K, 2K, ... and each run's last step; ``summary_only`` records
+    the last step only. ``keep`` says what the runs hold of the recorded steps: all ("recorded"), the
+    first and last five ("ends", for tables), or the last ("final"). ``notes=False`` skips the
+    per-step statistics behind the notes (for output that shows none; about a fifth of the time of
+    many-run descents). ``on_step(t, active)`` is called once per step with the number of runs still
+    going.
+    """
+    run = Descent(
+        compiled,
+        starts,
+        settings,
+        record_every=record_every,
+        summary_only=summary_only,
+        keep=keep,
+        notes=notes,
+        on_step=on_step,
+    )
+    run.drain()
+    return run.runs()
+
+
+class Descent:
+    """Runs in progress. Iterate for :class:`StepRecord` s in step order (runs in order within a
+    step; with ``summary_only``, each run's final record, in run order); call :meth:`runs` after.
+
+    If iteration stops early (Ctrl-C, a closed pipe), :meth:`runs` still answers: runs that had not
+    finished are reported with status ``interrupted`` at the last step they completed.
+    """
+
+    def __init__(
+        self,
+        compiled: Compiled,
+        starts: Array | Sequence[Sequence[float]],
+        settings: Sequence[Settings],
+        *,
+        record_every: int = 1,
+        summary_only: bool = False,
+        keep: Keep = "recorded",
+        notes: bool = True,
+        on_step: Callable[[int, int], None] | None = None,
+    ) -> None:
+        if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
+            raise UsageError(f"--every must be a whole number ≥ 1, got {record_every!r}")
+        if keep not in ("recorded", "ends", "final"):
+            raise ValueError(f"keep must be 'recorded', 'ends' or 'final', not {keep!r}")
+        self.compiled = compiled
+        self.n = compiled.n
+        self.plan = plan_runs(starts, settings, self.n)
+        self.record_every = record_every
+        self.summary_only = summary_only
+        self.keep: Keep = "final" if summary_only else keep
+        self.notes = notes
+        self.on_step = on_step
+        self.both = _callable(compiled, "both")
+        exprs = [compiled.fn.expr, *compiled.gradient_exprs]
+        # outputs whose expression is constant come back as a scalar; the lanes broadcast them
+        self.constants = [i for i, e in enumerate(exprs) if not e.free_symbols]
+        self.finals: dict[int, Final] = {}
+        self.done = np.zeros(len(self.plan), dtype=bool)
+        self.step = 0  # the step the lanes are working on
+        self._check_starts()
+        self.lanes = self._make_lanes()
+        self._lane_of = {p.run: lane for lane in self.lanes for p in self._plans_of(lane)}
+        self._started = False
+
+    @property
+    def value_only(self) -> Callable[..., Any]:
+        """Lambdified ``[f]`` alone (the line search's trial points need no gradient)."""
+        return _callable(self.compiled, "value")
+
+    @staticmethod
+    def _plans_of(lane: Lane) -> list[RunPlan]:
+        return [lane.plan] if isinstance(lane, ScalarLane) else list(lane.plans.values())
+
+    def _check_starts(self) -> None:
+        """f and ∇f must be finite real numbers at every start: else it is not a descent problem."""
+        points = np.array([p.start for p in self.plan])
+        count = len(points)
+        with np.errstate(all="ignore"):
+            columns = [np.broadcast_to(np.asarray(c), (count,)) for c in self.both(*points.T)]
+        good = [np.isfinite(c) & (np.imag(c) == 0) for c in columns]
+        bad = ~np.logical_and.reduce(good)
+        if bad.any():
+            k = int(np.argmax(bad))
+            label = "(" + ", ".join(f"{v:g}" for v in points[k]) + ")"
+            what = "f" if not good[0][k] else "∇f"
+            raise MathError(
+                f"{what} is not a finite real number at the start {label}",
+                hint="choose a start inside the function's domain",
+            )
+
+    def _make_lanes(self) -> list[Lane]:
+        groups: dict[tuple[str, bool], list[RunPlan]] = {}
+        for p in self.plan:
+            groups.setdefault((p.settings.method, p.settings.line_search), []).append(p)
+        lanes: list[Lane] = []
+        for plans in groups.values():
+            if len(plans) <= SCALAR_LANE_MAX:
+                lanes.extend(ScalarLane(self, p) for p in plans)
+            else:
+                lanes.append(VectorLane(self, plans))
+        lanes.sort(key=lambda lane: lane.first_run)
+        return lanes
+
+    # --- driving --------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[StepRecord]:
+        self._start()
+        if self.summary_only:
+            return self._in_run_order(self._emissions())
+        lane = self.lanes[0]
+        if len(self.lanes) == 1 and self.on_step is None and isinstance(lane, ScalarLane):
+            # one run: its records straight from the lane, no per-step bookkeeping in between
+            lane.solo = True
+            return cast("Iterator[StepRecord]", iter(lane))
+        return self._flatten(self._emissions())
+
+    def drain(self) -> None:
+        """Run to the end without producing records (what :func:`descend` does)."""
+        self._start()
+        for _ in self._emissions():
+            pass
+
+    def _start(self) -> None:
+        if self._started:
+            raise RuntimeError("a Descent can be iterated only once")
+        self._started = True
+
+    def _emissions(self) -> Iterator[list[StepRecord | Chunk]]:
+        """Per step, what the lanes recorded: StepRecords (scalar lanes), Chunks (vector lanes)."""
+        on_step = self.on_step
+        steppers: list[Iterator[StepRecord | Chunk | None]] = [iter(lane) for lane in self.lanes]
+        end = object()
+        while steppers:
+            batch: list[StepRecord | Chunk] = []
+            alive = []
+            for stepper in steppers:
+                emitted = next(stepper, end)
+                if emitted is end:
+                    continue
+                alive.append(stepper)
+                if emitted is not None:
+                    batch.append(cast("StepRecord | Chunk", emitted))
+            steppers = alive
+            if on_step is not None and steppers:
+                on_step(self.step, len(self.done) - int(np.count_nonzero(self.done)))
+            self.step += 1
+            if batch:
+                yield batch
+
+    def final(self, run: int) -> Final:
+        """How ``run`` ended (once it has)."""
+        return self.finals.get(run) or self._lane_of[run].final(run)
+
+    def _flatten(self, emissions: Iterator[list[StepRecord | Chunk]]) -> Iterator[StepRecord]:
+        several = len(self.lanes) > 1
+        for batch in emissions:
+            if len(batch) == 1 and isinstance(batch[0], StepRecord):
+                yield batch[0]
+                continue
+            records: list[StepRecord] = []
+            for item in batch:
+                if isinstance(item, StepRecord):
+                    records.append(item)
+                else:
+                    records.extend(item.records(self.final))
+            if several:
+                records.sort(key=_run_of)
+            yield from records
+
+    def _in_run_order(self, emissions: Iterator[list[StepRecord | Chunk]]) -> Iterator[StepRecord]:
+        """Final records, released in run order as soon as every earlier run has finished."""
+        done, total = self.done, len(self.plan)
+        next_run = 0
+        for _ in emissions:
+            while next_run < total and done[next_run]:
+                yield self.final(next_run).record
+                next_run += 1
+
+    # --- results --------------------------------------------------------------------------------
+    def runs(self, *, annotate: bool = True) -> list[DescentRun]:
+        """One :class:`DescentRun` per planned run, in order (unfinished ones marked interrupted).
+
+        ``annotate`` adds the Hessian classification of converged runs and the notes (only that
+        classification's, if the Descent was made with ``notes=False``).
+        """
+        # Thousands of small objects are built here in one go: without pausing it, the cyclic garbage
+        # collector would rescan them over and over (a third of the time for 10,000 runs).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            built: dict[int, DescentRun] = {}
+            for lane in self.lanes:
+                lane.close()
+                built.update(lane.results())
+            runs = [built[p.run] for p in self.plan]
+            if annotate:
+                from gradcli.optimize.notes import annotate as add_notes
+
+                add_notes(runs, self.compiled, phenomena=self.notes)
+        finally:
+            if collecting:
+                gc.enable()
+        return runs
+
+
+def _run_of(record: StepRecord) -> int:
+    return record.run

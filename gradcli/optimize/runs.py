@@ -1,0 +1,207 @@
+"""The nouns of a descent: the plan of a run, its streamed step records, how it ended, its result."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradcli.optimize.settings import Settings
+
+Array = np.ndarray[Any, Any]
+
+BOUND = 1e150  # |x|, |f| or ‖∇f‖ beyond this counts as diverged (float64 squares overflow ~1e154)
+BOUND_SQ = BOUND * BOUND  # both engines compare ‖∇f‖² with BOUND² and tol² (no sqrt per step)
+RISE_RTOL = 1e-12  # f must rise by more than this (relative) to count: ignores round-off wobble
+
+CONVERGED, MAX_STEPS, DIVERGED, INTERRUPTED = "converged", "max_steps", "diverged", "interrupted"
+#: Status codes used inside the vector engine (index = code).
+STATUSES = ("running", CONVERGED, MAX_STEPS, DIVERGED, INTERRUPTED)
+
+
+class RunPlan(NamedTuple):
+    """Run number ``run`` (0-based) starts at ``start`` with ``settings``."""
+
+    run: int
+    start: Array
+    settings: Settings
+
+
+class StepRecord(NamedTuple):
+    """One recorded step of one run, as streamed (``run`` is the 0-based run index).
+
+    ``step_size`` is ‖x_t − x_{t−1}‖ (0 at step 0); ``line_step`` the accepted Armijo step a that led
+    to x_t (None without ``--line-search`` and at step 0). ``status`` and ``reason`` are set on the
+    run's last record only.
+    """
+
+    run: int
+    step: int
+    point: tuple[float, ...]
+    value: float
+    gradient: tuple[float, ...]
+    norm: float
+    step_size: float
+    line_step: float | None
+    status: str | None = None
+    reason: str | None = None
+
+
+class Final(NamedTuple):
+    """How a run ended, with the statistics its notes are made from."""
+
+    status: str
+    reason: str
+    iterations: int
+    record: StepRecord  # the final state (status and reason filled in)
+    rises: int
+    reversals: int
+    peak_norm: float
+    start_norm: float
+
+
+@dataclass(slots=True)
+class DescentRun:
+    """One run: where it started, how it was configured, what it recorded and how it ended."""
+
+    index: int  # 0-based position in the product starts × settings
+    settings: Settings
+    start: Array  # (n,)
+    status: str  # "converged" | "max_steps" | "diverged" ("interrupted" after Ctrl-C)
+    reason: str  # e.g. "‖∇f‖ = 3.2e-07 ≤ tol = 1e-06", "f is not finite at step 12"
+    iterations: int  # updates applied: the final point is x_iterations
+    steps: Array  # (k,) recorded step numbers (0 = start)
+    path: Array  # (k, n) recorded points
+    values: Array  # (k,)
+    gradients: Array  # (k, n)
+    norms: Array  # (k,)
+    step_sizes: Array  # (k,) ‖x_t − x_{t−1}‖, 0 at step 0
+    notes: list[str] = field(default_factory=list)
+    line_steps: Array | None = None  # (k,) accepted Armijo step per row (nan at step 0)
+    classification: str | None = None  # converged runs: minimum | maximum | saddle | degenerate
+    eigenvalues: Array | None = None  # the Hessian's eigenvalues at the final point
+    rises: int = 0  # steps at which f moved against the goal (rose in descent, fell in ascent)
+    reversals: int = 0  # steps at which the gradient turned by more than 90° (∇f·∇f_prev < 0)
+    peak_norm: float = 0.0  # the largest ‖∇f‖ seen
+    start_norm: float = 0.0  # ‖∇f‖ at the start
+
+    @property
+    def number(self) -> int:
+        """The 1-based run number people see (tables, CSV, JSON)."""
+        return self.index + 1
+
+    @property
+    def method(self) -> str:
+        return self.settings.method
+
+    @property
+    def lr(self) -> float:
+        return self.settings.lr
+
+    @property
+    def final_point(self) -> Array:
+        return self.path[-1]
+
+    @property
+    def final_value(self) -> float:
+        return float(self.values[-1])
+
+    @property
+    def final_gradient(self) -> Array:
+        return self.gradients[-1]
+
+    @property
+    def final_norm(self) -> float:
+        return float(self.norms[-1])
+
+    @property
+    def converged(self) -> bool:
+        return self.status == CONVERGED
+
+
+def where(t: int) -> str:
+    return "at the start" if t == 0 else f"at step {t}"
+
+
+def divergence_reason(x: Sequence[float], f: float, g: Sequence[float], norm: float, t: int) -> str:
+    """Which quantity stopped being finite (or passed BOUND) first, in that order of checking."""
+    at = where(t)
+    if not all(math.isfinite(v) for v in x):
+        return f"x is not finite {at}"
+    biggest = max(abs(v) for v in x)
+    if biggest > BOUND:
+        return f"|x| = {biggest:.3g} passed {BOUND:g} {at}"
+    if not math.isfinite(f):
+        return f"f is not finite {at}"
+    if abs(f) > BOUND:
+        return f"|f| = {abs(f):.3g} passed {BOUND:g} {at}"
+    if not all(math.isfinite(v) for v in g):
+        return f"∇f is not finite {at}"
+    if not math.isfinite(norm):
+        return f"‖∇f‖ overflowed {at}"
+    return f"‖∇f‖ = {norm:.3g} passed {BOUND:g} {at}"
+
+
+def stop_reason(status: str, norm: float, settings: Settings, t: int) -> str:
+    if status == CONVERGED:
+        return f"‖∇f‖ = {norm:.3g} ≤ tol = {settings.tol:g}"
+    if status == INTERRUPTED:
+        return f"interrupted {where(t)}"
+    if settings.tol == 0:
+        return f"ran all {t} steps (tol 0 never stops early)"
+    return f"‖∇f‖ = {norm:.3g} > tol = {settings.tol:g} after {t} steps"
+
+
+def never_started(plan: RunPlan) -> Final:
+    """A run interrupted before its start was even evaluated."""
+    nan = math.nan
+    n = len(plan.start)
+    reason = "interrupted before the start was evaluated"
+    start = tuple(map(float, plan.start))
+    record = StepRecord(plan.run, 0, start, nan, (nan,) * n, nan, 0.0, None, INTERRUPTED, reason)
+    return Final(INTERRUPTED, reason, 0, record, 0, 0, nan, nan)
+
+
+def columns_of(records: list[StepRecord], n: int, line_search: bool) -> dict[str, Array]:
+    """A run's recorded rows as the arrays of a :class:`DescentRun`."""
+    columns = {
+        "steps": np.array([r.step for r in records], dtype=np.int64),
+        "path": np.array([r.point for r in records], dtype=float).reshape(-1, n),
+        "values": np.array([r.value for r in records], dtype=float),
+        "gradients": np.array([r.gradient for r in records], dtype=float).reshape(-1, n),
+        "norms": np.array([r.norm for r in records], dtype=float),
+        "step_sizes": np.array([r.step_size for r in records], dtype=float),
+    }
+    if line_search:
+        columns["line_steps"] = np.array(
+            [math.nan if r.line_step is None else r.line_step for r in records], dtype=float
+        )
+    return columns
+
+
+def make_run(plan: RunPlan, final: Final, columns: dict[str, Array]) -> DescentRun:
+    return DescentRun(
+        plan.run,
+        plan.settings,
+        plan.start,
+        final.status,
+        final.reason,
+        final.iterations,
+        columns["steps"],
+        columns["path"],
+        columns["values"],
+        columns["gradients"],
+        columns["norms"],
+        columns["step_sizes"],
+        [],
+        columns.get("line_steps") if plan.settings.line_search else None,
+        None,
+        None,
+        final.rises,
+        final.reversals,
+        final.peak_norm,
+        final.start_norm,
+    )

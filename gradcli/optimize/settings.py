@@ -1,0 +1,144 @@
+"""Settings: one optimizer with its hyperparameters and stopping rule, validated on construction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from gradcli.errors import UsageError
+from gradcli.optimize.optimizers import METHODS
+
+ARMIJO_C = 1e-4  # sufficient-decrease constant of the Armijo line search
+ARMIJO_SHRINK = 0.5  # the trial step is halved until the Armijo condition holds
+ARMIJO_MAX_HALVINGS = 60  # lr·2⁻⁶⁰: beyond this the step is numerically nothing; take it anyway
+
+
+class _MethodDefault(float):
+    """The ``eps`` default: torch uses 1e-8 for Adam and RMSprop but 1e-10 for Adagrad.
+
+    A float subclass (not ``None``) keeps ``Settings.eps`` a float for every reader while still letting
+    ``__post_init__`` tell "left at the default" from "set to 1e-8", to pick the method's own default.
+    """
+
+
+EPS_DEFAULT = _MethodDefault(1e-8)
+ADAGRAD_EPS = 1e-10
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One method and its hyperparameters; the defaults are torch.optim's, except ``lr``.
+
+    Invalid values raise :class:`~gradcli.errors.UsageError` here, so every caller (the CLI, the plot
+    command, Python code) gets the same checks and messages.
+    """
+
+    method: str = "gd"  # gd | momentum | nesterov | adagrad | rmsprop | adam
+    lr: float = 0.1
+    momentum: float = 0.9
+    alpha: float = 0.99
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = EPS_DEFAULT  # 1e-8, or 1e-10 for adagrad, when not given
+    line_search: bool = False
+    ascent: bool = False
+    steps: int = 1000
+    tol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if type(self.eps) is _MethodDefault:
+            object.__setattr__(self, "eps", ADAGRAD_EPS if self.method == "adagrad" else 1e-8)
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.method not in METHODS:
+            raise UsageError(
+                f"unknown method {self.method!r}",
+                hint=f"choose one of: {', '.join(METHODS)}" + _did_you_mean(self.method),
+            )
+        _check(self.lr, "lr", "a finite number > 0", lambda v: v > 0)
+        _check(self.momentum, "momentum", "a finite number ≥ 0", lambda v: v >= 0)
+        if self.method == "nesterov" and not self.momentum > 0:
+            raise UsageError("nesterov needs --momentum > 0", hint="e.g. --momentum 0.9")
+        _check(self.alpha, "alpha", "in [0, 1]", lambda v: 0 <= v <= 1)
+        _check(self.beta1, "beta1", "in [0, 1)", lambda v: 0 <= v < 1)
+        _check(self.beta2, "beta2", "in [0, 1)", lambda v: 0 <= v < 1)
+        _check(self.eps, "eps", "a finite number ≥ 0", lambda v: v >= 0)
+        _check(self.tol, "tol", "a finite number ≥ 0 (0 never stops early)", lambda v: v >= 0)
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
+            raise UsageError(f"--steps must be a whole number ≥ 0, got {self.steps!r}")
+        if self.line_search and self.method != "gd":
+            raise UsageError(
+                f"--line-search is Armijo backtracking for gd, not for {self.method}",
+                hint="drop --line-search or use --method gd",
+            )
+
+    # --- how a run states what it did --------------------------------------------------------------
+    def hyperparameters(self) -> dict[str, float]:
+        """Every hyperparameter the method uses (and only those), by name."""
+        params: dict[str, float] = {"lr": self.lr}
+        if self.method in ("momentum", "nesterov"):
+            params["momentum"] = self.momentum
+        elif self.method == "adagrad":
+            params["eps"] = self.eps
+        elif self.method == "rmsprop":
+            params.update(alpha=self.alpha, eps=self.eps)
+        elif self.method == "adam":
+            params.update(beta1=self.beta1, beta2=self.beta2, eps=self.eps)
+        if self.line_search:
+            params.update(armijo_c=ARMIJO_C, shrink=ARMIJO_SHRINK)
+        return params
+
+    @property
+    def name(self) -> str:
+        """The method as a person reads it: 'gd', 'gd+line-search', 'adam (ascent)'."""
+        name = self.method + ("+line-search" if self.line_search else "")
+        return name + (" (ascent)" if self.ascent else "")
+
+    def describe(self) -> str:
+        """'adam lr=0.02 beta1=0.9 beta2=0.999 eps=1e-08': the method and every hyperparameter."""
+        params = " ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items())
+        return f"{self.name} {params}"
+
+    def rule(self) -> str:
+        """The update rule, in symbols, exactly as the optimizer applies it."""
+        grad = "g = −∇f(x) (ascent)" if self.ascent else "g = ∇f(x)"
+        if self.method == "gd":
+            sign = "+" if self.ascent else "−"
+            if not self.line_search:
+                return f"x ← x {sign} lr·∇f(x)"
+            better = "≥ f(x) +" if self.ascent else "≤ f(x) −"
+            return (
+                f"x ← x {sign} a·∇f(x), a = lr·2⁻ᵏ for the smallest k ≥ 0 with "
+                f"f(x {sign} a·∇f(x)) {better} {ARMIJO_C:g}·a·‖∇f(x)‖² (Armijo backtracking)"
+            )
+        rules = {
+            "momentum": "b ← μ·b + g (b = g on the first step); x ← x − lr·b",
+            "nesterov": "b ← μ·b + g (b = g on the first step); x ← x − lr·(g + μ·b)",
+            "adagrad": "s ← s + g² (s = 0 at first); x ← x − lr·g/(√s + eps), elementwise",
+            "rmsprop": "v ← α·v + (1−α)·g² (v = 0 at first); x ← x − lr·g/(√v + eps), elementwise",
+            "adam": "m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ); "
+            "x ← x − lr·m̂/(√v̂ + eps), elementwise",
+        }
+        return f"{grad}; {rules[self.method]}"
+
+
+def _check(value: Any, name: str, expected: str, ok: Any) -> None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and ok(number)):
+        raise UsageError(f"--{name} must be {expected}, got {value!r}")
+
+
+def _did_you_mean(method: str) -> str:
+    aliases = {"sgd": "gd", "gradient": "gd", "adamw": "adam", "rms": "rmsprop", "nag": "nesterov"}
+    guess = aliases.get(method.lower())
+    if guess is None:
+        import difflib
+
+        close = difflib.get_close_matches(method.lower(), METHODS, n=1)
+        guess = close[0] if close else None
+    return f" (did you mean {guess}?)" if guess else ""
