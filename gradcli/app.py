@@ -135,7 +135,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain click help: rich would add ~60 ms to every --help
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -35,13 +35,14 @@ def critical(
     sympy solves ∇f = 0 within a time limit; a numeric multi-start search over --range adds or
     replaces what it cannot, and says when the list may be incomplete.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       gradcli critical "x**3 - 3*x + y**2"
       gradcli critical "(x**2+y-11)**2+(x+y**2-7)**2" --range -6:6
       gradcli critical "x**2 - y**2" --format json
     """
-    from gradcli.calculus import critical_points
+    from gradcli.calculus.critical import critical_points
     from gradcli.ranges import parse_range
     from gradcli.views import critical_document
 

@@ -57,15 +57,16 @@ def grad(
     """The gradient ∇f: all partial derivatives together. It points up the steepest ascent, its
     length is the steepest slope, and it is zero at minima, maxima and saddles.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       gradcli grad "x**2+y**2" --at 3,1
       gradcli grad "x^2 + y^2" --at 1/3,1 --at -2,-2
       gradcli grad "x**2" --at 3 --at 4
       gradcli grad "x**2 - y**2" --at 0,0 --hessian
       gradcli grad "x*y" --at 1,2 --dir 1,1 --check
     """
-    from gradcli.calculus import gradient
+    from gradcli.calculus.derivatives import gradient
     from gradcli.points import parse_point
     from gradcli.views import gradient_document
 

@@ -53,13 +53,14 @@ def level(
     to it — the command shows ∇f, the tangent, their dot product (0) and, with --samples, the
     angle at many points on the curve, measured from the curve itself.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       gradcli level "x**2+y**2" --at 1,1
       gradcli level "x**2+y**2" --value 4 --samples 8
       gradcli level "x**2+y**2+z**2" --at 1,2,2
     """
-    from gradcli.calculus import level_set
+    from gradcli.calculus.level import level_set
     from gradcli.expr import parse_constant
     from gradcli.points import parse_point
     from gradcli.ranges import parse_range

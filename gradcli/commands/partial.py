@@ -62,15 +62,16 @@ def partial(
 ) -> None:
     """A partial derivative: move one variable, hold the others constant.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       gradcli partial "x**2 + y**2" --wrt x --at 3,1
       gradcli partial "5*x" --wrt x --at 2 --check --h 0.001
       gradcli partial "x**3*y**2" --wrt x --wrt y
       gradcli partial "sin(x)" --order 4
       gradcli partial "x**2 + y**2" --wrt x --explain
     """
-    from gradcli.calculus import partial as compute
+    from gradcli.calculus.derivatives import partial as compute
     from gradcli.views import partial_document
 
     stdin_users(expr, at)

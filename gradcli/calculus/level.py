@@ -1,0 +1,232 @@
+"""Level sets f = c: the equation, solved branches, the tangent at a point, and points sampled on
+the curve with the angle between ∇f and the curve's own tangent."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradcli.calculus.derivatives import gradient_exprs
+from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables, simplest
+from gradcli.errors import UsageError
+from gradcli.function import Function
+from gradcli.limits import TimeUp, time_limit
+from gradcli.points import Point
+from gradcli.results import LevelResult, LevelSample, Value
+
+
+def level_set(
+    fn: Function,
+    *,
+    at: Point | None = None,
+    value: Any = None,
+    samples: int = 0,
+    bounds: Sequence[tuple[float, float]] | None = None,
+) -> LevelResult:
+    """The level set f = c through ``at`` (c = f(at)) or at ``value``, with the perpendicularity check."""
+    import sympy as sp
+
+    require_variables(fn)
+    if (at is None) == (value is None):
+        raise UsageError("give exactly one of --at P or --value C")
+    n = len(fn.variables)
+    if at is not None:
+        level = evaluate(fn.expr, fn, at)
+        c = level.exact if level.exact is not None else sp.Float(level.value, 17)
+    else:
+        c = value
+        level = Value(value, float(sp.N(value, 17)))
+    equation = sp.Eq(fn.expr, c)
+    branches = _solve_branches(fn, c)
+    result: dict[str, Any] = {}
+    notes: list[str] = []
+    if at is not None:
+        grad = gradient_exprs(fn)
+        g = tuple(evaluate(gi, fn, at, what=f"∂f/∂{name}") for gi, name in zip(grad, fn.names))
+        result["gradient"] = g
+        gvec = np.array([gi.value for gi in g])
+        if np.linalg.norm(gvec) == 0:
+            notes.append(
+                "∇f = 0 here: a stationary point, where the level set need not be a smooth curve"
+            )
+        else:
+            point_syms = [c_ if c_ is not None else v for c_, v in zip(at.exact, at.values)]
+            if all(gi.exact is not None for gi in g):
+                coeffs = [gi.exact for gi in g]
+            else:
+                coeffs = [sp.Float(gi.value, 15) for gi in g]
+            plane = sum(k * (v - p) for k, v, p in zip(coeffs, fn.variables, point_syms))
+            result["tangent_equation"] = sp.Eq(sp.expand(plane), 0)
+            if n == 2:
+                tangent = np.array([-gvec[1], gvec[0]]) / np.linalg.norm(gvec)
+                result["tangent"] = tuple(float(t) for t in tangent)
+                result["dot"] = float(gvec @ tangent)
+                result["branch_angle"] = _branch_angle(fn, branches, at, gvec)
+    sample_rows: list[LevelSample] = []
+    if samples:
+        if n != 2:
+            raise UsageError("--samples needs a function of two variables")
+        level_value = level.value
+        bounds = tuple(bounds) if bounds is not None else _default_bounds(at)
+        sample_rows = _sample_level(fn, level_value, samples, bounds, at)
+        if len(sample_rows) < samples:
+            notes.append(
+                f"found {len(sample_rows)} of {samples} points on the level set inside "
+                + " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
+            )
+    return LevelResult(
+        fn=fn,
+        level=level,
+        equation=equation,
+        branches=branches,
+        at=at,
+        samples=sample_rows,
+        notes=notes,
+        **result,
+    )
+
+
+def _default_bounds(at: Point | None) -> tuple[tuple[float, float], ...]:
+    if at is None:
+        return ((-3.0, 3.0), (-3.0, 3.0))
+    reach = max(3.0, 2 * max(abs(v) for v in at.values))
+    return tuple((-reach, reach) for _ in at.values)
+
+
+def _solve_branches(fn: Function, c: Any) -> list[tuple[Any, Any]]:
+    """Explicit solutions of f = c for the last variable (then the first), within a time bound."""
+    import sympy as sp
+
+    targets = list(fn.variables) if len(fn.variables) < 2 else [fn.variables[-1], fn.variables[0]]
+    for var in targets:
+        try:
+            with time_limit(SOLVE_SECONDS / 2):
+                sols = sp.solve(sp.Eq(fn.expr, c), var)
+        except (TimeUp, NotImplementedError, ValueError, TypeError):
+            continue
+        sols = [s for s in sols if not s.has(sp.I)]
+        if sols:
+            return [(var, simplest(s, 0.5)) for s in sols]
+    return []
+
+
+def _branch_angle(
+    fn: Function, branches: Sequence[tuple[Any, Any]], at: Point, gvec: np.ndarray[Any, Any]
+) -> float | None:
+    """Angle between ∇f and the tangent of the solved branch through P — found without using ∇f,
+    so 90° here is evidence of perpendicularity, not a restatement of how the tangent was built."""
+    import sympy as sp
+
+    if not branches or len(fn.variables) != 2:
+        return None
+    subs = dict(zip(fn.variables, at.values))
+    for var, expr in branches:
+        other = next(v for v in fn.variables if v != var)
+        try:
+            on_branch = complex(expr.evalf(17, subs={other: subs[other]}))
+        except (TypeError, ValueError):
+            continue
+        if abs(on_branch.imag) > 1e-9 or abs(on_branch.real - subs[var]) > 1e-9 * (
+            1 + abs(subs[var])
+        ):
+            continue
+        slope = complex(sp.diff(expr, other).evalf(17, subs={other: subs[other]}))
+        if not math.isfinite(slope.real) or abs(slope.imag) > 1e-9:
+            return None
+        i_other = fn.variables.index(other)
+        direction = np.zeros(2)
+        direction[i_other] = 1.0
+        direction[1 - i_other] = slope.real
+        return _angle(gvec, direction)
+    return None
+
+
+def _angle(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
+    cos = abs(float(a @ b)) / (float(np.linalg.norm(a)) * float(np.linalg.norm(b)))
+    return math.degrees(math.acos(min(1.0, cos)))
+
+
+def _sample_level(
+    fn: Function,
+    c: float,
+    count: int,
+    bounds: Sequence[tuple[float, float]],
+    at: Point | None,
+) -> list[LevelSample]:
+    """Points on f = c inside ``bounds``: Newton projection from a grid, then spread-out picks.
+
+    Each point's tangent comes from the curve itself — the chord between the curve's two crossings
+    of a small circle around the point — so the reported angle to ∇f is a real check.
+    """
+    from gradcli.numeric import compile_function
+
+    compiled = compile_function(fn)
+    side = max(8, int(math.sqrt(count * 12)))
+    axes = [np.linspace(lo, hi, side) for lo, hi in bounds]
+    x = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=-1)
+    with np.errstate(all="ignore"):
+        for _ in range(40):
+            r = compiled.value(x) - c
+            g = compiled.gradient(x)
+            gg = np.sum(g * g, axis=1)
+            x = x - (r / np.where(gg > 0, gg, np.nan))[:, None] * g
+        r = compiled.value(x) - c
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    ok = np.all(np.isfinite(x), axis=1) & (np.abs(r) <= 1e-9 * (1 + abs(c)))
+    ok &= np.all((x >= lo) & (x <= hi), axis=1)
+    pool = x[ok]
+    if not len(pool):
+        return []
+    chosen = [np.array(at.values)] if at is not None else [pool[0]]
+    distance = np.linalg.norm(pool - chosen[0], axis=1)
+    while len(chosen) < count:
+        k = int(np.argmax(distance))
+        if distance[k] < 1e-6 * (1 + float(np.max(hi - lo))):
+            break
+        chosen.append(pool[k])
+        distance = np.minimum(distance, np.linalg.norm(pool - pool[k], axis=1))
+    radius = 1e-4 * float(np.max(hi - lo))
+    rows = []
+    for p in chosen[:count]:
+        g = compiled.gradient(p)
+        tangent = _chord_tangent(compiled, p, c, radius)
+        if tangent is None:
+            continue
+        rows.append(
+            LevelSample(
+                point=tuple(float(v) for v in p),
+                gradient=tuple(float(v) for v in g),
+                tangent=tuple(float(v) for v in tangent),
+                angle=_angle(g, tangent),
+            )
+        )
+    return rows
+
+
+def _chord_tangent(
+    compiled: Any, p: np.ndarray[Any, Any], c: float, radius: float
+) -> np.ndarray[Any, Any] | None:
+    theta = np.linspace(0, 2 * np.pi, 721)
+    ring = p + radius * np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    with np.errstate(all="ignore"):
+        r = compiled.value(ring) - c
+    crossings = np.nonzero(np.sign(r[:-1]) * np.sign(r[1:]) < 0)[0]
+    if len(crossings) != 2:
+        return None
+    found = []
+    for k in crossings:
+        a, b = theta[k], theta[k + 1]
+        for _ in range(40):  # bisection: the crossing angle to ~1e-12 rad
+            m = (a + b) / 2
+            q = compiled.value(p + radius * np.array([np.cos(m), np.sin(m)])) - c
+            if np.sign(q) == np.sign(r[k]):
+                a = m
+            else:
+                b = m
+        found.append(p + radius * np.array([np.cos(a), np.sin(a)]))
+    chord = found[1] - found[0]
+    return chord / np.linalg.norm(chord)
