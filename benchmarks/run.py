@@ -11,6 +11,7 @@ variables (n-dimensional Rosenbrock). Nothing here is a test: CI never times any
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import subprocess
@@ -142,7 +143,7 @@ def measure(case: Case, repeats: int) -> tuple[float, float]:
 
 def rosenbrock(n: int) -> str:
     names = [f"x{i}" for i in range(1, n + 1)]
-    return "+".join(f"100*({b}-{a}**2)**2+(1-{a})**2" for a, b in zip(names, names[1:]))
+    return "+".join(f"100*({b}-{a}**2)**2+(1-{a})**2" for a, b in itertools.pairwise(names))
 
 
 def scaling(repeats: int) -> list[tuple[int, float, float]]:
