@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from gradcli.plotting.figures import Plot
 
 MAX_FRAMES = 60
+MAX_FRAMES_3D = 30
 FRAME_MS = 80
 HOLD_MS = 2000  # the last frame stays up long enough to read
 
@@ -69,8 +70,9 @@ def _render_frames(plot: Plot, frames: int) -> list[Image.Image]:
     fig = plot.figure
     canvas: Any = fig.canvas
     longest = max(len(t.xs) for t in plot.tracks)
-    steps = frame_steps(longest, frames)
     three_d = plot.kind == "surface"
+    # A 3-D frame cannot be blitted (the view is redrawn whole), so a surface gets fewer frames.
+    steps = frame_steps(longest, min(frames, MAX_FRAMES_3D) if three_d else frames)
     moving = [a for t in plot.tracks for a in (t.line, t.end)]
     if not three_d:  # blit: render everything else once
         for artist in moving:

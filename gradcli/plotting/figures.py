@@ -473,22 +473,36 @@ def _room(
     return max(room, 0.25 * want)
 
 
-def _draw_track(ax: Axes, xs: Array, ys: Array, zs: Array | None, color: str, label: str) -> Track:
-    """A run as a path with its steps dotted (when few enough to see), a start dot and an end star."""
+def _draw_track(
+    ax: Axes,
+    xs: Array,
+    ys: Array,
+    zs: Array | None,
+    color: str,
+    label: str,
+    on_curve: bool = False,
+) -> Track:
+    """A run as a path with its steps dotted (when few enough to see), a start dot and an end star.
+
+    ``on_curve`` (1-D): the iterates are dots on the graph of f joined by a faint dotted line — a
+    solid chord between x_k and x_k+1 would cut across the curve and read as part of the picture.
+    """
     coords = (xs, ys) if zs is None else (xs, ys, zs)
-    few = len(xs) <= 80
+    few = len(xs) <= (200 if on_curve else 80)
     dark = style.outline(color)
+    width = 1.2 if on_curve else 2.4
     (line,) = ax.plot(
         *coords,
         color=color,
-        linewidth=2.4,
+        linewidth=width,
+        linestyle=":" if on_curve else "-",
         zorder=9,
         label=label,
         marker="o" if few else None,
-        markersize=4,
+        markersize=7 if on_curve else 4,
         markeredgecolor=dark,
-        markeredgewidth=0.6,
-        path_effects=_outlined(color, 2.4),
+        markeredgewidth=0.8 if on_curve else 0.6,
+        path_effects=None if on_curve else _outlined(color, width),
     )
     head_xyz = [[xs[0]], [ys[0]]] + ([] if zs is None else [[zs[0]]])
     (head,) = ax.plot(
@@ -606,7 +620,7 @@ def _draw_curve(
         xs = _finite_path(run.path)[:, 0]
         ys = compiled.value(xs[:, None])
         color = palette[(offset + j) % len(palette)]
-        plot.tracks.append(_draw_track(ax, xs, ys, None, color, label))
+        plot.tracks.append(_draw_track(ax, xs, ys, None, color, label, on_curve=True))
         marked.extend(float(v) for v in ys[np.isfinite(ys)] if xr[0] <= v <= xr[1])
     ax.set_xlim(*xr)
     ax.set_ylim(*grid.curve_limits(y, marked))
