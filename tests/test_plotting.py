@@ -254,7 +254,7 @@ def test_descent_runs_are_drawn_with_a_legend() -> None:
     assert len(paths) == 2
     assert len({line.get_color() for line in paths}) == 2
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "gd, lr = 0.1" in labels and "gd, lr = 0.05" in labels and "start" in labels
+    assert "gd, lr = 0.1" in labels and "gd, lr = 0.05" in labels and "start, end" in labels
 
 
 def test_surface_lifts_paths_onto_it() -> None:

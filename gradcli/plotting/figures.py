@@ -126,7 +126,9 @@ def plot_function(
     cmap = _colormap(opts.cmap)
     compiled = compile_function(fn)
     kind = "curve" if n == 1 else ("surface" if opts.surface else "contour")
-    ends = [r.path[-1] for r in runs if r.status != "diverged" and len(r.path)]
+    # Starts frame the view, and so do the ends of converged runs (stationary points); an end still
+    # on its way — or running away without tripping the divergence test — would drag the frame.
+    ends = [r.path[-1] for r in runs if r.status == "converged" and len(r.path)]
     framed = all(name in opts.ranges for name in fn.names)
     stationary = () if framed else grid.stationary_points(compiled.gradient, n)
     targets: list[Any] = [*at, *(r.start for r in runs), *ends, *interest]
@@ -191,7 +193,9 @@ def _outlined(color: str, width: float) -> list[Any]:
 
 
 def _run_labels(runs: Sequence[Run]) -> list[str]:
-    labels = [f"{r.method}, lr = {style.num(float(r.lr))}" for r in runs]
+    # Settings.name says 'gd+line-search' or 'adam (ascent)' where the bare method would not.
+    names = [getattr(getattr(r, "settings", None), "name", r.method) for r in runs]
+    labels = [f"{name}, lr = {style.num(float(r.lr))}" for name, r in zip(names, runs)]
     if len(set(labels)) < len(labels):  # same method and lr from several starts: name the start
         labels = [f"{lab}, from {style.point_text(r.start)}" for lab, r in zip(labels, runs)]
     return [
@@ -278,7 +282,7 @@ def _draw_contours(
         plot.notes.append("the ranges are too unequal for equal aspect: angles are not to scale")
     ax.set_xlabel(style.axis_label(xname))
     ax.set_ylabel(style.axis_label(yname), rotation=0, labelpad=12)
-    _legend(fig, ax, with_tracks=bool(runs))
+    _legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
 
 
 def _roughness(levels: Any) -> tuple[float, float]:
@@ -531,22 +535,34 @@ def _draw_track(
     return Track(xs, ys, zs, line, head, end)
 
 
-def _legend(fig: Figure, ax: Any, *, with_tracks: bool) -> None:
+def _legend(fig: Figure, ax: Any, *, with_tracks: bool, grow: bool) -> None:
+    """The legend below the plot, in as many columns as fit; ``grow`` lets a tall legend make the
+    figure taller rather than squeeze the plot."""
+    from matplotlib.legend_handler import HandlerTuple
     from matplotlib.lines import Line2D
 
     handles, labels = ax.get_legend_handles_labels()
-    if with_tracks:  # what the markers mean, in the theme's neutral colour
+    if with_tracks:  # what the markers mean, in a neutral colour, as one entry
         grey = "#8a8a8a"
-        handles += [
-            Line2D([], [], marker="o", markersize=9, color=grey, linestyle="none"),
-            Line2D([], [], marker="*", markersize=14, color=grey, linestyle="none"),
-        ]
-        labels += ["start", "end"]
-    if handles:
-        # As many columns as fit the width: about 75 characters of legend text at slide size.
-        longest = max(len(label) for label in labels) + 6
-        columns = max(1, min(3, len(handles), int(fig.get_figwidth() * 9) // longest))
-        fig.legend(handles, labels, loc="outside lower center", ncols=columns)
+        start = Line2D([], [], marker="o", markersize=9, color=grey, linestyle="none")
+        end = Line2D([], [], marker="*", markersize=14, color=grey, linestyle="none")
+        handles.append((start, end))
+        labels.append("start, end")
+    if not handles:
+        return
+    # As many columns as fit the width: about 9 characters of legend text per inch at slide size.
+    longest = max(len(label) for label in labels) + 6
+    columns = max(1, min(3, len(handles), int(fig.get_figwidth() * 9) // longest))
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=columns,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0.6)},
+    )
+    rows = -(-len(handles) // columns)
+    if grow and rows > 2:
+        fig.set_figheight(fig.get_figheight() + 0.3 * (rows - 2))
 
 
 # --------------------------------------------------------------------------------------------- 1-D
@@ -626,7 +642,7 @@ def _draw_curve(
     ax.set_ylim(*grid.curve_limits(y, marked))
     ax.set_xlabel(style.axis_label(name))
     ax.set_ylabel(f"$f({style.axis_label(name)[1:-1]})$")
-    _legend(fig, ax, with_tracks=bool(runs))
+    _legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
 
 
 # ----------------------------------------------------------------------------------------- surface
@@ -723,4 +739,4 @@ def _draw_surface(
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
         bar.set_ticks(list(ticks), labels=[style.num(t, 3) for t in ticks])
-    _legend(fig, ax, with_tracks=bool(runs))
+    _legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
