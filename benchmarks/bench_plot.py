@@ -8,6 +8,7 @@ finding stationary points to frame the view, choosing levels, masking, and the a
 
     python benchmarks/bench_plot.py            # 9 alternating pairs
     python benchmarks/bench_plot.py --pairs 21
+    python benchmarks/bench_plot.py --process  # whole processes: start-up and imports included
 
 Target (issue 4): the median ratio gradcli / hand-written within about 1.2.
 """
@@ -61,23 +62,55 @@ def gradcli_plot(path: Path) -> None:
     write_figure(plot_function(parse("x**2+y**2")).figure, path)
 
 
+def _in_process(pairs: int, out: Path) -> tuple[list[float], list[float]]:
+    hand_written(out / "warm_a.png")  # imports, font cache, mathtext: paid once, not measured
+    gradcli_plot(out / "warm_b.png")
+    ours: list[float] = []
+    theirs: list[float] = []
+    for i in range(pairs):
+        sides = [(gradcli_plot, ours), (hand_written, theirs)]
+        for draw, times in sides if i % 2 == 0 else sides[::-1]:
+            start = time.perf_counter()
+            draw(out / f"{draw.__name__}.png")
+            times.append(time.perf_counter() - start)
+    return ours, theirs
+
+
+def _processes(pairs: int, out: Path) -> tuple[list[float], list[float]]:
+    """``gradcli plot`` as a user runs it against ``python script.py`` — start-up included, so
+    gradcli also pays for importing sympy, which a numpy-only script does not need."""
+    import inspect
+    import subprocess
+    import sys
+
+    script = out / "script.py"
+    source = inspect.getsource(hand_written)
+    script.write_text(f"from pathlib import Path\n{source}\nhand_written(Path('script.png'))\n")
+    commands = {
+        "gradcli": [sys.executable, "-m", "gradcli", "plot", "x**2+y**2", "-o", "cli.png"],
+        "script": [sys.executable, str(script)],
+    }
+    times: dict[str, list[float]] = {"gradcli": [], "script": []}
+    for i in range(pairs + 1):
+        order = ["gradcli", "script"] if i % 2 == 0 else ["script", "gradcli"]
+        for name in order:
+            start = time.perf_counter()
+            subprocess.run(commands[name], cwd=out, check=True, capture_output=True)
+            if i:  # the first pair warms the OS file cache
+                times[name].append(time.perf_counter() - start)
+    return times["gradcli"], times["script"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=9, help="alternating measurements per side")
+    parser.add_argument("--process", action="store_true", help="time whole processes instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder)
-        hand_written(out / "warm_a.png")  # imports, font cache, mathtext: paid once, not measured
-        gradcli_plot(out / "warm_b.png")
-        ours: list[float] = []
-        theirs: list[float] = []
-        for i in range(args.pairs):
-            sides = [(gradcli_plot, ours), (hand_written, theirs)]
-            for draw, times in sides if i % 2 == 0 else sides[::-1]:
-                start = time.perf_counter()
-                draw(out / f"{draw.__name__}.png")
-                times.append(time.perf_counter() - start)
+        measure = _processes if args.process else _in_process
+        ours, theirs = measure(args.pairs, Path(folder))
     ratios = [a / b for a, b in zip(ours, theirs)]
+    print("whole processes" if args.process else "in one process, after warm-up")
     print(f"pairs                 {args.pairs}")
     print(f"hand-written median   {statistics.median(theirs) * 1000:7.1f} ms")
     print(f"gradcli median        {statistics.median(ours) * 1000:7.1f} ms")
