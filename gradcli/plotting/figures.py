@@ -92,6 +92,7 @@ class Plot:
     tracks: list[Track]
     notes: list[str]
     rc: dict[str, Any]
+    compiled: Any = None  # the function's numeric evaluators, for callers reporting values
 
 
 def plot_function(
@@ -143,7 +144,7 @@ def plot_function(
         size = opts.size or _default_size(kind, ranges, fn.names)
         fig = Figure(figsize=size, dpi=opts.dpi, layout="constrained")
         FigureCanvasAgg(fig)
-        plot = Plot(fig, kind, ranges, False, [], [], rc)
+        plot = Plot(fig, kind, ranges, False, [], [], rc, compiled)
         if kind == "curve":
             _draw_curve(plot, compiled, fn, at, runs, opts)
         elif kind == "surface":
