@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import numpy
 import pytest
 import sympy
@@ -160,3 +163,55 @@ def test_unknown_name_without_close_ones_lists_all() -> None:
     with pytest.raises(UsageError) as info:
         get("@zzzzzz")
     assert "@bowl" in (info.value.hint or "") and "@styblinski_tang" in (info.value.hint or "")
+
+
+# --- the `gradcli functions` command --------------------------------------------------------------
+
+
+def _run(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from gradcli.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_functions_lists_every_preset_as_json() -> None:
+    result = _run("functions", "--format", "json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert [f["name"] for f in record["functions"]] == names()
+    rosen = next(f for f in record["functions"] if f["name"] == "rosenbrock")
+    assert rosen["start"] == {"x": -1.2, "y": 1.0}
+    assert rosen["minima"] == [{"at": {"x": 1.0, "y": 1.0}, "value": 0.0, "global": True}]
+    assert rosen["range"] == {"x": [-2.0, 2.0], "y": [-1.0, 3.0]}
+
+
+def test_functions_table_shows_name_formula_range_start_minima() -> None:
+    result = _run("functions")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[1]
+    assert header.split() == ["name", "formula", "range", "start", "minima"]
+    assert "rosenbrock" in result.stdout and "himmelblau" in result.stdout
+
+
+def test_functions_name_shows_one_in_detail() -> None:
+    result = _run("functions", "Three-Hump-Camel")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "@three_hump_camel" in out and get("three_hump_camel").formula in out
+    kinds = [line.split()[-1] for line in out.splitlines() if line[:1].isdigit()]
+    assert kinds == ["global", "local", "local"]
+
+
+def test_functions_name_as_json_and_latex() -> None:
+    record = json.loads(_run("functions", "@himmelblau", "-f", "json").stdout)
+    assert record["name"] == "himmelblau" and len(record["minima"]) == 4
+    tex = _run("functions", "booth", "--format", "latex").stdout.strip()
+    assert tex.startswith("f(x, y) = ") and "^{2}" in tex
+
+
+def test_functions_unknown_name_is_a_usage_error_with_a_hint() -> None:
+    result = _run("functions", "rosenbrok")
+    assert result.exit_code == 2
+    assert "did you mean @rosenbrock?" in result.stderr
