@@ -221,6 +221,17 @@ def _negative_number(node: Any) -> bool:
     return isinstance(node, sympy.Basic) and bool(node.is_Number) and bool(node.is_negative)
 
 
+def _pull_sign(factors: Sequence[Any]) -> tuple[list[Any], bool]:
+    """(−sin(u))·∂u/∂x reads better as −sin(u)·∂u/∂x: move a leading minus out of a product."""
+    out = list(factors)
+    if out and isinstance(out[0], sympy.Basic) and out[0].could_extract_minus_sign():
+        out[0] = -out[0]
+        if out[0] == 1 and len(out) > 1:
+            out.pop(0)
+        return out, True
+    return out, False
+
+
 class _Notation:
     """How derivatives are written: ∂/∂x with several variables, d/dx with one."""
 
@@ -265,12 +276,7 @@ class _Notation:
                 joined = "−" + joined[2:]
             return joined, _ADD
         if isinstance(node, _Prod):
-            factors = list(node.factors)
-            negative = False
-            if factors and _negative_number(factors[0]):
-                negative, factors[0] = True, -factors[0]
-                if factors[0] == 1 and len(factors) > 1:
-                    factors.pop(0)
+            factors, negative = _pull_sign(node.factors)
             body = "·".join(self.text(f, _MUL) for f in factors)
             return ("−" + body, _ADD) if negative else (body, _MUL)
         if isinstance(node, _Frac):
@@ -304,12 +310,7 @@ class _Notation:
                 out += ("-" if negative else ("+" if i else "")) + (" " if i else "") + body + " "
             return out.strip(), _ADD
         if isinstance(node, _Prod):
-            factors = list(node.factors)
-            negative = False
-            if factors and _negative_number(factors[0]):
-                negative, factors[0] = True, -factors[0]
-                if factors[0] == 1 and len(factors) > 1:
-                    factors.pop(0)
+            factors, negative = _pull_sign(node.factors)
             body = r" \cdot ".join(self.latex(f, _MUL) for f in factors)
             return ("-" + body, _ADD) if negative else (body, _MUL)
         if isinstance(node, _Frac):
