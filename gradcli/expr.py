@@ -245,8 +245,9 @@ def _cbrt_class() -> Any:
             value = self.args[0].evalf(prec)
             return sympy.sign(value) * sympy.Abs(value) ** sympy.Rational(1, 3)
 
-        def _latex(self, printer: Any) -> str:
-            return r"\sqrt[3]{" + printer._print(self.args[0]) + "}"
+        def _latex(self, printer: Any, exp: Any = None) -> str:
+            root = r"\sqrt[3]{" + printer._print(self.args[0]) + "}"
+            return root if exp is None else rf"\left({root}\right)^{{{exp}}}"
 
     _CBRT = cbrt
     return cbrt

@@ -79,6 +79,6 @@ def grad(
     if explain:
         from gradcli.explain_view import attach_explanation
 
-        for var in fn.variables:
-            attach_explanation(doc, fn, (var,), points, fmt)
+        for var, derivative in zip(fn.variables, result.gradient):
+            attach_explanation(doc, fn, (var,), points, target=derivative)
     emit(doc, fmt, "grad")

@@ -91,5 +91,5 @@ def partial(
     if explain:
         from gradcli.explain_view import attach_explanation
 
-        attach_explanation(doc, fn, result.wrt, points, fmt)
+        attach_explanation(doc, fn, result.wrt, points, target=result.derivative)
     emit(doc, fmt, "partial")
