@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
@@ -56,10 +57,8 @@ def _callable(compiled: Compiled, which: str) -> Callable[..., Any]:
     return cache[which]
 
 
-def plan_runs(
-    starts: Array | Sequence[Sequence[float]], settings: Sequence[Settings], n: int
-) -> list[RunPlan]:
-    """The product starts × settings, start-major: run k = start k // S with settings k % S."""
+def start_points(starts: Array | Sequence[Sequence[float]], n: int) -> Array:
+    """The starts as an ``(S, n)`` float array; a wrong number of coordinates is a UsageError."""
     points = np.asarray(starts, dtype=float)
     if points.ndim == 1 and n == 1:
         points = points.reshape(-1, 1)
@@ -68,10 +67,19 @@ def plan_runs(
     if points.ndim != 2 or points.shape[1] != n:
         got = points.shape[-1] if points.ndim == 2 else points.size
         raise UsageError(f"a start needs {n} coordinate{'s' if n != 1 else ''}, got {got}")
+    return points
+
+
+def plan_runs(
+    starts: Array | Sequence[Sequence[float]], settings: Sequence[Settings], n: int
+) -> list[RunPlan]:
+    """The product starts × settings, start-major: run k = start k // S with settings k % S."""
+    points = start_points(starts, n)
     if len(points) == 0 or not settings:
         raise UsageError("descend needs at least one start and one setting")
+    new = tuple.__new__  # thousands of starts: skip NamedTuple's Python-level __new__
     return [
-        RunPlan(i * len(settings) + j, point, s)
+        new(RunPlan, (i * len(settings) + j, point, s))
         for i, point in enumerate(points)
         for j, s in enumerate(settings)
     ]
@@ -161,7 +169,9 @@ class Descent:
             raise ValueError(f"keep must be 'recorded', 'ends' or 'final', not {keep!r}")
         self.compiled = compiled
         self.n = compiled.n
-        self.plan = plan_runs(starts, settings, self.n)
+        self.points = start_points(starts, self.n)
+        with _collector_paused():
+            self.plan = plan_runs(self.points, settings, self.n)
         self.record_every = record_every
         self.summary_only = summary_only
         self.keep: Keep = "final" if summary_only else keep
@@ -175,8 +185,9 @@ class Descent:
         self.done = np.zeros(len(self.plan), dtype=bool)
         self.step = 0  # the step the lanes are working on
         self._check_starts()
-        self.lanes = self._make_lanes()
-        self._lane_of = {p.run: lane for lane in self.lanes for p in self._plans_of(lane)}
+        with _collector_paused():
+            self.lanes = self._make_lanes()
+            self._lane_of = {p.run: lane for lane in self.lanes for p in self._plans_of(lane)}
         self._started = False
 
     @property
@@ -190,7 +201,7 @@ class Descent:
 
     def _check_starts(self) -> None:
         """f and ∇f must be finite real numbers at every start: else it is not a descent problem."""
-        points = np.array([p.start for p in self.plan])
+        points = self.points
         count = len(points)
         with np.errstate(all="ignore"):
             columns = [np.broadcast_to(np.asarray(c), (count,)) for c in self.both(*points.T)]
@@ -265,7 +276,11 @@ class Descent:
 
     def final(self, run: int) -> Final:
         """How ``run`` ended (once it has)."""
-        return self.finals.get(run) or self._lane_of[run].final(run)
+        final = self.finals.get(run)
+        if final is None:
+            with _collector_paused():
+                final = self._lane_of[run].final(run)
+        return final
 
     def _flatten(self, emissions: Iterator[list[StepRecord | Chunk]]) -> Iterator[StepRecord]:
         several = len(self.lanes) > 1
@@ -293,17 +308,23 @@ class Descent:
                 next_run += 1
 
     # --- results --------------------------------------------------------------------------------
+    def statuses(self) -> list[str]:
+        """Each run's status, in run order (unfinished ones are marked interrupted first)."""
+        for lane in self.lanes:
+            lane.close()
+        out: list[str] = [""] * len(self.plan)
+        for lane in self.lanes:
+            for run, status in lane.statuses().items():
+                out[run] = status
+        return out
+
     def runs(self, *, annotate: bool = True) -> list[DescentRun]:
         """One :class:`DescentRun` per planned run, in order (unfinished ones marked interrupted).
 
         ``annotate`` adds the Hessian classification of converged runs and the notes (only that
         classification's, if the Descent was made with ``notes=False``).
         """
-        # Thousands of small objects are built here in one go: without pausing it, the cyclic garbage
-        # collector would rescan them over and over (a third of the time for 10,000 runs).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _collector_paused():
             built: dict[int, DescentRun] = {}
             for lane in self.lanes:
                 lane.close()
@@ -313,10 +334,20 @@ class Descent:
                 from gradcli.optimize.notes import annotate as add_notes
 
                 add_notes(runs, self.compiled, phenomena=self.notes)
-        finally:
-            if collecting:
-                gc.enable()
         return runs
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Build thousands of small objects in one go without the cyclic garbage collector rescanning
+    them over and over (for 10,000 runs it took a third of the time)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _run_of(record: StepRecord) -> int:

@@ -23,6 +23,7 @@ EXPLODING_FACTOR = 1e3  # ‖∇f‖ growing by this factor over its start value
 VANISHING_STEP = 1e-6  # a last step shorter than this (relative to max(1, ‖x‖)) is "no progress"
 FLAT_GRADIENT = 1e-3  # below this ‖∇f‖, a non-converged run is on a plateau, not just slowed by lr
 ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make a zig-zag note
+OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting  # reversals at this share of the steps (and at least 3) make a zig-zag note
 
 
 def classify(eigenvalues: Array) -> str:
@@ -102,10 +103,14 @@ def notes_for(
     steps = run.iterations
     rose = "fell" if run.settings.ascent else "rose"
     if run.rises:
+        frequent = run.rises >= OVERSHOOT_SHARE * steps
         text = f"overshooting: f {rose} at {run.rises} of {steps} steps"
         if run.reversals:
             text += f" and ∇f reversed direction at {run.reversals}"
-        text += " — the steps jump across the valley instead of down it"
+        if frequent:
+            text += " — the steps jump across the valley instead of down it"
+        else:
+            text += " — an occasional overshoot, which momentum and adaptive steps make near curves"
         if start_curvature is not None and start_curvature > 0:
             limit = 2 / start_curvature
             text += (

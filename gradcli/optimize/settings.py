@@ -54,8 +54,8 @@ class Settings:
     def _validate(self) -> None:
         if self.method not in METHODS:
             raise UsageError(
-                f"unknown method {self.method!r}",
-                hint=f"choose one of: {', '.join(METHODS)}" + _did_you_mean(self.method),
+                f"unknown method {self.method!r}{_did_you_mean(self.method)}",
+                hint=f"choose one of: {', '.join(METHODS)}",
             )
         _check(self.lr, "lr", "a finite number > 0", lambda v: v > 0)
         _check(self.momentum, "momentum", "a finite number ≥ 0", lambda v: v >= 0)

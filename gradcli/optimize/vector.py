@@ -192,7 +192,10 @@ class VectorLane:
         self.recent: deque[Chunk] = deque(maxlen=ENDS)  # keep="ends": the last ENDS
         self.tails: list[Chunk] = []  # keep="ends": finished runs' last rows
         self.ended: list[_Ended] = []
-        self.where: dict[int, tuple[int, int]] = {}  # run -> (index into ended, row)
+        # where each run ended: index into self.ended (-1: still going), and its row there
+        self.run_ids = np.array(list(self.plans))  # sorted: plans come in run order
+        self.event = np.full(len(plans), -1)
+        self.row = np.full(len(plans), -1)
         self.current: _State | None = None
 
     def __iter__(self) -> Iterator[Chunk | None]:
@@ -201,25 +204,29 @@ class VectorLane:
         plans = list(self.plans.values())
         settings = [p.settings for p in plans]
         method, line_search = settings[0].method, settings[0].line_search
+        shared = len({id(s) for s in settings}) == 1  # one Settings for every run: all scalars
         optimizer = OPTIMIZERS[method]
         update = optimizer.update
         ops = ARRAY_OPS
         every, record_all, statistics = owner.record_every, not owner.summary_only, owner.notes
         count = len(plans)
-        runs = np.array([p.run for p in plans])
+        runs = self.run_ids
         starts = np.array([p.start for p in plans], dtype=float)
         x = [np.ascontiguousarray(starts[:, i]) for i in range(owner.n)]
+        per_run = settings[:1] if shared else settings
         hyper = Hyper(
             *(
-                _shared([getattr(s, name) for s in settings])
+                _shared([getattr(s, name) for s in per_run])
                 for name in ("lr", "momentum", "alpha", "beta1", "beta2", "eps")
             )
         )
         # +1 descends, -1 ascends: a Python float when shared, else an (R,) array
-        sign = _shared([-1.0 if s.ascent else 1.0 for s in settings])
+        sign = _shared([-1.0 if s.ascent else 1.0 for s in per_run])
         # tol 0 never stops early: -1 is below every ‖∇f‖²
-        tol_sq = _shared([s.tol * s.tol if s.tol > 0 else -1.0 for s in settings])
-        limit = _shared([s.steps for s in settings])
+        tol_sq = _shared([s.tol * s.tol if s.tol > 0 else -1.0 for s in per_run])
+        limit = _shared([s.steps for s in per_run])
+        # the loosest tolerance and the nearest step limit: cheap whole-lane tests each step
+        widest_tol_sq, first_limit = float(np.max(tol_sq)), int(np.min(limit))
         states = [optimizer.init(np.zeros(count)) for _ in x]
         prev_x = x
         prev_f = margin = np.zeros(count)
@@ -246,7 +253,7 @@ class VectorLane:
                     and sq.max() <= BOUND_SQ
                     and all(xi.max() <= BOUND and xi.min() >= -BOUND for xi in x)
                 )
-                stopping = stopping or sq.min() <= np.max(tol_sq) or t >= np.min(limit)
+                stopping = stopping or sq.min() <= widest_tol_sq or t >= first_limit
                 done: Any = None
                 ok: Any = None
                 converged: Any = None
@@ -296,6 +303,7 @@ class VectorLane:
                     rises, reversals = rises[stay], reversals[stay]
                     peak_sq, start_sq = peak_sq[stay], start_sq[stay]
                     count = len(runs)
+                    widest_tol_sq, first_limit = float(np.max(tol_sq)), int(np.min(limit))
                 yield emitted
                 # the update x_t -> x_{t+1}
                 t += 1
@@ -334,7 +342,9 @@ class VectorLane:
         )
         self.ended.append(ended)
         e = len(self.ended) - 1
-        self.where.update((run, (e, k)) for k, run in enumerate(chunk.runs.tolist()))
+        local = np.searchsorted(self.run_ids, chunk.runs)
+        self.event[local] = e
+        self.row[local] = np.arange(len(local))
         self.owner.done[chunk.runs] = True
 
     def _store(self, chunk: Chunk, recording: bool, stopping: bool) -> None:
@@ -358,29 +368,37 @@ class VectorLane:
                 self.tails.append(kept.take(mine))
 
     def final(self, run: int) -> Final:
-        """How ``run`` ended, as a :class:`Final` (built on demand for its whole step, then kept)."""
+        """How ``run`` ended, as a :class:`Final` (built on demand for all the runs that ended at
+        the same step, then kept)."""
         finals = self.owner.finals
         if run not in finals:
-            e, _ = self.where[run]
-            ended = self.ended[e]
+            ended = self.ended[int(self.event[np.searchsorted(self.run_ids, run)])]
             chunk = ended.chunk
             t = chunk.step
-            stats = zip(
+            line = [None] * len(chunk.runs)
+            if chunk.line_step is not None:
+                line = [None if v != v else v for v in chunk.line_step.tolist()]
+            reason_of, new = self._reason, tuple.__new__
+            for run_k, x, f, g, norm, size, ls, code, rises, reversals, peak, start in zip(
+                chunk.runs.tolist(),
+                map(tuple, chunk.x.tolist()),
+                chunk.f.tolist(),
+                map(tuple, chunk.g.tolist()),
+                chunk.norm.tolist(),
+                chunk.step_size.tolist(),
+                line,
                 ended.codes.tolist(),
                 ended.rises.tolist(),
                 ended.reversals.tolist(),
                 ended.peak_norm.tolist(),
                 ended.start_norm.tolist(),
-            )
-            ending = chunk._replace(final=np.zeros(len(chunk.runs), dtype=bool))
-            for record, (code, rises, reversals, peak, start) in zip(
-                ending.records(self.final), stats
             ):
                 status = STATUSES[code]
-                x, f, g, norm = record.point, record.value, record.gradient, record.norm
-                reason = self._reason(status, x, f, g, norm, record.run, t)
-                record = StepRecord(*record[:8], status, reason)
-                finals[record.run] = Final(status, reason, t, record, rises, reversals, peak, start)
+                reason = reason_of(status, x, f, g, norm, run_k, t)
+                record = new(StepRecord, (run_k, t, x, f, g, norm, size, ls, status, reason))
+                finals[run_k] = new(
+                    Final, (status, reason, t, record, rises, reversals, peak, start)
+                )
         return finals[run]
 
     def _reason(
@@ -419,6 +437,15 @@ class VectorLane:
             self.tails.append(chunk)
 
     # --- results ------------------------------------------------------------------------------
+    def statuses(self) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for run, e, k in zip(self.run_ids.tolist(), self.event.tolist(), self.row.tolist()):
+            if e < 0:  # closed before its first step
+                out[run] = self.owner.finals[run].status
+            else:
+                out[run] = STATUSES[int(self.ended[e].codes[k])]
+        return out
+
     def results(self) -> dict[int, DescentRun]:
         """Every run of the lane as a :class:`DescentRun`, built in bulk from the arrays."""
         n = self.owner.n
