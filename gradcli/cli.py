@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradcli.app import app
-from gradcli.commands import critical, functions, grad, level, partial, plot  # noqa: F401  (registers the commands)
+from gradcli.commands import critical, descend, functions, grad, level, partial, plot  # noqa: F401  (registers the commands)
 
 
 def main() -> None:
