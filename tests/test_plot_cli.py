@@ -99,3 +99,36 @@ def test_a_real_process_draws_a_pole_quietly(tmp_path: Path) -> None:
     assert done.stderr == ""  # no RuntimeWarning about dividing by zero
     assert target.read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pole.png"]
+
+
+def test_the_race_draws_two_labelled_paths_on_log_levels(tmp_path: Path) -> None:
+    target = tmp_path / "race.png"
+    args = ["(1-x)**2+100*(y-x**2)**2", "--from", "-1.2,1", "--method", "gd", "--method", "adam"]
+    code, out, err = run(
+        *args, "--lr", "0.001", "--steps", "300", "-o", str(target), *SMALL, "-f", "json"
+    )
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["levels"] == "log"
+    assert [(r["method"], r["lr"]) for r in record["runs"]] == [("gd", 0.001), ("adam", 0.001)]
+    assert all(r["iterations"] == 300 for r in record["runs"])
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_descent_options_are_the_descend_ones(tmp_path: Path) -> None:
+    target = tmp_path / "f.png"
+    assert run("x**2+y**2", "--lr", "0.1", "-o", str(target), *SMALL)[0] == 2  # no --from
+    code, _, err = run("x**2+y**2", "--from", "1,1", "--lr", "-1", "-o", str(target), *SMALL)
+    assert code == 2 and "--lr" in err
+    code, _, err = run("x**2+y**2", "--from", "1,1", "--method", "sgdd", "-o", str(target), *SMALL)
+    assert code == 2 and "method" in err
+    assert not target.exists()
+
+
+def test_animation_writes_a_gif(tmp_path: Path) -> None:
+    target = tmp_path / "d.gif"
+    args = ["x**2+3*y**2", "--from", "3,1", "--steps", "40", "--animate", "-o", str(target)]
+    code, out, err = run(*args, *SMALL, "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["kind"] == "animation"
+    assert target.read_bytes().startswith(b"GIF89a")

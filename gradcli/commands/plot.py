@@ -18,6 +18,26 @@ from gradcli.app import (
     load_points,
     stdin_users,
 )
+from gradcli.commands.descent_options import (
+    ALPHA,
+    BETA1,
+    BETA2,
+    MOMENTUM,
+    STEPS,
+    TOL,
+    AlphaOpt,
+    AscentOpt,
+    Beta1Opt,
+    Beta2Opt,
+    EpsOpt,
+    FromOpt,
+    LineSearchOpt,
+    LrOpt,
+    MethodOpt,
+    MomentumOpt,
+    StepsOpt,
+    TolOpt,
+)
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -48,6 +68,18 @@ def plot(
         ),
     ],
     at: AtOpt = None,
+    starts: FromOpt = None,
+    method: MethodOpt = None,
+    lr: LrOpt = None,
+    steps: StepsOpt = STEPS,
+    momentum: MomentumOpt = MOMENTUM,
+    alpha: AlphaOpt = ALPHA,
+    beta1: Beta1Opt = BETA1,
+    beta2: Beta2Opt = BETA2,
+    eps: EpsOpt = None,
+    line_search: LineSearchOpt = False,
+    ascent: AscentOpt = False,
+    tol: TolOpt = TOL,
     surface: Annotated[
         bool, typer.Option("--surface", help="A 3-D surface (paths lifted onto it).")
     ] = False,
@@ -152,26 +184,50 @@ def plot(
     """A figure for slides: filled contours with labelled level curves and the gradient field
     (arrows uphill, perpendicular to the level curves); with --at, the point's level curve, its
     gradient and the tangent; in 1-D, the curve and the tangent at each --at with its slope.
+    With --from, the descent runs (same options and engine as descend) drawn as paths.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       gradcli plot "x**2+y**2" -o bowl.png
       gradcli plot "x**2" --at 3 --at 4 -o slope.png
       gradcli plot "x**2+y**2" --at 1,1 -o point.png
+      gradcli plot "(1-x)**2+100*(y-x**2)**2" --from -1.2,1 --method gd --method adam --lr 0.001 --steps 2000 -o race.png
       gradcli plot "sin(x)*cos(y)" --surface -o surface.png
+      gradcli plot "x**2+3*y**2" --from 3,1 --animate -o descent.gif
       gradcli plot "x*y*z" --slice z=1 -o slice.pdf
     """
     from gradcli import plotting
+    from gradcli.commands.descent_options import descent_settings
+    from gradcli.errors import UsageError
     from gradcli.plotting import spec
 
     animated = plotting.figure_format(output, animate)
     plotting.check_writable(output)
-    stdin_users(expr, at)
+    stdin_users(expr, at, starts)
+    if (method or lr) and not starts:
+        raise UsageError("--method and --lr describe a descent: give its start with --from")
+    if animate and not starts:
+        raise UsageError("--animate draws a descent: give its start with --from", hint="--from 3,1")
+    settings = descent_settings(
+        method=method,
+        lr=lr,
+        momentum=momentum,
+        alpha=alpha,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        line_search=line_search,
+        ascent=ascent,
+        steps=steps,
+        tol=tol,
+    )
     fn = load_function(expr, vars, let)
     fixed = spec.parse_slice(slice_at, fn.names)
     drawn = plotting.slice_function(fn, fixed) if fixed else fn
     _check_dimension(drawn, fixed)
     points = load_points(at, drawn)
+    origins = load_points(starts, drawn, option="--from")
     count, level_values = spec.parse_levels(levels)
     resolution = dpi or (100 if animate else 150)
     options = plotting.PlotOptions(
@@ -191,12 +247,15 @@ def plot(
         fixed={name: float(value) for name, value in fixed.items()},
     )
     runs: list[Any] = []
-    if animate and not runs:
-        from gradcli.errors import UsageError
+    if origins:
+        from gradcli.numeric import compile_function
+        from gradcli.optimize import descend
 
-        raise UsageError(
-            "--animate draws a descent: give a start with --from", hint="e.g. --from 3,1"
-        )
+        # A figure cannot show more than a few thousand points per path: record a subsample of
+        # long runs (the engine always keeps each run's last step).
+        every = max(1, steps // 5000)
+        starts_xy = [p.values for p in origins]
+        runs = descend(compile_function(drawn), starts_xy, settings, record_every=every)
     figure = plotting.plot_function(
         drawn, at=[p.values for p in points], runs=runs, options=options, title_fn=fn
     )
@@ -205,6 +264,16 @@ def plot(
     else:
         plotting.write_figure(figure.figure, output)
     emit(_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
+
+
+def origins_of(runs: list[dict[str, Any]]) -> set[tuple[float, ...]]:
+    return {tuple(r["start"].values()) for r in runs}
+
+
+def _point(values: Any) -> str:
+    from gradcli.plotting.style import num
+
+    return "(" + ", ".join(num(float(v), 3) for v in values) + ")"
 
 
 def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
@@ -240,11 +309,10 @@ def _document(
 ) -> Document:
     import numpy as np
 
-    from gradcli.numeric import compile_function
     from gradcli.plotting.style import num
     from gradcli.render import Document, Table
 
-    compiled = compile_function(drawn)
+    compiled = figure.compiled
     width, height = figure.figure.canvas.get_width_height()
     ranges = figure.ranges
     record: dict[str, Any] = {
@@ -294,19 +362,18 @@ def _document(
         fields.append(("levels", f"{record['levels']}-spaced"))
     tables = []
     if runs:
-        rows = [
-            [
-                str(i + 1),
-                r["method"],
-                num(r["lr"]),
-                "(" + ", ".join(num(v) for v in r["start"].values()) + ")",
-                r["status"],
-                str(r["iterations"]),
-                "(" + ", ".join(num(v) for v in r["final"]["point"].values()) + ")",
-                num(r["final"]["value"]),
-            ]
-            for i, r in enumerate(record["runs"])
-        ]
-        columns = ["run", "method", "lr", "start", "status", "iterations", "end", "f(end)"]
+        several = len(origins_of(record["runs"])) > 1
+        rows = []
+        for i, r in enumerate(record["runs"]):
+            row = [str(i + 1), r["method"], num(r["lr"])]
+            if several:
+                row.append(_point(r["start"].values()))
+            end = _point(r["final"]["point"].values())
+            row += [r["status"], str(r["iterations"]), end, num(r["final"]["value"], 4)]
+            rows.append(row)
+        columns = ["run", "method", "lr", *(["start"] if several else [])]
+        columns += ["status", "steps", "end", "f(end)"]
         tables.append(Table(columns, rows, title="descent runs drawn"))
+        if not several:
+            fields.append(("from", _point(record["runs"][0]["start"].values())))
     return Document(record, fields=fields, tables=tables, notes=list(figure.notes), title=None)
