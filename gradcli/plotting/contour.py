@@ -1,0 +1,292 @@
+"""Two variables: filled contours, labelled level curves, the gradient field and ``--at`` points."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradcli.plotting import artists, grid, style
+from gradcli.plotting.model import Array, Plot, PlotOptions, Run
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from gradcli.function import Function
+
+GRID = 201  # samples along the longer side: smooth contours at slide size, odd so 0 is a node
+ARROWS = 15  # gradient arrows along the longer side
+
+
+def _equal_aspect(xr: tuple[float, float], yr: tuple[float, float]) -> bool:
+    """Equal aspect shows ∇f ⟂ level curves truthfully; past 4:1 it would squeeze the plot to a strip."""
+    ratio = (xr[1] - xr[0]) / (yr[1] - yr[0])
+    return 0.25 <= ratio <= 4
+
+
+def draw(
+    plot: Plot,
+    compiled: Any,
+    fn: Function,
+    at: Sequence[Sequence[float]],
+    runs: Sequence[Run],
+    opts: PlotOptions,
+    cmap: Any,
+) -> None:
+    from matplotlib.colors import BoundaryNorm
+
+    fig = plot.figure
+    xname, yname = fn.names
+    xr, yr = plot.ranges[xname], plot.ranges[yname]
+    sample = grid.sample_2d(compiled, xr, yr, opts.grid or GRID)
+    levels = grid.choose_levels(sample.Z, opts.levels, opts.log_levels, opts.level_values)
+    plot.log_levels = levels.log
+    ax = fig.add_subplot()
+    norm = BoundaryNorm(levels.values, cmap.N, extend=levels.extend) if levels.log else None
+    filled = ax.contourf(
+        sample.X,
+        sample.Y,
+        sample.Z,
+        levels=levels.values,
+        cmap=cmap,
+        norm=norm,
+        extend=levels.extend,
+        zorder=1,
+    )
+    lines = ax.contour(
+        sample.X,
+        sample.Y,
+        sample.Z,
+        levels=levels.values,
+        colors="#101010",
+        linewidths=0.8,
+        alpha=0.55,
+        zorder=2,
+        negative_linestyles="solid",
+    )
+    labels = _label_contours(ax, lines, plot.rc["font.size"] - 2)
+    if np.ma.count_masked(sample.Z):
+        _shade_undefined(ax, xr, yr)
+    bar = fig.colorbar(filled, ax=ax, pad=0.02, fraction=0.05)
+    bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
+    if levels.log:
+        ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
+        bar.set_ticks(list(ticks), labels=[style.num(t, 3) for t in ticks])
+    equal = _equal_aspect(xr, yr)
+    if opts.arrows != 0:
+        count = opts.arrows or ARROWS
+        # With points or paths on top, the field steps back so that they read first.
+        faint = bool(at or runs)
+        _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels, faint)
+    for i, point in enumerate(at):
+        color = style.PALETTE[i % len(style.PALETTE)]
+        note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr)
+        if note:
+            plot.notes.append(note)
+    offset = len(at)
+    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs))):
+        path = artists.finite_path(run.path)
+        color = style.PALETTE[(offset + j) % len(style.PALETTE)]
+        plot.tracks.append(artists.draw_track(ax, path[:, 0], path[:, 1], None, color, label))
+    ax.set_xlim(*xr)
+    ax.set_ylim(*yr)
+    ax.set_aspect("equal" if equal else "auto")
+    if not equal:
+        plot.notes.append("the ranges are too unequal for equal aspect: angles are not to scale")
+    ax.set_xlabel(style.axis_label(xname))
+    ax.set_ylabel(style.axis_label(yname), rotation=0, labelpad=12)
+    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
+
+
+def _roughness(levels: Any) -> tuple[float, float]:
+    """How un-round a set of labels reads: fewer powers of ten (log levels 1, 10, 100 beat 3, 30),
+    then no zero, then longer numbers."""
+    values = [float(v) for v in levels]
+    powers = sum(1 for v in values if v > 0 and math.log10(v).is_integer())
+    return (
+        -powers / len(values) - (0 in values),
+        sum(len(style.num(v)) for v in values) / len(values),
+    )
+
+
+def _label_contours(ax: Axes, lines: Any, size: float) -> list[tuple[float, float]]:
+    """Label every other contour line (every line when there are few) in dark text with a light halo,
+    readable on any band; returns where the labels sit."""
+    from matplotlib import patheffects
+
+    labelled = lines.levels
+    if len(labelled) > 8:  # every other level: the half with the rounder numbers (0, 1, 2 not 0.5)
+        labelled = min(labelled[::2], labelled[1::2], key=_roughness)
+    texts = ax.clabel(lines, labelled, inline=True, inline_spacing=4, fontsize=size, fmt=style.num)
+    halo: list[Any] = [patheffects.withStroke(linewidth=3, foreground="white", alpha=0.85)]
+    spots = []
+    for text in texts:
+        text.set_color("#111111")
+        text.set_alpha(1.0)
+        text.set_path_effects(halo)
+        text.set_zorder(5)
+        x, y = text.get_position()
+        spots.append((float(x), float(y)))
+    return spots
+
+
+def _shade_undefined(ax: Axes, xr: tuple[float, float], yr: tuple[float, float]) -> None:
+    """Hatch the background, so the cells left out (f undefined, or a pole) read as 'undefined'."""
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(
+        Rectangle(
+            (xr[0], yr[0]),
+            xr[1] - xr[0],
+            yr[1] - yr[0],
+            facecolor="none",
+            hatch="///",
+            edgecolor="#9a9a9a",
+            linewidth=0,
+            zorder=0,
+            label="f undefined",
+        )
+    )
+
+
+def _gradient_field(
+    ax: Axes,
+    compiled: Any,
+    xr: tuple[float, float],
+    yr: tuple[float, float],
+    count: int,
+    descent: bool,
+    equal: bool,
+    labels: Sequence[tuple[float, float]],
+    faint: bool = False,
+) -> None:
+    # Arrows are laid out in "view" coordinates, where the plot is drawn to scale: data coordinates
+    # with equal aspect, the unit square otherwise. Their directions are ∇f seen in that view.
+    sx, sy = (1.0, 1.0) if equal else (xr[1] - xr[0], yr[1] - yr[0])
+    AX, AY, cell = grid.arrow_grid((xr[0] / sx, xr[1] / sx), (yr[0] / sy, yr[1] / sy), count)
+    AX, AY = AX * sx, AY * sy
+    # Leave room around the contour labels: an arrow across a number makes both unreadable.
+    clear = grid.away_from(AX / sx, AY / sy, [(x / sx, y / sy) for x, y in labels], 0.55 * cell)
+    AX, AY = AX[clear], AY[clear]
+    G = compiled.gradient(np.stack([AX, AY], axis=-1))
+    keep, U, V = grid.arrow_vectors(G * np.array([sx, sy]), cell, descent)
+    if not keep.any():
+        return
+    ax.quiver(
+        AX[keep],
+        AY[keep],
+        U * sx,
+        V * sy,
+        angles="xy",
+        scale_units="xy",
+        scale=1,
+        pivot="middle",
+        color="white",
+        edgecolor="#111111",
+        linewidth=0.7,
+        width=0.0042,
+        headwidth=3.6,
+        headlength=4.2,
+        headaxislength=3.8,
+        alpha=0.6 if faint else 1.0,
+        zorder=4,
+    )
+
+
+def _mark_point_2d(
+    ax: Axes,
+    sample: grid.Sample2D,
+    compiled: Any,
+    p: Array,
+    color: str,
+    xr: tuple[float, float],
+    yr: tuple[float, float],
+) -> str | None:
+    """The point, the level curve through it, ∇f there and the tangent; a note if f is undefined."""
+    value = float(compiled.value(p))
+    g = compiled.gradient(p)
+    norm = float(np.hypot(*g))
+    where = style.point_text(p)
+    span = min(xr[1] - xr[0], yr[1] - yr[0])
+    dot: dict[str, Any] = {
+        "marker": "o",
+        "markersize": 11,
+        "color": color,
+        "markeredgecolor": style.outline(color),
+        "markeredgewidth": 1.8,
+        "linestyle": "none",
+        "zorder": 8,
+    }
+    if not math.isfinite(value):
+        ax.plot([p[0]], [p[1]], **dot, label=f"f is undefined at {where}")
+        return f"f is undefined at {where}: no level curve, gradient or tangent there"
+    level = ax.contour(
+        sample.X, sample.Y, sample.Z, levels=[value], colors=[color], linewidths=3.0, zorder=5
+    )
+    level.set_path_effects(artists.outlined(color, 3.0))
+    ax.plot(
+        [],
+        [],
+        color=color,
+        linewidth=3,
+        path_effects=artists.outlined(color, 3),
+        label=f"level f = {style.num(value)} through {where}",
+    )
+    if math.isfinite(norm) and norm > 0:
+        unit = g / norm
+        tangent = np.array([-unit[1], unit[0]]) * 0.24 * span
+        ax.plot(
+            [p[0] - tangent[0], p[0] + tangent[0]],
+            [p[1] - tangent[1], p[1] + tangent[1]],
+            linestyle=(0, (5, 3)),
+            color=color,
+            linewidth=2.4,
+            zorder=6,
+            path_effects=artists.outlined(color, 2.4),
+            label="tangent to the level curve",
+        )
+        tip = p + unit * _room(p, unit, 0.2 * span, xr, yr)
+        arrow = ax.annotate(
+            "",
+            xy=(float(tip[0]), float(tip[1])),
+            xytext=(float(p[0]), float(p[1])),
+            zorder=7,
+            annotation_clip=False,
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": color,
+                "linewidth": 3,
+                "mutation_scale": 26,
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
+        )
+        arrow.arrow_patch.set_path_effects(artists.outlined(color, 3))  # type: ignore[union-attr]
+        ax.plot(
+            [],
+            [],
+            linestyle="none",
+            marker=r"$\rightarrow$",
+            markersize=20,
+            color=color,
+            label=f"∇f{where} = {style.point_text(g)}",
+        )
+    ax.plot([p[0]], [p[1]], **dot)
+    if not (math.isfinite(norm) and norm > 0):
+        return f"∇f = 0 at {where}: a stationary point, so no gradient arrow or tangent"
+    return None
+
+
+def _room(
+    p: Array, unit: Array, want: float, xr: tuple[float, float], yr: tuple[float, float]
+) -> float:
+    """How long an arrow from ``p`` along ``unit`` can be (up to ``want``) and stay in the frame."""
+    room = want
+    for k, (lo, hi) in enumerate((xr, yr)):
+        if unit[k] > 0:
+            room = min(room, 0.95 * (hi - p[k]) / unit[k])
+        elif unit[k] < 0:
+            room = min(room, 0.95 * (lo - p[k]) / unit[k])
+    return max(room, 0.25 * want)

@@ -1,0 +1,76 @@
+"""What a figure is made of: its options, the runs it draws and the built :class:`Plot`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+Array = np.ndarray[Any, Any]
+
+
+@dataclass(frozen=True)
+class PlotOptions:
+    """Everything about a figure that is not the function, points or runs (CLI flags map 1:1)."""
+
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    grid: int | None = None
+    levels: int | None = None
+    level_values: tuple[float, ...] | None = None
+    log_levels: bool | None = None  # None: decide from the function's dynamic range
+    arrows: int | None = None  # None: ARROWS; 0: no gradient field
+    descent_arrows: bool = False
+    cmap: str = "viridis"
+    dpi: int = 150
+    size: tuple[float, float] | None = None  # inches
+    title: str | None = None
+    theme: str = "light"
+    surface: bool = False
+    fixed: Mapping[str, float] = field(default_factory=dict)  # --slice values, shown in the title
+
+
+class Run(Protocol):
+    """What a figure needs from a descent run (``gradcli.optimize.DescentRun`` has all of it)."""
+
+    @property
+    def path(self) -> Array: ...
+    @property
+    def start(self) -> Array: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def lr(self) -> float: ...
+
+
+@dataclass
+class Track:
+    """A drawn descent run: its points (z for the surface) and the artists an animation updates."""
+
+    xs: Array
+    ys: Array
+    zs: Array | None
+    line: Line2D
+    head: Line2D
+    end: Line2D
+
+
+@dataclass
+class Plot:
+    """A built figure and what was decided while building it."""
+
+    figure: Figure
+    kind: str  # "contour" | "curve" | "surface"
+    ranges: dict[str, tuple[float, float]]
+    log_levels: bool
+    tracks: list[Track]
+    notes: list[str]
+    rc: dict[str, Any]
+    compiled: Any = None  # the function's numeric evaluators, for callers reporting values

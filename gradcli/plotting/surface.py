@@ -1,0 +1,110 @@
+"""``--surface``: the graph of f in 3-D, its level curves on the floor, paths lifted onto it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradcli.plotting import artists, grid, style
+from gradcli.plotting.model import Plot, PlotOptions, Run
+
+if TYPE_CHECKING:
+    from gradcli.function import Function
+
+GRID = 81  # plot_surface draws one polygon per cell: more is slower, not visibly better
+
+
+def draw(
+    plot: Plot,
+    compiled: Any,
+    fn: Function,
+    at: Sequence[Sequence[float]],
+    runs: Sequence[Run],
+    opts: PlotOptions,
+    cmap: Any,
+) -> None:
+    from matplotlib.colors import BoundaryNorm, Normalize
+
+    fig = plot.figure
+    xname, yname = fn.names
+    xr, yr = plot.ranges[xname], plot.ranges[yname]
+    sample = grid.sample_2d(compiled, xr, yr, opts.grid or GRID)
+    levels = grid.choose_levels(sample.Z, opts.levels, opts.log_levels, opts.level_values)
+    plot.log_levels = levels.log
+    lo, hi = float(levels.values[0]), float(levels.values[-1])
+    data = np.ma.filled(sample.Z.astype(float), np.nan)
+    zmin, zmax = float(np.nanmin(data)), min(float(np.nanmax(data)), hi if levels.log else np.inf)
+    if levels.extend in ("max", "both") and not levels.log:
+        zmax = hi
+    Z = np.where((data > zmax) | np.isnan(data), np.nan, data)  # poles become holes, not spikes
+    norm = (
+        BoundaryNorm(levels.values, cmap.N, extend=levels.extend)
+        if levels.log
+        else Normalize(lo, hi)
+    )
+    ax = fig.add_subplot(projection="3d", computed_zorder=False)
+    surf = ax.plot_surface(
+        sample.X,
+        sample.Y,
+        Z,
+        cmap=cmap,
+        norm=norm,
+        rcount=Z.shape[0],
+        ccount=Z.shape[1],
+        linewidth=0,
+        antialiased=False,  # with linewidth 0 and no alpha, no seams show between the cells
+        zorder=1,
+    )
+    ax.contour(
+        sample.X,
+        sample.Y,
+        sample.Z,
+        levels=levels.values,
+        cmap=cmap,
+        norm=norm,
+        zdir="z",
+        offset=zmin,
+        linewidths=1.0,
+        zorder=0,
+    )
+    lift = 0.01 * (zmax - zmin)  # paths ride just above the surface so it does not hide them
+    for i, point in enumerate(at):
+        p = np.asarray(point, float)
+        color = style.PALETTE[i % len(style.PALETTE)]
+        fp = float(compiled.value(p))
+        ax.plot(
+            [p[0]],
+            [p[1]],
+            [fp + lift],
+            marker="o",
+            markersize=10,
+            color=color,
+            linestyle="none",
+            markeredgecolor=style.outline(color),
+            zorder=12,
+            label=f"{style.point_text(p)}: f = {style.num(fp)}",
+        )
+    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs))):
+        path = artists.finite_path(run.path)
+        zs = compiled.value(path) + lift
+        inside = (path[:, 0] >= xr[0]) & (path[:, 0] <= xr[1])
+        inside &= (path[:, 1] >= yr[0]) & (path[:, 1] <= yr[1])
+        path[~inside] = np.nan  # 3-D axes do not clip: cut what leaves the box
+        color = style.PALETTE[(len(at) + j) % len(style.PALETTE)]
+        plot.tracks.append(artists.draw_track(ax, path[:, 0], path[:, 1], zs, color, label))
+    ax.set_xlim(*xr)
+    ax.set_ylim(*yr)
+    ax.set_zlim(zmin, zmax)
+    ax.set_xlabel(style.axis_label(xname), labelpad=8)
+    ax.set_ylabel(style.axis_label(yname), labelpad=8)
+    ax.view_init(elev=32, azim=-58)
+    ax.set_box_aspect(None, zoom=1.08)  # the cube fills its box: less white around it
+    # f is named on the colour bar, right beside the z ticks: a z label would collide with it
+    bar = fig.colorbar(surf, ax=ax, shrink=0.62, pad=0.06, aspect=18)
+    bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
+    if levels.log:
+        ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
+        bar.set_ticks(list(ticks), labels=[style.num(t, 3) for t in ticks])
+    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
