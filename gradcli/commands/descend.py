@@ -131,7 +131,8 @@ def descend(
       gradcli descend "(1-x)**2+100*(y-x**2)**2" --from -1.2,1 --method adam --lr 0.02 --steps 5000
       gradcli descend "x**2+y**2" --from 3,1 --method momentum --method adam --summary
       printf '0,0\\n-1,1\\n' | gradcli descend "(x**2+y-11)**2+(x+y**2-7)**2" --from - --summary --format csv
-      gradcli descend "x**2" --from 1 --lr 1.5 --strict
+      gradcli descend "x**2" --from 1 --lr 1.5
+      gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
     """
     from gradcli.render import check_format
