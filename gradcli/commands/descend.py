@@ -178,6 +178,7 @@ def descend(
         summary_only=summary,
         keep="final" if streaming and not plot else keep,  # a stream keeps nothing it wrote
         notes=not streaming,
+        step_sizes=fmt != "csv",  # CSV has no step-length column
         on_step=progress,
     )
     if streaming:

@@ -94,9 +94,14 @@ def iter_descent(
     summary_only: bool = False,
     keep: Keep = "recorded",
     notes: bool = True,
+    step_sizes: bool = True,
     on_step: Callable[[int, int], None] | None = None,
 ) -> Descent:
-    """A :class:`Descent` to iterate: it yields each recorded step as soon as it is computed."""
+    """A :class:`Descent` to iterate: it yields each recorded step as soon as it is computed.
+
+    ``notes=False`` and ``step_sizes=False`` skip work a stream may not show: the statistics behind
+    the notes, and ‖x_t − x_{t−1}‖ (then nan in the records, except each run's last).
+    """
     return Descent(
         compiled,
         starts,
@@ -105,6 +110,7 @@ def iter_descent(
         summary_only=summary_only,
         keep=keep,
         notes=notes,
+        step_sizes=step_sizes,
         on_step=on_step,
     )
 
@@ -161,6 +167,7 @@ class Descent:
         summary_only: bool = False,
         keep: Keep = "recorded",
         notes: bool = True,
+        step_sizes: bool = True,
         on_step: Callable[[int, int], None] | None = None,
     ) -> None:
         if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
@@ -176,6 +183,7 @@ class Descent:
         self.summary_only = summary_only
         self.keep: Keep = "final" if summary_only else keep
         self.notes = notes
+        self.step_sizes = step_sizes
         self.on_step = on_step
         self.both = _callable(compiled, "both")
         exprs = [compiled.fn.expr, *compiled.gradient_exprs]

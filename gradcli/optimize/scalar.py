@@ -156,6 +156,8 @@ class ScalarLane:
         tol_sq = s.tol * s.tol if s.tol > 0 else -1.0  # tol 0 never stops early
         limit, every, run = s.steps, owner.record_every, plan.run
         record_all, solo, statistics = not owner.summary_only, self.solo, owner.notes
+        sizes = owner.step_sizes
+        new, nan = _new, math.nan
         keep = self._keep if owner.keep != "final" else None
         states = [optimizer.init(0.0) for _ in plan.start]
         x = tuple(float(v) for v in plan.start)
@@ -168,7 +170,10 @@ class ScalarLane:
         t = 0
         with np.errstate(all="ignore"):
             while True:
-                values = _evaluate(both, x)
+                try:  # _evaluate, inlined: this loop is the whole cost of a long single run
+                    values = tuple(map(float, both(*x)))
+                except (ArithmeticError, ValueError, TypeError):
+                    values = _evaluate(both, x)
                 f = values[0]
                 g = values[1:]
                 sq = 0.0
@@ -213,7 +218,12 @@ class ScalarLane:
                     yield record
                     return
                 if record_all and t % every == 0:
-                    record = _record(run, t, x, prev_x, f, g, norm, line_step)
+                    if sizes:
+                        record = _record(run, t, x, prev_x, f, g, norm, line_step)
+                    else:
+                        record = new(
+                            StepRecord, (run, t, x, f, g, norm, nan, line_step, None, None)
+                        )
                     if keep:
                         keep(record)
                     yield record
