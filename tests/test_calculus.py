@@ -83,7 +83,9 @@ def test_hessian_is_symbolic_and_numeric() -> None:
     assert result.hessian is not None
     assert [[str(h) for h in row] for row in result.hessian] == [["2*y", "2*x"], ["2*x", "0"]]
     assert result.points[0].hessian == ((4.0, 2.0), (2.0, 0.0))
-    assert result.points[0].eigenvalues == pytest.approx(sorted(np.linalg.eigvalsh([[4, 2], [2, 0]])))
+    assert result.points[0].eigenvalues == pytest.approx(
+        sorted(np.linalg.eigvalsh([[4, 2], [2, 0]]))
+    )
 
 
 def test_partial_orders_and_mixed_partials() -> None:
@@ -190,8 +192,14 @@ def test_points_from_stdin_lines() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("1", "expected 2 coordinates (x, y)"), ("1,z", "variable 'z'"), ("x=1", "missing y"),
-     ("1,1/0", "division by zero"), ("w=1,x=2", "not a variable"), ("1,inf", "non-finite")],
+    [
+        ("1", "expected 2 coordinates (x, y)"),
+        ("1,z", "variable 'z'"),
+        ("x=1", "missing y"),
+        ("1,1/0", "division by zero"),
+        ("w=1,x=2", "not a variable"),
+        ("1,inf", "non-finite"),
+    ],
 )
 def test_bad_points_name_the_expected_variables(text: str, message: str) -> None:
     with pytest.raises(UsageError) as info:

@@ -172,7 +172,9 @@ def gradcli(*args: str, input: str | None = None) -> subprocess.CompletedProcess
 
 
 def test_subprocess_points_from_stdin_give_one_record_each() -> None:
-    proc = gradcli("grad", "x**2+y**2", "--at", "-", "--format", "ndjson", input="3,1\n-2,-2\n0,0\n")
+    proc = gradcli(
+        "grad", "x**2+y**2", "--at", "-", "--format", "ndjson", input="3,1\n-2,-2\n0,0\n"
+    )
     assert proc.returncode == 0, proc.stderr
     records = [strict_json(line) for line in proc.stdout.splitlines()]
     assert [r["gradient"] for r in records] == [[6.0, 2.0], [-4.0, -4.0], [0.0, 0.0]]  # type: ignore[index]

@@ -69,7 +69,25 @@ RESOURCES = [
     "x" * (10 * BIG),
     "exp(10**400)",
 ]
-SYNTAX = ["x +", "(x", "x)", "2 3", "sin x", "x **", "* x", ",", "", "   ", "x,y", "x;y", "x = 1", "x == 1", "x % 2", "x // 2", "x & y"]
+SYNTAX = [
+    "x +",
+    "(x",
+    "x)",
+    "2 3",
+    "sin x",
+    "x **",
+    "* x",
+    ",",
+    "",
+    "   ",
+    "x,y",
+    "x;y",
+    "x = 1",
+    "x == 1",
+    "x % 2",
+    "x // 2",
+    "x & y",
+]
 UNDEFINED = ["1/0", "0**-1", "log(0)*x", "inf", "nan", "oo", "zoo", "x/0"]
 UNKNOWN = ["f(x)", "foo(x)", "sinn(x)", "Integral(x)", "diff(x)", "factorial(x)", "pi(x)"]
 
@@ -79,7 +97,20 @@ EXPRESSION_CASES = [
 ]
 POINT_CASES = [
     pytest.param(["grad", "x**2+y**2", "--at", at], 2, id=f"point-{at[:12]}")
-    for at in ["1", "1,2,3", "x=1,z=2", "x=1", "1,abc(2)", "nan,1", "1/0,1", "", "1,,2", "9**9**9,1", "1,y", "__import__('os'),1"]
+    for at in [
+        "1",
+        "1,2,3",
+        "x=1,z=2",
+        "x=1",
+        "1,abc(2)",
+        "nan,1",
+        "1/0,1",
+        "",
+        "1,,2",
+        "9**9**9,1",
+        "1,y",
+        "__import__('os'),1",
+    ]
 ]
 OPTION_CASES = [
     pytest.param(args, code, id=" ".join(args[:1] + args[2:])[:40])

@@ -23,7 +23,9 @@ CORE = [
 
 
 def loaded_after(code: str) -> set[str]:
-    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    probe = (
+        code + "\nimport sys, json\nprint(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     ).stdout
@@ -49,6 +51,9 @@ def test_core_loads_no_typer_rich_or_matplotlib() -> None:
             existing.append(module)
         except ModuleNotFoundError:
             continue
-    code = "\n".join(f"import {m}" for m in existing) + "\nfrom gradcli.expr import parse\nparse('x**2')"
+    code = (
+        "\n".join(f"import {m}" for m in existing)
+        + "\nfrom gradcli.expr import parse\nparse('x**2')"
+    )
     loaded = loaded_after(code)
     assert not loaded & {"typer", "rich", "matplotlib", "click"}, loaded

@@ -67,5 +67,8 @@ def test_table_at_fixed_width_shows_fields_gap_and_notes(monkeypatch: pytest.Mon
 def test_jsonable_handles_numpy_scalars() -> None:
     import numpy as np
 
-    assert jsonable({"a": np.float64(1.5), "b": np.array([1.0, np.nan])}) == {"a": 1.5, "b": [1.0, None]}
+    assert jsonable({"a": np.float64(1.5), "b": np.array([1.0, np.nan])}) == {
+        "a": 1.5,
+        "b": [1.0, None],
+    }
     assert dumps({"x": float("inf")}) == '{"x": null}'
