@@ -6,6 +6,7 @@ so ``gradcli --help`` stays fast. Command modules register themselves on :data:`
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
@@ -77,6 +78,8 @@ class GradcliGroup(TyperGroup):
                 args, prog_name or "gradcli", complete_var, standalone_mode=False, **extra
             )
             code = result if isinstance(result, int) else ExitCode.OK
+            if code == ExitCode.INTERRUPTED:  # typer returns Ctrl-C as Exit(130) here
+                sys.stderr.write("\ngradcli: interrupted\n")
         except GradcliError as exc:
             if _debug():
                 raise
@@ -97,6 +100,14 @@ class GradcliGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             code = ExitCode.OK
+        except SystemExit as exc:
+            # click turns EPIPE into sys.exit(1) even outside standalone mode; a reader that
+            # stopped reading (| head) is not a failure.
+            if isinstance(exc.__context__, OSError) and exc.__context__.errno == errno.EPIPE:
+                _silence_stdout()
+                code = ExitCode.OK
+            else:
+                raise
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if _debug():
                 raise

@@ -529,7 +529,7 @@ def _digits(value: Any) -> float:
     return 1.0
 
 
-def _literal(text: str) -> Any:
+def literal(text: str) -> Any:
     """A numeric literal as an exact sympy number ('0.1' is exactly 1/10, as the user wrote it)."""
     import sympy
 
@@ -590,7 +590,7 @@ class _Builder:
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail("only numbers are allowed as literals", node)
             text = ast.get_source_segment(self._python, node) or str(node.value)
-            value = _literal(text)
+            value = literal(text)
             return _Built(value, _digits(value))
         if isinstance(node, ast.Name):
             return self.name(node)

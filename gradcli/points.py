@@ -7,6 +7,7 @@ so exact inputs stay exact: '1/3' is the rational 1/3, and results at it print a
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -104,6 +105,11 @@ def parse_point(text: str, fn: Function | Sequence[str], *, option: str = "--at"
     exact: list[Any] = []
     values: list[float] = []
     for name, part in zip(names, raw):
+        plain = _plain_number(part)
+        if plain is not None:  # '3', '-1.25', '1e-3': thousands of stdin starts skip the parser
+            exact.append(plain[0])
+            values.append(plain[1])
+            continue
         try:
             value = parse_constant(part, what="a coordinate")
         except ParseError as exc:
@@ -116,6 +122,24 @@ def parse_point(text: str, fn: Function | Sequence[str], *, option: str = "--at"
         exact.append(value)
         values.append(number)
     return Point(names=names, exact=tuple(exact), values=tuple(values), text=text.strip())
+
+
+_PLAIN = re.compile(r"[+-]?([0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})([eE][+-]?[0-9]{1,3})?")
+
+
+def _plain_number(text: str) -> tuple[Any, float] | None:
+    """A plain decimal literal as (exact rational, float), or None to use the full parser."""
+    text = text.strip()
+    if not _PLAIN.fullmatch(text):
+        return None
+    number = float(text)
+    if not math.isfinite(number) or (number != 0 and not 1e-300 < abs(number) < 1e300):
+        return None  # out of the safe range: let the parser give its error
+    from gradcli.expr import literal
+
+    unsigned = text.lstrip("+-")
+    exact = literal(unsigned)
+    return (-exact if text.startswith("-") else exact), number
 
 
 def read_lines(stream: TextIO | None = None) -> Iterable[tuple[int, str]]:

@@ -51,6 +51,8 @@ class Document:
     csv_rows: Iterable[Sequence[Any]] | None = None
     latex: str | None = None
     title: str | None = None
+    # The producer promises csv_rows hold only int, str, finite float or None: written as they are.
+    csv_plain: bool = False
 
     def formats(self) -> tuple[str, ...]:
         """The formats this document can be rendered in."""
@@ -105,6 +107,22 @@ def csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+_PLAIN = (int, str)
+_INFINITIES = (math.inf, -math.inf)
+
+
+def _csv_row(row: Sequence[Any]) -> Sequence[Any]:
+    """The row itself when csv can write it as is (the common case on a 100,000-step stream);
+    otherwise a copy with non-finite floats blanked and numpy scalars unwrapped."""
+    for v in row:
+        if v.__class__ is float:
+            if v != v or v in _INFINITIES:
+                return [csv_cell(c) for c in row]
+        elif v.__class__ not in _PLAIN and v is not None:
+            return [csv_cell(c) for c in row]
+    return row
+
+
 def render(doc: Document, fmt: str, out: TextIO | None = None) -> None:
     """Write ``doc`` to ``out`` (stdout by default) in format ``fmt``."""
     out = out if out is not None else sys.stdout
@@ -118,8 +136,8 @@ def render(doc: Document, fmt: str, out: TextIO | None = None) -> None:
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(doc.csv_header or [])
-        for row in doc.csv_rows or ():
-            writer.writerow([csv_cell(v) for v in row])
+        rows = doc.csv_rows or ()
+        writer.writerows(rows if doc.csv_plain else map(_csv_row, rows))
     elif fmt == "latex":
         out.write((doc.latex or "") + "\n")
     else:

@@ -8,6 +8,7 @@ step is computed, so ``| head`` stops the work early. Tables and JSON are built 
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -328,13 +329,22 @@ def csv_header(fn: Function, line_search: bool) -> list[str]:
 
 
 def _csv_rows(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:
+    """Rows render can write as they are (``Document.csv_plain``): every value a Python int,
+    str or finite float. Only a run's last row (the one with a status) can hold inf or nan, when
+    it diverged, so only that row is checked."""
     prefix = [(p.run + 1, p.settings.method, p.settings.lr) for p in descent.plan]
     if line_search:
         for run, step, point, value, gradient, norm, _, line, status, _ in descent:
-            yield (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
+            row = (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
+            yield _finite(row) if status else row
     else:
         for run, step, point, value, gradient, norm, _, _, status, _ in descent:
-            yield (*prefix[run], step, *point, value, *gradient, norm, status or "")
+            row = (*prefix[run], step, *point, value, *gradient, norm, status or "")
+            yield _finite(row) if status else row
+
+
+def _finite(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(None if isinstance(v, float) and not math.isfinite(v) else v for v in row)
 
 
 def _ndjson_records(descent: Descent, names: Sequence[str]) -> Iterator[dict[str, Any]]:
@@ -374,6 +384,7 @@ def stream_document(fn: Function, descent: Descent, fmt: str) -> Document:
         record=header,
         csv_header=csv_header(fn, line_search),
         csv_rows=_csv_rows(descent, line_search),
+        csv_plain=True,
     )
 
 
