@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The gradient lessons, end to end, with gradcli — and every lesson figure regenerated.
+#
+#   bash examples/lessons.sh            # figures go to examples/figures/
+#   FIGURES=/tmp/figs DPI=150 bash examples/lessons.sh
+#
+# Each lesson prints a heading, runs the commands a teacher would show, and writes its figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FIGURES=${FIGURES:-examples/figures}
+DPI=${DPI:-100}  # the README figures; 150 or more for a projector
+mkdir -p "$FIGURES"
+export NO_COLOR=1 COLUMNS=${COLUMNS:-100}
+lesson() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+lesson "1. A derivative is a slope: x² at 3 and at 4"
+run gradcli grad "x**2" --at 3 --at 4
+run gradcli plot "x**2" --at 3 --at 4 --dpi "$DPI" -o "$FIGURES/slope.png"
+
+lesson "2. The slope from a small step: (f(x+h) − f(x))/h for 5x"
+run gradcli partial "5*x" --wrt x --at 2 --check --h 0.001
+
+lesson "3. Partial derivatives move one variable and hold the other constant"
+run gradcli partial "x**2 + y**2" --wrt x --explain
+run gradcli partial "x**2 + y**2" --wrt y --at 3,1
+
+lesson "4. The gradient collects them and points up the steepest ascent"
+run gradcli grad "x**2+y**2" --at 3,1 --at -2,-2
+run gradcli plot "x**2+y**2" --at 3,1 --at -2,-2 --dpi "$DPI" -o "$FIGURES/gradients.png"
+
+lesson "5. The gradient is perpendicular to the level curve"
+run gradcli level "x**2+y**2" --at 1,1 --samples 6
+run gradcli plot "x**2+y**2" --at 1,1 --dpi "$DPI" -o "$FIGURES/level-curve.png"
+
+lesson "6. The gradient is zero at minima, maxima and saddles"
+run gradcli grad "x**2+y**2" --at 0,0
+run gradcli grad --at 0,0 -- "-x**2-y**2"   # "--": the expression starts with a minus
+run gradcli grad "x**2-y**2" --at 0,0
+run gradcli critical "x**3 - 3*x + y**2"
+run gradcli plot "x**2-y**2" --at 0,0 --dpi "$DPI" -o "$FIGURES/saddle.png"
+run gradcli plot "x**2-y**2" --surface --dpi "$DPI" -o "$FIGURES/saddle-surface.png"
+
+lesson "7. Gradient descent: the learning rate decides crawling, converging or overshooting"
+run gradcli descend "x**2+10*y**2" --from 1,1 --lr 0.01 --lr 0.05 --lr 0.11 --steps 200 --summary
+run gradcli plot "x**2+10*y**2" --from 1,1 --lr 0.01 --lr 0.05 --lr 0.11 --steps 15 --range x=-2:2,y=-3:3 --dpi "$DPI" -o "$FIGURES/learning-rates.png"
+run gradcli plot @rosenbrock --from -1.2,1 --method gd --method adam --lr 0.001 --steps 2000 --dpi "$DPI" -o "$FIGURES/race.png"
+run gradcli plot "x**2+3*y**2" --from 3,1 --animate --dpi "$DPI" -o "$FIGURES/descent.gif"
+
+lesson "8. Pipelines"
+echo '# descent CSV into another tool: the step where f first drops below 1e-6'
+gradcli descend "x**2+y**2" --from 3,1 --format csv |
+    awk -F, 'NR > 1 && $7 < 1e-6 { print "step", $4, "f =", $7; exit }'
+echo "# jq over JSON: each run's method, learning rate and status"
+gradcli descend "x**2+10*y**2" --from 1,1 --lr 0.01 --lr 0.05 --lr 0.11 --summary --format json |
+    jq -r '.runs[] | "\(.method) lr=\(.lr): \(.status) after \(.iterations) steps"'
+echo '# many starts from a file: where does each start on Himmelblau end up?'
+starts=$(mktemp)
+printf '0,0\n-1,1\n-1,-1\n1,-1\n' > "$starts"
+gradcli descend @himmelblau --from - --lr 0.01 --steps 2000 --summary --format csv < "$starts" |
+    cut -d, -f1,5,6 | column -t -s,
+rm -f "$starts"
+
+printf '\nfigures written to %s\n' "$FIGURES"
