@@ -121,7 +121,7 @@ def command(args: list[str], out: Any, stdin: str | None = None) -> None:
 
 def engine_many(starts: np.ndarray[Any, Any], steps: int, out: Any) -> None:
     """The command's streaming path (--summary --format csv) from an array of starts."""
-    from gradcli.commands.descend import stream_document
+    from gradcli.descent_view import stream_document
     from gradcli.expr import parse
     from gradcli.numeric import compile_function
     from gradcli.optimize import Descent, Settings
