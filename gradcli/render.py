@@ -149,8 +149,10 @@ def make_console(out: TextIO, *, stderr: bool = False) -> Any:
     """A rich Console honouring NO_COLOR and plain text when not on a terminal."""
     from rich.console import Console
 
-    no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(file=out, no_color=no_color, highlight=False, soft_wrap=False, stderr=stderr)
+    if os.environ.get("NO_COLOR"):
+        # No escape codes at all: rich's no_color still emits bold and italics.
+        return Console(file=out, color_system=None, highlight=False, soft_wrap=False, stderr=stderr)
+    return Console(file=out, highlight=False, soft_wrap=False, stderr=stderr)
 
 
 def _render_table(doc: Document, out: TextIO) -> None:

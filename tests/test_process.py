@@ -1,0 +1,160 @@
+"""Process behaviour with real subprocesses: closed pipes, Ctrl-C, terminals and NO_COLOR."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+GRADCLI = [sys.executable, "-m", "gradcli"]
+PLAIN_ENV = {**os.environ, "NO_COLOR": "1"}
+
+
+def piped_into_head(args: list[str], stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """Run gradcli | head -n 1 and return gradcli's exit code, head's output, gradcli's stderr."""
+    producer = subprocess.Popen(
+        [*GRADCLI, *args],
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=PLAIN_ENV,
+    )
+    head = subprocess.Popen(["head", "-n", "1"], stdin=producer.stdout, stdout=subprocess.PIPE)
+    assert producer.stdout is not None
+    producer.stdout.close()  # head owns the read end: when it exits, gradcli gets EPIPE
+    if stdin is not None:
+        assert producer.stdin is not None
+        try:
+            producer.stdin.write(stdin)
+            producer.stdin.close()
+        except BrokenPipeError:
+            pass
+    out, _ = head.communicate(timeout=120)
+    assert producer.stderr is not None
+    err = producer.stderr.read()
+    return producer.wait(timeout=120), out, err
+
+
+LONG = ["x**2+y**2", "--from", "3,1", "--steps", "300000", "--tol", "0", "--lr", "1e-7"]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (["descend", *LONG, "--format", "csv"], None),
+        (["descend", *LONG, "--format", "ndjson"], None),
+        (["grad", "x**2+y**2", "--at", "-", "--format", "ndjson"], b"3,1\n" * 20000),
+        (["grad", "x**2+y**2", "--at", "-", "--format", "csv"], b"3,1\n" * 20000),
+        (["partial", "x*y", "--wrt", "x", "--at", "-", "--format", "ndjson"], b"1,2\n" * 20000),
+    ],
+    ids=["descend-csv", "descend-ndjson", "grad-ndjson", "grad-csv", "partial-ndjson"],
+)
+def test_a_closed_pipe_ends_quietly(args: list[str], stdin: bytes | None) -> None:
+    code, out, err = piped_into_head(args, stdin)
+    assert out.count(b"\n") == 1
+    assert err == b""
+    assert code == 0
+
+
+def test_ctrl_c_during_a_plot_exits_130_and_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "big.png"
+    proc = subprocess.Popen(
+        [
+            *GRADCLI,
+            "plot",
+            "sin(x)*cos(y)",
+            "--grid",
+            "1500",
+            "--dpi",
+            "600",
+            "--surface",
+            "-o",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=PLAIN_ENV,
+        cwd=tmp_path,
+    )
+    time.sleep(3.0)  # past start-up, inside the drawing (the whole figure takes ~20 s)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # neither the figure nor a temp file
+
+
+def test_ctrl_c_during_a_descent_shows_what_ran() -> None:
+    proc = subprocess.Popen(
+        [
+            *GRADCLI,
+            "descend",
+            "x**2+y**2",
+            "--from",
+            "3,1",
+            "--steps",
+            "50000000",
+            "--tol",
+            "0",
+            "--lr",
+            "1e-9",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=PLAIN_ENV,
+    )
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert b"interrupted" in out and b"gradcli: interrupted" in err
+
+
+def on_a_terminal(args: list[str], env: dict[str, str]) -> bytes:
+    """Run gradcli with stdout on a pseudo-terminal and return what it wrote there."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*GRADCLI, *args], stdout=follower, stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks)
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
+    args = ["grad", "x**2+y**2", "--at", "3,1"]
+    colour_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    colour_env["TERM"] = "xterm-256color"
+    assert b"\x1b[" in on_a_terminal(args, colour_env)  # the check below can fail
+    assert b"\x1b[" not in on_a_terminal(args, {**colour_env, "NO_COLOR": "1"})
+    piped = subprocess.run([*GRADCLI, *args], capture_output=True, env=colour_env, timeout=60)
+    assert b"\x1b[" not in piped.stdout
+
+
+def test_errors_go_to_stderr_and_machine_formats_to_stdout_only() -> None:
+    bad = subprocess.run(
+        [*GRADCLI, "descend", "x**2", "--from", "1", "--lr", "nan", "--format", "json"],
+        capture_output=True,
+        env=PLAIN_ENV,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert bad.stderr.startswith(b"gradcli: error: ")
