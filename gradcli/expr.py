@@ -137,27 +137,7 @@ def _function_table() -> dict[str, tuple[tuple[int, int], Callable[..., sympy.Ex
 
     one = (1, 1)
     table: dict[str, tuple[tuple[int, int], Callable[..., sympy.Expr]]] = {
-        name: (one, getattr(sympy, name))
-        for name in [
-            "sin",
-            "cos",
-            "tan",
-            "sec",
-            "csc",
-            "cot",
-            "asin",
-            "acos",
-            "atan",
-            "sinh",
-            "cosh",
-            "tanh",
-            "asinh",
-            "acosh",
-            "atanh",
-            "exp",
-            "sqrt",
-            "erf",
-        ]
+        name: (one, getattr(sympy, name)) for name in _SAME_NAME
     }
     table.update(
         {
@@ -180,41 +160,12 @@ def _function_table() -> dict[str, tuple[tuple[int, int], Callable[..., sympy.Ex
     return table
 
 
-FUNCTION_NAMES = frozenset(
-    [
-        "sin",
-        "cos",
-        "tan",
-        "sec",
-        "csc",
-        "cot",
-        "asin",
-        "acos",
-        "atan",
-        "atan2",
-        "sinh",
-        "cosh",
-        "tanh",
-        "asinh",
-        "acosh",
-        "atanh",
-        "exp",
-        "log",
-        "ln",
-        "log2",
-        "log10",
-        "sqrt",
-        "cbrt",
-        "abs",
-        "sign",
-        "min",
-        "max",
-        "sigmoid",
-        "relu",
-        "softplus",
-        "erf",
-    ]
+# sympy functions of one argument that users call by sympy's own name
+_SAME_NAME = (
+    "sin cos tan sec csc cot asin acos atan sinh cosh tanh asinh acosh atanh exp sqrt erf".split()
 )
+_OWN_BUILDERS = "atan2 log ln log2 log10 cbrt abs sign min max sigmoid relu softplus".split()
+FUNCTION_NAMES = frozenset(_SAME_NAME + _OWN_BUILDERS)
 
 _CBRT: Any = None
 

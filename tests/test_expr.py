@@ -217,3 +217,11 @@ def test_random_text_is_an_expression_or_a_gradcli_error(text: str) -> None:
         parse(text)
     except GradcliError as exc:
         assert exc.exit_code == 2
+
+
+def test_the_documented_function_list_is_the_one_the_builder_knows() -> None:
+    from gradcli.expr import FUNCTION_NAMES, FUNCTIONS_DOC, _function_table
+
+    assert set(_function_table()) == FUNCTION_NAMES
+    documented = {word.split("(")[0] for word in FUNCTIONS_DOC.split()}
+    assert documented >= FUNCTION_NAMES

@@ -135,7 +135,7 @@ def descend(
     many-run descents). ``on_step(t, active)`` is called once per step with the number of runs still
     going.
     """
-    run = Descent(
+    run = iter_descent(
         compiled,
         starts,
         settings,
