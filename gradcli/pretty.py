@@ -44,8 +44,21 @@ def _printer() -> Any:
 _PRINTER: Any = None
 
 
+MAX_SHOWN = 2000  # characters of one formula in a table; machine formats carry it whole
+
+
 def pretty(expr: Any) -> str:
-    """``2*x*sqrt(10)`` -> ``2x√10``-style one-line Unicode (for tables, not for re-parsing)."""
+    """``2*x*sqrt(10)`` -> ``2x√10``-style one-line Unicode (for tables, not for re-parsing).
+
+    A formula longer than MAX_SHOWN is cut, saying so: a screenful of symbols teaches nothing.
+    """
+    text = _pretty(expr)
+    if len(text) > MAX_SHOWN:
+        return text[:MAX_SHOWN] + f" … ({len(text):,} characters; --format json has all of it)"
+    return text
+
+
+def _pretty(expr: Any) -> str:
     global _PRINTER
     if _PRINTER is None:
         _PRINTER = _printer()

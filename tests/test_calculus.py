@@ -241,3 +241,26 @@ def test_symbolic_gradient_matches_central_differences(text: str, a: float, b: f
         central = (compiled.value(point + step) - compiled.value(point - step)) / (2 * h)
         scale = 1 + abs(exact[i]) + abs(value)
         assert central == pytest.approx(exact[i], abs=1e-5 * scale)
+
+
+def test_runaway_derivatives_are_stopped_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gradcli.calculus import derivatives, evaluate
+    from gradcli.errors import TimeLimitError
+
+    fn = parse("exp(x*y)*sin(x*y)**20*cos(x+y)**30")
+    monkeypatch.setattr(derivatives, "DIFF_SECONDS", 0.3)
+    with pytest.raises(TimeLimitError, match="took longer than"):
+        calculus.partial(fn, ["x"] * 20)
+    monkeypatch.setattr(evaluate, "MAX_DERIVATIVE_OPS", 50)
+    with pytest.raises(TimeLimitError, match="operations"):
+        calculus.partial(fn, ["x"] * 2)
+
+
+def test_long_formulas_are_cut_in_tables_only() -> None:
+    from gradcli.pretty import MAX_SHOWN, pretty
+
+    big = sympy.expand((sympy.Symbol("x") + sympy.Symbol("y") + 1) ** 40)
+    shown = pretty(big)
+    assert len(shown) < MAX_SHOWN + 80 and "--format json has all of it" in shown

@@ -4,11 +4,14 @@ evaluated at points with the steepest directions and the stationary-point classi
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from gradcli.calculus.evaluate import (
+    DIFF_SECONDS,
     classify,
+    differentiate,
     evaluate,
     finite_difference,
     require_variables,
@@ -38,7 +41,6 @@ def partial(
     h: float | None = None,
 ) -> PartialResult:
     """∂ⁿf/∂wrt… symbolically (simplified) and at each point, optionally with a difference check."""
-    import sympy as sp
 
     require_variables(fn)
     if not wrt:
@@ -55,10 +57,12 @@ def partial(
         symbols.append(fn.variables[fn.names.index(name)])
     if check and h is not None and not (math.isfinite(h) and h > 0):
         raise UsageError(f"--h must be a positive finite step, got {h}")
+    # One time budget for the whole chain: a 12th derivative may not take 12 budgets.
+    deadline = time.monotonic() + DIFF_SECONDS
     lower = fn.expr
     for sym in symbols[:-1]:
-        lower = sp.diff(lower, sym)
-    derivative = simplest(sp.diff(lower, symbols[-1]))
+        lower = differentiate(lower, sym, seconds=deadline - time.monotonic())
+    derivative = simplest(differentiate(lower, symbols[-1], seconds=deadline - time.monotonic()))
     last = fn.names.index(symbols[-1].name)
     rows = []
     for at in points:
@@ -75,16 +79,16 @@ def _partial_name(fn: Function, symbols: Sequence[Any]) -> str:
 
 # --- gradient -----------------------------------------------------------------------------------
 def gradient_exprs(fn: Function) -> tuple[Any, ...]:
-    import sympy as sp
 
-    return tuple(simplest(sp.diff(fn.expr, v)) for v in fn.variables)
+    return tuple(simplest(differentiate(fn.expr, v, f"∂f/∂{v.name}")) for v in fn.variables)
 
 
 def hessian_exprs(fn: Function, grad: Sequence[Any] | None = None) -> tuple[tuple[Any, ...], ...]:
-    import sympy as sp
 
     grad = grad if grad is not None else gradient_exprs(fn)
-    return tuple(tuple(simplest(sp.diff(g, v), 1.0) for v in fn.variables) for g in grad)
+    return tuple(
+        tuple(simplest(differentiate(g, v, "the Hessian"), 1.0) for v in fn.variables) for g in grad
+    )
 
 
 def hessian_at(fn: Function, hess: Sequence[Sequence[Any]], at: Point) -> list[list[float]]:

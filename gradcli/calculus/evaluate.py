@@ -40,6 +40,36 @@ def simplest(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> Any:
     return candidate if sp.count_ops(candidate) <= sp.count_ops(expr) else expr
 
 
+DIFF_SECONDS = 8.0
+MAX_DERIVATIVE_OPS = 20_000  # operations in one derivative: beyond this nobody can read it
+
+
+def differentiate(
+    expr: Any, symbol: Any, what: str = "the derivative", seconds: float = DIFF_SECONDS
+) -> Any:
+    """d expr / d symbol, bounded in time and size: the 12th derivative of a product of powers
+    grows without limit, and sympy would grind for minutes producing megabytes of formula."""
+    import sympy as sp
+
+    from gradcli.errors import TimeLimitError
+
+    try:
+        with time_limit(max(seconds, 0.05)):
+            result = sp.diff(expr, symbol)
+            size = sp.count_ops(result)
+    except TimeUp:
+        raise TimeLimitError(
+            f"{what} took longer than {DIFF_SECONDS:g} s to compute",
+            hint="the formula grows too large; try a lower order",
+        ) from None
+    if size > MAX_DERIVATIVE_OPS:
+        raise TimeLimitError(
+            f"{what} has {size:,} operations (the limit is {MAX_DERIVATIVE_OPS:,})",
+            hint="the formula grows too large; try a lower order",
+        )
+    return result
+
+
 def require_variables(fn: Function) -> None:
     if not fn.variables:
         raise UsageError(
