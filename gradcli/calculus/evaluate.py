@@ -36,7 +36,11 @@ def simplest(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> Any:
     sp = _sympy()
     if sp.count_ops(expr) <= 6:  # 2*x: nothing to gain, and simplify's fixed cost is ~50 ms
         return expr
-    candidate = bounded(seconds, lambda: sp.simplify(expr), expr)
+    if expr.is_polynomial(*expr.free_symbols):
+        # For polynomials, what simplify can offer is a factorisation; factor is 10x cheaper.
+        candidate = bounded(seconds, lambda: sp.factor(expr), expr)
+    else:
+        candidate = bounded(seconds, lambda: sp.simplify(expr), expr)
     return candidate if sp.count_ops(candidate) <= sp.count_ops(expr) else expr
 
 
@@ -55,7 +59,10 @@ def differentiate(
 
     try:
         with time_limit(max(seconds, 0.05)):
-            result = sp.diff(expr, symbol)
+            if expr.is_Add:  # only the terms that hold the symbol: n-D sums stay O(n) per variable
+                result = sp.Add(*[sp.diff(t, symbol) for t in expr.args if t.has(symbol)])
+            else:
+                result = sp.diff(expr, symbol)
             size = sp.count_ops(result)
     except TimeUp:
         raise TimeLimitError(
