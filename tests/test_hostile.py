@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gradcli.cli import app
@@ -140,6 +142,22 @@ OPTION_CASES = [
         (["grad", "exp(exp(exp(100)))*x", "--at", "1"], 1),
         (["grad", "x**1000", "--at", "10**300"], 1),
         (["level", "x*y", "--at", "0,0", "--samples", "3", "--vars", "x,y,z"], 2),
+        (["descend", "x**2", "--from", "1", "--lr", "nan"], 2),
+        (["descend", "x**2", "--from", "1", "--lr", "-1"], 2),
+        (["descend", "x**2", "--from", "1", "--steps", "-5"], 2),
+        (["descend", "x**2", "--from", "1", "--method", "sgdd"], 2),
+        (["descend", "x**2+y**2", "--from", "1"], 2),
+        (["descend", "x**2", "--from", "1", "--every", "0"], 2),
+        (["descend", "x**2", "--from", "1", "--format", "latex"], 2),
+        (["descend", "x**2"], 2),
+        (["plot", "x**2+y**2", "-o", "figure.txt"], 2),
+        (["plot", "x**2+y**2", "-o", "figure.gif"], 2),
+        (["plot", "x**2+y**2", "-o", "/nonexistent-dir/figure.png"], 1),
+        (["plot", "x*y*z", "-o", "f.png"], 2),
+        (["plot", "x**2+y**2", "--range", "3:-3", "-o", "f.png"], 2),
+        (["plot", "x**2+y**2", "--size", "0x0", "-o", "f.png"], 2),
+        (["functions", "nosuchfunction"], 2),
+        (["grad", "@nosuchpreset", "--at", "1"], 2),
     ]
 ]
 
@@ -198,3 +216,29 @@ def test_no_code_ran(guard: Path) -> None:
     check_refusal(["grad", f"__import__('os').system('touch {marker}')", "--at", "1"], 2)
     check_refusal(["grad", f"open('{marker}', 'w')", "--at", "1"], 2)
     assert not marker.exists()
+
+
+_EXPRS = st.recursive(
+    st.sampled_from(["x", "y", "0", "1", "2.5", "pi", "e", "-x"]),
+    lambda c: (
+        st.tuples(c, st.sampled_from(["+", "-", "*", "/", "^", ""]), c).map("".join)
+        | st.tuples(st.sampled_from(["sin", "log", "sqrt", "exp", "abs", "f"]), c).map(
+            lambda t: f"{t[0]}({t[1]})"
+        )
+    ),
+    max_leaves=6,
+)
+_POINTS = st.sampled_from(["0,0", "1,-1", "1/3,2", "-2,pi", "1e-300,0", "0", "a,b"])
+
+
+@settings(max_examples=120, deadline=None)
+@given(_EXPRS | st.text(max_size=20), _POINTS, st.sampled_from(["grad", "partial", "level"]))
+def test_fuzzed_commands_answer_or_refuse_cleanly(expr: str, point: str, command: str) -> None:
+    args = [command, expr, "--at", point, "--vars", "x,y"]
+    if command == "partial":
+        args += ["--wrt", "x"]
+    result = runner.invoke(app, args)
+    assert result.exit_code in (0, 1, 2), (args, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if result.exit_code:
+        assert result.stdout == "" and result.stderr.startswith("gradcli: error: ")

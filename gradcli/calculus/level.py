@@ -39,10 +39,12 @@ def level_set(
     else:
         c = value
         level = Value(value, float(sp.N(value, 17)))
-    equation = sp.Eq(fn.expr, c)
+    equation = sp.Eq(fn.expr, c, evaluate=False)  # 0 = 0 must stay an equation, not True
     branches = _solve_branches(fn, c)
     result: dict[str, Any] = {}
     notes: list[str] = []
+    if not fn.expr.free_symbols & set(fn.variables):
+        notes.append("f is constant: the level set is every point (or none, for another c)")
     if at is not None:
         grad = gradient_exprs(fn)
         g = tuple(evaluate(gi, fn, at, what=f"∂f/∂{name}") for gi, name in zip(grad, fn.names))
