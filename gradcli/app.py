@@ -176,6 +176,10 @@ def _root(
     Unicode (x², ·, ×, −, π, √x). Constants pi and e; every other name is a real variable.
     Functions: sin cos tan sec csc cot asin acos atan atan2 sinh cosh tanh asinh acosh atanh exp log
     (log(x, b)) ln log2 log10 sqrt cbrt abs sign min max sigmoid relu softplus erf.
+    '@name' stands for a named test function (gradcli functions lists them).
+
+    Exit codes: 0 done, 1 undefined/not real at a point or a file that cannot be written,
+    2 usage or rejected expression, 3 descend --strict with a run that did not converge, 130 Ctrl-C.
     """
 
 
@@ -193,7 +197,8 @@ ExprArg = Annotated[
     str,
     typer.Argument(
         metavar="EXPR",
-        help="The function, e.g. 'x**2+y**2' or 'x^2 + 3x y'; '-' reads it from stdin.",
+        help="The function, e.g. 'x**2+y**2' or 'x^2 + 3x y'; '@rosenbrock' for a named one "
+        "(see 'gradcli functions'); '-' reads it from stdin.",
         show_default=False,
     ),
 ]
