@@ -132,3 +132,28 @@ def test_animation_writes_a_gif(tmp_path: Path) -> None:
     assert code == 0, err
     assert json.loads(out)["kind"] == "animation"
     assert target.read_bytes().startswith(b"GIF89a")
+
+
+def test_a_named_function_brings_its_window_and_marks_its_minima(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from gradcli.cli import app
+    from gradcli.expr import parse
+    from gradcli.plotting import PlotOptions, plot_function
+    from gradcli.presets import get
+
+    out = tmp_path / "h.png"
+    result = CliRunner().invoke(
+        app,
+        ["plot", "@himmelblau", "-o", str(out), "--grid", "60", "--dpi", "50", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["range"] == {"x": [-5.0, 5.0], "y": [-5.0, 5.0]}
+    preset = get("himmelblau")
+    plot = plot_function(
+        parse(preset.formula), options=PlotOptions(minima=preset.minima, grid=40, dpi=50)
+    )
+    marked = [line for line in plot.figure.axes[0].lines if line.get_label() == "known minima"]
+    assert len(marked) == 1 and len(marked[0].get_xdata()) == 4

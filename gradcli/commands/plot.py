@@ -228,10 +228,15 @@ def plot(
     _check_dimension(drawn, fixed)
     points = load_points(at, drawn)
     origins = load_points(starts, drawn, option="--from")
+    # A named function brings its suggested window and its known minima (marked on the figure).
+    from gradcli.presets import lookup
+
+    preset = lookup(expr.strip()) if not fixed else None
     count, level_values = spec.parse_levels(levels)
     resolution = dpi or (100 if animate else 150)
     options = plotting.PlotOptions(
-        ranges=spec.parse_ranges(plot_range, drawn.names),
+        ranges=spec.parse_ranges(plot_range, drawn.names)
+        or (dict(zip(drawn.names, preset.range)) if preset else {}),
         grid=grid,
         levels=count,
         level_values=level_values,
@@ -245,6 +250,7 @@ def plot(
         theme=theme,
         surface=surface,
         fixed={name: float(value) for name, value in fixed.items()},
+        minima=preset.minima if preset else (),
     )
     runs: list[Any] = []
     if origins:

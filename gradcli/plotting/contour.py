@@ -85,6 +85,19 @@ def draw(
         note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr)
         if note:
             plot.notes.append(note)
+    if opts.minima:
+        known = np.asarray(opts.minima, float)
+        ax.plot(
+            known[:, 0],
+            known[:, 1],
+            linestyle="none",
+            marker="X",
+            markersize=11,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            zorder=6,
+            label="known minimum" if len(known) == 1 else "known minima",
+        )
     offset = len(at)
     for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs))):
         path = artists.finite_path(run.path)

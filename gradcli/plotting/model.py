@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,6 +33,7 @@ class PlotOptions:
     theme: str = "light"
     surface: bool = False
     fixed: Mapping[str, float] = field(default_factory=dict)  # --slice values, shown in the title
+    minima: Sequence[Sequence[float]] = ()  # known minima of a named function, marked on 2-D plots
 
 
 class Run(Protocol):
