@@ -76,15 +76,9 @@ def outline(color: str) -> str:
 
 def num(value: float, digits: int = 4) -> str:
     """A short, exact-looking number: 6, 0.5, 1.414, 1e-05, −2 (typographic minus)."""
-    if not math.isfinite(value):
-        return "undefined" if math.isnan(value) else ("∞" if value > 0 else "−∞")
-    if value == 0:
-        return "0"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text.replace("-", "−")
+    from gradcli.pretty import decimal
+
+    return "undefined" if math.isnan(value) else decimal(value, digits).replace("-", "−")
 
 
 def point_text(values: Any) -> str:
