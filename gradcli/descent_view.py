@@ -40,17 +40,17 @@ def csv_header(fn: Function, line_search: bool) -> list[str]:
 
 def _csv_rows(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:
     """Rows render can write as they are (``Document.csv_plain``): every value a Python int,
-    str or finite float. Only a run's last row (the one with a status) can hold inf or nan, when
-    it diverged, so only that row is checked."""
+    str or finite float. Only the last row of a run that diverged can hold inf or nan, so only
+    such a row is checked."""
     prefix = [(p.run + 1, p.settings.method, p.settings.lr) for p in descent.plan]
     if line_search:
         for run, step, point, value, gradient, norm, _, line, status, _ in descent:
             row = (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
-            yield _finite(row) if status else row
+            yield _finite(row) if status == "diverged" else row
     else:
         for run, step, point, value, gradient, norm, _, _, status, _ in descent:
             row = (*prefix[run], step, *point, value, *gradient, norm, status or "")
-            yield _finite(row) if status else row
+            yield _finite(row) if status == "diverged" else row
 
 
 def _finite(row: tuple[Any, ...]) -> tuple[Any, ...]:
