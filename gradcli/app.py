@@ -127,7 +127,10 @@ def _click_message(exc: Exception) -> str:
     ctx = getattr(exc, "ctx", None)
     if message.startswith("No such option: -") and not message.startswith("No such option: --"):
         # '-x**2' looks like a bundle of short options to the option parser
-        return f"{message} — an expression starting with '-'? put it after '--': gradcli grad -- '-x**2'"
+        command = ctx.command_path if ctx is not None else "gradcli grad"
+        return (
+            f"{message} — an expression starting with '-'? put it after '--': {command} -- '-x**2'"
+        )
     if isinstance(exc, _ClickUsageError) and ctx is not None:
         return f"{message} (see '{ctx.command_path} --help')"
     return message

@@ -40,18 +40,20 @@ class Compiled:
         self.fn = fn
         self.n = len(fn.variables)
 
+    # Derivatives go through calculus' bounded differentiate, like every symbolic command: a
+    # descent or a plot must not grind for minutes on a formula that cannot be differentiated.
     @cached_property
     def gradient_exprs(self) -> list[sympy.Expr]:
-        import sympy
+        from gradcli.calculus.evaluate import differentiate
 
-        return [sympy.diff(self.fn.expr, v) for v in self.fn.variables]
+        return [differentiate(self.fn.expr, v, f"∂f/∂{v.name}") for v in self.fn.variables]
 
     @cached_property
     def hessian_exprs(self) -> list[list[sympy.Expr]]:
-        import sympy
+        from gradcli.calculus.evaluate import differentiate
 
         g = self.gradient_exprs
-        return [[sympy.diff(gi, v) for v in self.fn.variables] for gi in g]
+        return [[differentiate(gi, v, "the Hessian") for v in self.fn.variables] for gi in g]
 
     @cached_property
     def _value(self) -> Callable[..., Any]:
