@@ -121,11 +121,11 @@ def command(args: list[str], out: Any, stdin: str | None = None) -> None:
 
 def engine_many(starts: np.ndarray[Any, Any], steps: int, out: Any) -> None:
     """The command's streaming path (--summary --format csv) from an array of starts."""
-    from gradcli.descent_view import stream_document
     from gradcli.expr import parse
     from gradcli.numeric import compile_function
     from gradcli.optimize import Descent, Settings
-    from gradcli.render import render
+    from gradcli.views.descent import stream_document
+    from gradcli.views.render import render
 
     fn = parse(HIMMELBLAU)
     settings = [Settings(lr=0.01, steps=steps, tol=0)]

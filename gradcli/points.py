@@ -1,4 +1,5 @@
-"""Points: '3,1', 'x=3,y=1', 'pi/4,sqrt(2)', or '-' for one point per line on standard input.
+"""Points and ranges: '3,1', 'x=3,y=1', 'pi/4,sqrt(2)', or '-' for one point per line on standard input; axis
+ranges '-3:3' for every variable or 'x=-4:4,y=-2:2' per variable.
 
 Coordinates are parsed by the same safe parser as expressions (:func:`gradcli.expr.parse_constant`),
 so exact inputs stay exact: '1/3' is the rational 1/3, and results at it print as '2/3 ≈ 0.666667'.
@@ -169,3 +170,37 @@ def parse_points(
         else:
             points.append(parse_point(text, fn, option=option))
     return points
+
+
+# --- ranges ------------------------------------------------------------------------------------
+def _interval(text: str, what: str) -> tuple[float, float]:
+    lo_text, sep, hi_text = text.partition(":")
+    if not sep:
+        raise UsageError(f"{what}: expected LO:HI, got {text!r}", hint="e.g. --range -3:3")
+    try:
+        lo = float(parse_constant(lo_text, what="a range end"))
+        hi = float(parse_constant(hi_text, what="a range end"))
+    except ParseError as exc:
+        raise UsageError(f"{what} {text!r}: {exc.message}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        raise UsageError(f"{what} {text!r}: need finite LO < HI")
+    return lo, hi
+
+
+def parse_range(text: str, names: Sequence[str]) -> tuple[tuple[float, float], ...]:
+    """One (lo, hi) per variable, in ``names`` order."""
+    text = text.strip()
+    if "=" not in text:
+        interval = _interval(text, "--range")
+        return tuple(interval for _ in names)
+    given: dict[str, tuple[float, float]] = {}
+    for part in text.split(","):
+        name, _, spec = part.partition("=")
+        name = name.strip()
+        if name not in names:
+            raise UsageError(
+                f"--range: {name!r} is not a variable", hint=f"variables: {', '.join(names)}"
+            )
+        given[name] = _interval(spec.strip(), f"--range {name}")
+    default = (-5.0, 5.0)
+    return tuple(given.get(n, default) for n in names)

@@ -259,7 +259,7 @@ def test_runaway_derivatives_are_stopped_with_a_clear_error(
 
 
 def test_long_formulas_are_cut_in_tables_only() -> None:
-    from gradcli.pretty import MAX_SHOWN, pretty
+    from gradcli.views.text import MAX_SHOWN, pretty
 
     big = sympy.expand((sympy.Symbol("x") + sympy.Symbol("y") + 1) ** 40)
     shown = pretty(big)

@@ -14,7 +14,7 @@ import sympy
 from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
-from gradcli.explain import (
+from gradcli.calculus.explain import (
     Explanation,
     explain_derivative,
     formula,

@@ -12,12 +12,12 @@ CORE = [
     "gradcli.points",
     "gradcli.calculus",
     "gradcli.numeric",
-    "gradcli.results",
-    "gradcli.views",
-    "gradcli.render",
-    "gradcli.pretty",
+    "gradcli.calculus.results",
+    "gradcli.views.symbolic",
+    "gradcli.views.render",
+    "gradcli.views.text",
     "gradcli.optimize",
-    "gradcli.explain",
+    "gradcli.calculus.explain",
     "gradcli.presets",
 ]
 

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from gradcli.render import Document, Table, dumps, jsonable, render
+from gradcli.views.render import Document, Table, dumps, jsonable, render
 
 
 def doc() -> Document:

@@ -10,10 +10,10 @@ import numpy as np
 
 from gradcli.calculus.derivatives import eigenvalues, gradient_exprs, hessian_at, hessian_exprs
 from gradcli.calculus.evaluate import SOLVE_SECONDS, classify, evaluate, require_variables
+from gradcli.calculus.results import CriticalPoint, CriticalResult, Value
 from gradcli.function import Function
 from gradcli.limits import TimeUp, time_limit
 from gradcli.points import Point
-from gradcli.results import CriticalPoint, CriticalResult, Value
 
 
 def _is_polynomial(fn: Function) -> bool:

@@ -18,11 +18,7 @@ from gradcli.calculus.evaluate import (
     simplest,
     tidy,
 )
-from gradcli.errors import UsageError
-from gradcli.function import Function
-from gradcli.limits import bounded
-from gradcli.points import Point
-from gradcli.results import (
+from gradcli.calculus.results import (
     Directional,
     GradientPoint,
     GradientResult,
@@ -30,6 +26,10 @@ from gradcli.results import (
     PartialResult,
     Value,
 )
+from gradcli.errors import UsageError
+from gradcli.function import Function
+from gradcli.limits import bounded
+from gradcli.points import Point
 
 
 def partial(

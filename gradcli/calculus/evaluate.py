@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from gradcli.calculus.results import FiniteDifference, Value
 from gradcli.errors import MathError, UsageError
 from gradcli.function import Function
 from gradcli.limits import TimeUp, bounded, time_limit
 from gradcli.points import Point
-from gradcli.results import FiniteDifference, Value
 
 SIMPLIFY_SECONDS = 2.0
 EVALUATE_SECONDS = 2.0

@@ -30,7 +30,7 @@ def _named_parts(text: str, option: str, example: str) -> list[tuple[str, str]]:
 
 def parse_ranges(text: str | None, names: Sequence[str]) -> dict[str, tuple[float, float]]:
     """``-3:3`` (every axis) or ``x=-4:4,y=-2:2`` (those axes; the others are framed automatically)."""
-    from gradcli.ranges import parse_range
+    from gradcli.points import parse_range
 
     if text is None or not text.strip():
         return {}

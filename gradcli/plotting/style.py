@@ -76,7 +76,7 @@ def outline(color: str) -> str:
 
 def num(value: float, digits: int = 4) -> str:
     """A short, exact-looking number: 6, 0.5, 1.414, 1e-05, −2 (typographic minus)."""
-    from gradcli.pretty import decimal
+    from gradcli.views.text import decimal
 
     return "undefined" if math.isnan(value) else decimal(value, digits).replace("-", "−")
 

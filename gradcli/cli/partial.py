@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gradcli.app import (
+from gradcli.cli.app import (
     AtOpt,
     CheckOpt,
     ExprArg,
@@ -72,7 +72,7 @@ def partial(
       gradcli partial "x**2 + y**2" --wrt x --explain
     """
     from gradcli.calculus.derivatives import partial as compute
-    from gradcli.views import partial_document
+    from gradcli.views.symbolic import partial_document
 
     stdin_users(expr, at)
     fn = load_function(expr, vars, let)
@@ -89,7 +89,7 @@ def partial(
     result = compute(fn, names, points, check=check, h=h)
     doc = partial_document(result, precision)
     if explain:
-        from gradcli.explain_view import attach_explanation
+        from gradcli.views.explanation import attach_explanation
 
         attach_explanation(doc, fn, result.wrt, points, target=result.derivative)
     emit(doc, fmt, "partial")

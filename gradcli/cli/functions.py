@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gradcli.app import FormatOpt, PrecisionOpt, app, emit
+from gradcli.cli.app import FormatOpt, PrecisionOpt, app, emit
 
 if TYPE_CHECKING:
     from gradcli.presets import Preset
-    from gradcli.render import Document
+    from gradcli.views.render import Document
 
 
 @app.command()
@@ -53,7 +53,7 @@ def functions(
 
 
 def _num(value: float, precision: int) -> str:
-    from gradcli.pretty import decimal
+    from gradcli.views.text import decimal
 
     return decimal(value, precision).replace("-", "−")
 
@@ -95,7 +95,7 @@ def _latex_formula(preset: Preset) -> str:
 
 def list_document(presets: tuple[Preset, ...], precision: int = 6, latex: bool = False) -> Document:
     """All presets: a table of name, formula, range, start and minima; JSON ``{"functions": [...]}``."""
-    from gradcli.render import Document, Table
+    from gradcli.views.render import Document, Table
 
     rows = [
         [
@@ -122,7 +122,7 @@ def list_document(presets: tuple[Preset, ...], precision: int = 6, latex: bool =
 
 def detail_document(preset: Preset, precision: int = 6, latex: bool = False) -> Document:
     """One preset: its formula, description, range, start, notes and a table of its minima."""
-    from gradcli.render import Document, Table
+    from gradcli.views.render import Document, Table
 
     globals_ = set(preset.global_minima)
     rows = [

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from gradcli.app import ExprArg, FormatOpt, LetOpt, PrecisionOpt, VarsOpt, app, emit, load_function
+from gradcli.cli.app import (
+    ExprArg,
+    FormatOpt,
+    LetOpt,
+    PrecisionOpt,
+    VarsOpt,
+    app,
+    emit,
+    load_function,
+)
 
 RangeOpt = Annotated[
     str | None,
@@ -43,8 +52,8 @@ def critical(
       gradcli critical "x**2 - y**2" --format json
     """
     from gradcli.calculus.critical import critical_points
-    from gradcli.ranges import parse_range
-    from gradcli.views import critical_document
+    from gradcli.points import parse_range
+    from gradcli.views.symbolic import critical_document
 
     fn = load_function(expr, vars, let)
     bounds = parse_range(search_range, fn.names) if search_range else None

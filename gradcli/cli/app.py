@@ -20,7 +20,7 @@ from gradcli.errors import ExitCode, GradcliError, UsageError
 if TYPE_CHECKING:
     from gradcli.function import Function
     from gradcli.points import Point
-    from gradcli.render import Document
+    from gradcli.views.render import Document
 
 # Newer typer vendors its own click (typer._click); take the exception classes from typer's public
 # ones so the funnel catches what typer really raises, whichever click that is.
@@ -187,7 +187,7 @@ def _root(
 
 
 def _known_format(value: str) -> str:
-    from gradcli.render import FORMATS
+    from gradcli.views.render import FORMATS
 
     value = value.lower()
     if value not in FORMATS:
@@ -302,7 +302,7 @@ def stdin_users(expr: str, *point_lists: list[str] | None) -> None:
 
 
 def emit(doc: Document, fmt: str, command: str) -> None:
-    from gradcli.render import check_format, render
+    from gradcli.views.render import check_format, render
 
     check_format(fmt, doc.formats(), command)
     render(doc, fmt)

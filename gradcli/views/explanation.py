@@ -1,4 +1,4 @@
-"""Attaching a step-by-step derivation (:mod:`gradcli.explain`) to a command's Document."""
+"""Attaching a step-by-step derivation (:mod:`gradcli.calculus.explain`) to a command's Document."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from gradcli.function import Function
 from gradcli.points import Point
-from gradcli.render import Document, Table
+from gradcli.views.render import Document, Table
 
 
 def attach_explanation(
@@ -22,7 +22,7 @@ def attach_explanation(
 
     ``target`` is the form the command shows (its simplified derivative); the derivation ends there.
     """
-    from gradcli.explain import explain_derivative, to_latex, to_records, to_rows
+    from gradcli.calculus.explain import explain_derivative, to_latex, to_records, to_rows
 
     expl = explain_derivative(
         fn.expr, list(wrt), fn.variables, at=[p.subs(fn.variables) for p in points], target=target

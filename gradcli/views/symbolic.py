@@ -1,4 +1,4 @@
-"""Documents for the symbolic results: one view per result, rendered by :mod:`gradcli.render`.
+"""Documents for the symbolic results: one view per result, rendered by :mod:`gradcli.views.render`.
 
 Machine formats carry floats at full precision and exact forms in sympy syntax (re-parseable);
 the table view shows Unicode formulas and 'exact ≈ decimal' numbers to ``precision`` digits.
@@ -9,11 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.function import Function
-from gradcli.points import Point
-from gradcli.pretty import decimal, number, pretty, vector
-from gradcli.render import Document, Table
-from gradcli.results import (
+from gradcli.calculus.results import (
     CriticalResult,
     FiniteDifference,
     GradientPoint,
@@ -22,6 +18,10 @@ from gradcli.results import (
     PartialResult,
     Value,
 )
+from gradcli.function import Function
+from gradcli.points import Point
+from gradcli.views.render import Document, Table
+from gradcli.views.text import decimal, number, pretty, vector
 
 
 def _sstr(expr: Any) -> str:

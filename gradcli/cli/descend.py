@@ -1,7 +1,7 @@
 """``gradcli descend``: gradient descent (or ascent) runs, step by step, compared side by side.
 
 The command validates its options, runs :mod:`gradcli.optimize` and turns the runs into one
-:class:`~gradcli.render.Document`. ``--format csv``/``ndjson`` stream: each row is written as the
+:class:`~gradcli.views.render.Document`. ``--format csv``/``ndjson`` stream: each row is written as the
 step is computed, so ``| head`` stops the work early. Tables and JSON are built once the runs end
 (with a progress bar on a terminal); Ctrl-C still shows what ran, then exits 130.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gradcli.app import (
+from gradcli.cli.app import (
     ExprArg,
     FormatOpt,
     LetOpt,
@@ -27,7 +27,7 @@ from gradcli.app import (
     load_points,
     stdin_users,
 )
-from gradcli.commands.descent_options import (
+from gradcli.cli.options import (
     ALPHA,
     BETA1,
     BETA2,
@@ -131,7 +131,7 @@ def descend(
       gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
     """
-    from gradcli.render import check_format
+    from gradcli.views.render import check_format
 
     fmt = fmt.lower()
     check_format(fmt, FORMATS, "descend")
@@ -178,7 +178,7 @@ def descend(
         on_step=progress,
     )
     if streaming:
-        from gradcli.descent_view import stream_document
+        from gradcli.views.descent import stream_document
 
         emit(stream_document(fn, descent, fmt), fmt, "descend")
         if strict:
@@ -198,7 +198,7 @@ def descend(
         runs = descent.runs()
         if plot is not None and not interrupted:
             _draw(fn, runs, plot)
-        from gradcli.descent_view import ENDS, descent_document
+        from gradcli.views.descent import ENDS, descent_document
 
         view = None if (every or all_steps) else ENDS
         doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
@@ -213,7 +213,7 @@ def _width(fmt: str) -> int | None:
     """The width the table will be rendered at (as render's console sees stdout)."""
     if fmt != "table":
         return None
-    from gradcli.render import make_console
+    from gradcli.views.render import make_console
 
     return int(make_console(sys.stdout).width)
 
@@ -287,7 +287,7 @@ class _Progress:
         if self.bar is None:
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            from gradcli.render import make_console
+            from gradcli.views.render import make_console
 
             self.bar = Progress(
                 TextColumn("descending"),

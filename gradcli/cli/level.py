@@ -6,8 +6,17 @@ from typing import Annotated
 
 import typer
 
-from gradcli.app import ExprArg, FormatOpt, LetOpt, PrecisionOpt, VarsOpt, app, emit, load_function
-from gradcli.commands.critical import RangeOpt
+from gradcli.cli.app import (
+    ExprArg,
+    FormatOpt,
+    LetOpt,
+    PrecisionOpt,
+    VarsOpt,
+    app,
+    emit,
+    load_function,
+)
+from gradcli.cli.critical import RangeOpt
 
 
 @app.command()
@@ -62,9 +71,8 @@ def level(
     """
     from gradcli.calculus.level import level_set
     from gradcli.expr import parse_constant
-    from gradcli.points import parse_point
-    from gradcli.ranges import parse_range
-    from gradcli.views import level_document
+    from gradcli.points import parse_point, parse_range
+    from gradcli.views.symbolic import level_document
 
     fn = load_function(expr, vars, let)
     point = parse_point(at, fn) if at is not None else None

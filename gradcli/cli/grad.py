@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gradcli.app import (
+from gradcli.cli.app import (
     AtOpt,
     CheckOpt,
     ExprArg,
@@ -68,7 +68,7 @@ def grad(
     """
     from gradcli.calculus.derivatives import gradient
     from gradcli.points import parse_point
-    from gradcli.views import gradient_document
+    from gradcli.views.symbolic import gradient_document
 
     stdin_users(expr, at)
     fn = load_function(expr, vars, let)
@@ -77,7 +77,7 @@ def grad(
     result = gradient(fn, points, direction=unit, with_hessian=hessian, check=check, h=h)
     doc = gradient_document(result, precision)
     if explain:
-        from gradcli.explain_view import attach_explanation
+        from gradcli.views.explanation import attach_explanation
 
         for var, derivative in zip(fn.variables, result.gradient):
             attach_explanation(doc, fn, (var,), points, target=derivative)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gradcli.app import (
+from gradcli.cli.app import (
     AtOpt,
     ExprArg,
     FormatOpt,
@@ -18,7 +18,7 @@ from gradcli.app import (
     load_points,
     stdin_users,
 )
-from gradcli.commands.descent_options import (
+from gradcli.cli.options import (
     ALPHA,
     BETA1,
     BETA2,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from gradcli.function import Function
     from gradcli.plotting import Plot
     from gradcli.points import Point
-    from gradcli.render import Document
+    from gradcli.views.render import Document
 
 THEMES = ("light", "dark")
 
@@ -198,7 +198,7 @@ def plot(
       gradcli plot "x*y*z" --slice z=1 -o slice.pdf
     """
     from gradcli import plotting
-    from gradcli.commands.descent_options import descent_settings
+    from gradcli.cli.options import descent_settings
     from gradcli.errors import UsageError
     from gradcli.plotting import spec
 
@@ -316,7 +316,7 @@ def _document(
     import numpy as np
 
     from gradcli.plotting.style import num
-    from gradcli.render import Document, Table
+    from gradcli.views.render import Document, Table
 
     compiled = figure.compiled
     width, height = figure.figure.canvas.get_width_height()

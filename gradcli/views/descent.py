@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from gradcli.render import Document, Table
+from gradcli.views.render import Document, Table
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -84,7 +84,7 @@ def _step_json(r: StepRecord, names: Sequence[str], identity: dict[str, Any]) ->
 
 def stream_document(fn: Function, descent: Descent, fmt: str) -> Document:
     """A Document whose NDJSON records or CSV rows are computed as they are written."""
-    from gradcli.render import Document
+    from gradcli.views.render import Document
 
     line_search = any(p.settings.line_search for p in descent.plan)
     header = {"function": fn.understood, "variables": list(fn.names)}
@@ -160,7 +160,7 @@ def descent_document(
 ) -> Document:
     """The table and JSON view of finished runs. ``ends``: rows shown at each end of a long run
     (None: all recorded); ``width``: the console's, to lay the summary out (None: unlimited)."""
-    from gradcli.render import Document
+    from gradcli.views.render import Document
 
     names = fn.names
     record = {
@@ -200,13 +200,13 @@ def _fields(fn: Function, runs: Sequence[DescentRun]) -> list[tuple[str, str]]:
 
 
 def _num(value: float, precision: int) -> str:
-    from gradcli.pretty import decimal
+    from gradcli.views.text import decimal
 
     return decimal(value, precision)
 
 
 def _vec(values: Sequence[float], precision: int) -> str:
-    from gradcli.pretty import decimal
+    from gradcli.views.text import decimal
 
     if len(values) == 1:
         return decimal(values[0], precision)
@@ -221,7 +221,7 @@ def _title(run: DescentRun, precision: int) -> str:
 
 
 def _steps_table(run: DescentRun, precision: int, ends: int | None) -> Table:
-    from gradcli.render import Table
+    from gradcli.views.render import Table
 
     count = len(run.steps)
     rows_at = list(range(count))
@@ -257,7 +257,7 @@ def _summary_tables(runs: Sequence[DescentRun], precision: int, width: int | Non
     """One row per run: method, lr, start, status, steps, final point, f, ‖∇f‖ and the end point's
     kind. Two digits coarser than the step tables (JSON and CSV keep every digit); split in two
     tables sharing the run column when one would not fit ``width`` characters."""
-    from gradcli.render import Table
+    from gradcli.views.render import Table
 
     precision = max(3, precision - 2)
     ident = ["run", "method", "lr", "start", "status", "steps", "end point"]

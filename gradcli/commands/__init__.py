@@ -1,1 +1,0 @@
-"""One thin module per command; importing a module registers its command on ``gradcli.app.app``."""
