@@ -15,12 +15,10 @@ import typer
 from typer.core import TyperGroup
 
 from gradcli import __version__
-from gradcli.errors import ExitCode, GradcliError, UsageError
+from gradcli.errors import ExitCode, GradcliError
 
 if TYPE_CHECKING:
-    from gradcli.function import Function
-    from gradcli.points import Point
-    from gradcli.views.render import Document
+    pass
 
 # Newer typer vendors its own click (typer._click); take the exception classes from typer's public
 # ones so the funnel catches what typer really raises, whichever click that is.
@@ -31,7 +29,6 @@ _ClickUsageError: type[Exception] = next(
     c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
 )
 
-STDIN_LIMIT = 1 << 20
 MAX_MESSAGE = 300  # bytes read for '-': a larger expression is refused, not slurped
 
 
@@ -184,125 +181,3 @@ def _root(
     Exit codes: 0 done, 1 undefined/not real at a point or a file that cannot be written,
     2 usage or rejected expression, 3 descend --strict with a run that did not converge, 130 Ctrl-C.
     """
-
-
-def _known_format(value: str) -> str:
-    from gradcli.views.render import FORMATS
-
-    value = value.lower()
-    if value not in FORMATS:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
-    return value
-
-
-# --- shared option types ------------------------------------------------------------------------
-ExprArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="EXPR",
-        help="The function, e.g. 'x**2+y**2' or 'x^2 + 3x y'; '@rosenbrock' for a named one "
-        "(see 'gradcli functions'); '-' reads it from stdin.",
-        show_default=False,
-    ),
-]
-AtOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--at",
-        "-a",
-        metavar="P",
-        help="A point: '3,1' in variable order or 'x=3,y=1'; constants like pi/4 allowed; "
-        "repeatable; '-' reads one point per line from stdin.",
-        show_default=False,
-    ),
-]
-FormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        "-f",
-        help="Output: table, json, ndjson, csv or latex (where the command supports it).",
-        callback=lambda value: _known_format(value),
-    ),
-]
-PrecisionOpt = Annotated[
-    int,
-    typer.Option("--precision", "-p", min=1, max=17, help="Significant digits in tables."),
-]
-VarsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--vars",
-        metavar="x,y",
-        help="Variable order (default: alphabetical, x2 before x10); may add unused variables.",
-        show_default=False,
-    ),
-]
-LetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--let",
-        metavar="a=2,b=0.5",
-        help="Substitute constants for names before anything else.",
-        show_default=False,
-    ),
-]
-CheckOpt = Annotated[
-    bool,
-    typer.Option("--check", help="Compare with forward and central finite differences."),
-]
-StepOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--h",
-        metavar="H",
-        help="Finite-difference step for --check (default: √ε·max(1,|x|) forward, ∛ε·max(1,|x|) central).",
-        show_default=False,
-    ),
-]
-
-
-# --- helpers every command uses -----------------------------------------------------------------
-def read_stdin_text(what: str) -> str:
-    data = sys.stdin.read(STDIN_LIMIT + 1)
-    if len(data) > STDIN_LIMIT:
-        raise UsageError(f"{what} on stdin is too large (more than {STDIN_LIMIT} characters)")
-    return data.strip()
-
-
-def load_function(text: str, vars: str | None = None, let: str | None = None) -> Function:
-    """EXPR as typed ('-' = stdin, '@name' = a preset) -> a parsed :class:`Function`."""
-    from gradcli.expr import parse
-
-    if text.strip() == "-":
-        text = read_stdin_text("the expression")
-    if text.strip().startswith("@"):
-        from gradcli.presets import expand
-
-        expanded = expand(text.strip())
-        if expanded is not None:
-            sys.stderr.write(f"gradcli: {text.strip()} = {expanded}\n")
-            text = expanded
-    return parse(text, vars=vars, let=let)
-
-
-def load_points(texts: list[str] | None, fn: Function, option: str = "--at") -> list[Point]:
-    from gradcli.points import parse_points
-
-    return parse_points(texts or [], fn, option=option)
-
-
-def stdin_users(expr: str, *point_lists: list[str] | None) -> None:
-    """Refuse reading stdin twice (EXPR '-' and a '-' point list)."""
-    users = int(expr.strip() == "-") + sum(
-        1 for texts in point_lists for t in (texts or []) if t.strip() == "-"
-    )
-    if users > 1:
-        raise UsageError("only one of EXPR and the point options can read stdin ('-')")
-
-
-def emit(doc: Document, fmt: str, command: str) -> None:
-    from gradcli.views.render import check_format, render
-
-    check_format(fmt, doc.formats(), command)
-    render(doc, fmt)

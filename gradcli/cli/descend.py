@@ -15,18 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gradcli.cli.app import (
-    ExprArg,
-    FormatOpt,
-    LetOpt,
-    PrecisionOpt,
-    VarsOpt,
-    app,
-    emit,
-    load_function,
-    load_points,
-    stdin_users,
-)
+from gradcli.cli.app import app
+from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
 from gradcli.cli.options import (
     ALPHA,
     BETA1,
@@ -39,13 +29,18 @@ from gradcli.cli.options import (
     Beta1Opt,
     Beta2Opt,
     EpsOpt,
+    ExprArg,
+    FormatOpt,
     FromOpt,
+    LetOpt,
     LineSearchOpt,
     LrOpt,
     MethodOpt,
     MomentumOpt,
+    PrecisionOpt,
     StepsOpt,
     TolOpt,
+    VarsOpt,
     descent_settings,
 )
 from gradcli.errors import ExitCode, GradcliError, UsageError

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-from gradcli.cli.app import (
+from gradcli.cli.app import app
+from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
+from gradcli.cli.options import (
     AtOpt,
     CheckOpt,
     ExprArg,
@@ -15,11 +17,6 @@ from gradcli.cli.app import (
     PrecisionOpt,
     StepOpt,
     VarsOpt,
-    app,
-    emit,
-    load_function,
-    load_points,
-    stdin_users,
 )
 
 

@@ -6,17 +6,10 @@ from typing import Annotated
 
 import typer
 
-from gradcli.cli.app import (
-    ExprArg,
-    FormatOpt,
-    LetOpt,
-    PrecisionOpt,
-    VarsOpt,
-    app,
-    emit,
-    load_function,
-)
+from gradcli.cli.app import app
 from gradcli.cli.critical import RangeOpt
+from gradcli.cli.inputs import emit, load_function
+from gradcli.cli.options import ExprArg, FormatOpt, LetOpt, PrecisionOpt, VarsOpt
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The descent options, shared by ``gradcli descend`` and ``gradcli plot --from ...``.
+"""The options commands share: EXPR, --at, --format, --precision, --vars, --let, --check, --h, and
+the descent options of ``gradcli descend`` and ``gradcli plot --from ...``.
 
 Each option is an ``Annotated`` type; a command declares it with its default, e.g.::
 
@@ -23,6 +24,84 @@ import typer
 if TYPE_CHECKING:
     from gradcli.optimize import Settings
 
+
+def _known_format(value: str) -> str:
+    from gradcli.views.render import FORMATS
+
+    value = value.lower()
+    if value not in FORMATS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
+    return value
+
+
+# --- shared option types ------------------------------------------------------------------------
+ExprArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="EXPR",
+        help="The function, e.g. 'x**2+y**2' or 'x^2 + 3x y'; '@rosenbrock' for a named one "
+        "(see 'gradcli functions'); '-' reads it from stdin.",
+        show_default=False,
+    ),
+]
+AtOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        "-a",
+        metavar="P",
+        help="A point: '3,1' in variable order or 'x=3,y=1'; constants like pi/4 allowed; "
+        "repeatable; '-' reads one point per line from stdin.",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output: table, json, ndjson, csv or latex (where the command supports it).",
+        callback=lambda value: _known_format(value),
+    ),
+]
+PrecisionOpt = Annotated[
+    int,
+    typer.Option("--precision", "-p", min=1, max=17, help="Significant digits in tables."),
+]
+VarsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vars",
+        metavar="x,y",
+        help="Variable order (default: alphabetical, x2 before x10); may add unused variables.",
+        show_default=False,
+    ),
+]
+LetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--let",
+        metavar="a=2,b=0.5",
+        help="Substitute constants for names before anything else.",
+        show_default=False,
+    ),
+]
+CheckOpt = Annotated[
+    bool,
+    typer.Option("--check", help="Compare with forward and central finite differences."),
+]
+StepOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--h",
+        metavar="H",
+        help="Finite-difference step for --check (default: √ε·max(1,|x|) forward, ∛ε·max(1,|x|) central).",
+        show_default=False,
+    ),
+]
+
+
+# --- descent options ---------------------------------------------------------------------------
 # The defaults: torch.optim's, except the learning rate (torch has none for SGD).
 METHOD = "gd"
 LR = 0.1

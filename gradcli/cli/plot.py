@@ -6,18 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gradcli.cli.app import (
-    AtOpt,
-    ExprArg,
-    FormatOpt,
-    LetOpt,
-    VarsOpt,
-    app,
-    emit,
-    load_function,
-    load_points,
-    stdin_users,
-)
+from gradcli.cli.app import app
+from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
 from gradcli.cli.options import (
     ALPHA,
     BETA1,
@@ -27,23 +17,25 @@ from gradcli.cli.options import (
     TOL,
     AlphaOpt,
     AscentOpt,
+    AtOpt,
     Beta1Opt,
     Beta2Opt,
     EpsOpt,
+    ExprArg,
+    FormatOpt,
     FromOpt,
+    LetOpt,
     LineSearchOpt,
     LrOpt,
     MethodOpt,
     MomentumOpt,
     StepsOpt,
     TolOpt,
+    VarsOpt,
 )
 
 if TYPE_CHECKING:
     from gradcli.function import Function
-    from gradcli.plotting import Plot
-    from gradcli.points import Point
-    from gradcli.views.render import Document
 
 THEMES = ("light", "dark")
 
@@ -269,17 +261,9 @@ def plot(
         plotting.write_animation(figure, output)
     else:
         plotting.write_figure(figure.figure, output)
-    emit(_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
+    from gradcli.views.figure import figure_document
 
-
-def origins_of(runs: list[dict[str, Any]]) -> set[tuple[float, ...]]:
-    return {tuple(r["start"].values()) for r in runs}
-
-
-def _point(values: Any) -> str:
-    from gradcli.plotting.style import num
-
-    return "(" + ", ".join(num(float(v), 3) for v in values) + ")"
+    emit(figure_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
 
 
 def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
@@ -301,85 +285,3 @@ def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
         f"a figure shows 1 or 2 variables, and f has {n} free ({free})",
         hint=f"fix the others with --slice, e.g. --slice {extra}",
     )
-
-
-def _document(
-    fn: Function,
-    drawn: Function,
-    fixed: dict[str, Any],
-    points: list[Point],
-    runs: list[Any],
-    figure: Plot,
-    output: str,
-    fmt: str,
-) -> Document:
-    import numpy as np
-
-    from gradcli.plotting.style import num
-    from gradcli.views.render import Document, Table
-
-    compiled = figure.compiled
-    width, height = figure.figure.canvas.get_width_height()
-    ranges = figure.ranges
-    record: dict[str, Any] = {
-        "function": fn.understood,
-        "variables": list(fn.names),
-        "output": output,
-        "format": fmt,
-        "kind": "animation" if fmt == "gif" else figure.kind,
-        "pixels": [width, height],
-        "range": {name: list(bounds) for name, bounds in ranges.items()},
-        "slice": {name: float(value) for name, value in fixed.items()},
-        "levels": None if figure.kind == "curve" else ("log" if figure.log_levels else "linear"),
-        "points": [],
-        "runs": [],
-        "notes": list(figure.notes),
-    }
-    for p in points:
-        x = np.asarray(p.values, dtype=float)
-        record["points"].append(
-            {
-                "at": p.as_dict(),
-                "value": float(compiled.value(x)),
-                "gradient": [float(g) for g in compiled.gradient(x)],
-            }
-        )
-    for run in runs:
-        final = run.path[-1]
-        record["runs"].append(
-            {
-                "method": run.method,
-                "lr": float(run.lr),
-                "start": dict(zip(drawn.names, (float(v) for v in run.start))),
-                "status": run.status,
-                "iterations": int(run.iterations),
-                "final": {
-                    "point": dict(zip(drawn.names, (float(v) for v in final))),
-                    "value": float(run.values[-1]),
-                },
-            }
-        )
-    shown_range = ", ".join(f"{n} ∈ [{num(lo)}, {num(hi)}]" for n, (lo, hi) in ranges.items())
-    fields = [("function", str(fn)), ("wrote", f"{output}  ({fmt}, {width}×{height} px)")]
-    fields.append(("range", shown_range))
-    if fixed:
-        fields.append(("slice", ", ".join(f"{n} = {v}" for n, v in fixed.items())))
-    if record["levels"]:
-        fields.append(("levels", f"{record['levels']}-spaced"))
-    tables = []
-    if runs:
-        several = len(origins_of(record["runs"])) > 1
-        rows = []
-        for i, r in enumerate(record["runs"]):
-            row = [str(i + 1), r["method"], num(r["lr"])]
-            if several:
-                row.append(_point(r["start"].values()))
-            end = _point(r["final"]["point"].values())
-            row += [r["status"], str(r["iterations"]), end, num(r["final"]["value"], 4)]
-            rows.append(row)
-        columns = ["run", "method", "lr", *(["start"] if several else [])]
-        columns += ["status", "steps", "end", "f(end)"]
-        tables.append(Table(columns, rows, title="descent runs drawn"))
-        if not several:
-            fields.append(("from", _point(record["runs"][0]["start"].values())))
-    return Document(record, fields=fields, tables=tables, notes=list(figure.notes), title=None)
