@@ -1,11 +1,17 @@
 """Errors the core raises and the exit codes the CLI maps them to.
 
 The core never prints: it raises a :class:`GradcliError` carrying everything the one error funnel in
-``cli.py`` needs to print a single line (and, for expressions, the source with a caret).
+:mod:`gradcli.cli.app` needs to print a single line (and, for expressions, the source with a caret).
+
+The core speaks Python, not command lines: a bad argument is named as the parameter it is
+(``Settings(lr=-1)`` says "lr must be …"). The message writes the name as ``{lr}``-style
+placeholders listed in ``parameters``; :meth:`GradcliError.one_line` fills them with the bare name,
+and the CLI fills them with the flag of the command that ran (``--lr``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 
 
@@ -35,16 +41,31 @@ class GradcliError(Exception):
         hint: str | None = None,
         source: str | None = None,
         column: int | None = None,
+        parameters: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+        self.template = message
+        self.hint_template = hint
+        self.parameters = parameters
         self.source = source
         self.column = column
+        self.message = self._fill(message, {})
+        self.hint = self._fill(hint, {}) if hint is not None else None
+        super().__init__(self.message)
 
-    def one_line(self) -> str:
-        """The message and hint as the single line printed after ``gradcli: error:``."""
-        return f"{self.message} — {self.hint}" if self.hint else self.message
+    def _fill(self, text: str, names: Mapping[str, str]) -> str:
+        if not self.parameters:
+            return text
+        return text.format_map({p: names.get(p, p) for p in self.parameters})
+
+    def one_line(self, names: Mapping[str, str] | None = None) -> str:
+        """The message and hint as the single line printed after ``gradcli: error:``.
+
+        ``names`` maps parameter names to what the caller calls them (the CLI: their flags).
+        """
+        message = self._fill(self.template, names or {})
+        if self.hint_template is None:
+            return message
+        return f"{message} — {self._fill(self.hint_template, names or {})}"
 
 
 class UsageError(GradcliError):
@@ -71,3 +92,9 @@ class OutputError(GradcliError):
 
 class TimeLimitError(MathError):
     """A symbolic step ran past its time budget (exit 1)."""
+
+
+class NotConverged(GradcliError):
+    """A descent asked to converge (``strict``) where some run did not (exit 3)."""
+
+    exit_code = ExitCode.NOT_CONVERGED

@@ -1,4 +1,5 @@
-"""Fast numeric evaluation of a :class:`Function`, its gradient and Hessian, through ``lambdify``.
+"""Fast numeric evaluation of a :class:`Function`, its gradient and Hessian, through ``lambdify``;
+Hessian eigenvalues and the one stationary-point classification built on them.
 
 Every evaluator is vectorised: it takes an array of points of shape ``(..., n)`` and returns values of
 shape ``(...)``, gradients ``(..., n)`` and Hessians ``(..., n, n)``. Each is lambdified once and
@@ -7,30 +8,19 @@ cached, so a descent or a plot never re-derives or re-compiles anything inside i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from gradcli.function import Function
+from gradcli.symbolic import lambdify
 
 if TYPE_CHECKING:
     import sympy
 
 Array = np.ndarray[Any, Any]
-
-
-def _numpy_namespace() -> dict[str, Any]:
-    # gradcli's own functions (see expr.py) need numpy spellings lambdify does not know.
-    return {"cbrt": np.cbrt}
-
-
-def lambdify(variables: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr]) -> Callable[..., Any]:
-    """``sympy.lambdify`` over numpy with gradcli's extra functions; returns a list per call."""
-    import sympy
-
-    return sympy.lambdify(variables, exprs, modules=[_numpy_namespace(), "numpy"], cse=True)
 
 
 class Compiled:
@@ -40,17 +30,17 @@ class Compiled:
         self.fn = fn
         self.n = len(fn.variables)
 
-    # Derivatives go through calculus' bounded differentiate, like every symbolic command: a
+    # Derivatives go through the bounded differentiate, like every symbolic command: a
     # descent or a plot must not grind for minutes on a formula that cannot be differentiated.
     @cached_property
     def gradient_exprs(self) -> list[sympy.Expr]:
-        from gradcli.calculus.evaluate import differentiate
+        from gradcli.symbolic import differentiate
 
         return [differentiate(self.fn.expr, v, f"∂f/∂{v.name}") for v in self.fn.variables]
 
     @cached_property
     def hessian_exprs(self) -> list[list[sympy.Expr]]:
-        from gradcli.calculus.evaluate import differentiate
+        from gradcli.symbolic import differentiate
 
         g = self.gradient_exprs
         return [[differentiate(gi, v, "the Hessian") for v in self.fn.variables] for gi in g]
@@ -96,3 +86,36 @@ class Compiled:
 def compile_function(fn: Function) -> Compiled:
     """Numeric evaluators for ``fn``; derivatives are taken and lambdified on first use only."""
     return Compiled(fn)
+
+
+def eigenvalues(matrix: Sequence[Sequence[float]]) -> tuple[float, ...]:
+    """The eigenvalues of a symmetric matrix (a Hessian), ascending."""
+    return tuple(float(e) for e in np.linalg.eigvalsh(np.array(matrix, dtype=float)))
+
+
+def classify(eigenvalues: Sequence[float] | Array, scale: float = 1.0) -> str:
+    """minimum / maximum / saddle / degenerate from the Hessian's eigenvalues.
+
+    An eigenvalue counts as zero below 1e-9 × max(1, ``scale``, the largest |eigenvalue|), so the
+    verdict does not flip on round-off; a non-finite eigenvalue makes the point degenerate.
+    """
+    return classify_many(np.asarray(eigenvalues, dtype=float).reshape(1, -1), scale)[0]
+
+
+def classify_many(eigenvalues: Array, scale: float = 1.0) -> list[str]:
+    """:func:`classify` for each row of a ``(k, n)`` array of eigenvalues, at once."""
+    ev = np.asarray(eigenvalues, dtype=float)
+    with np.errstate(invalid="ignore"):
+        zero = 1e-9 * np.maximum(max(1.0, scale), np.max(np.abs(ev), axis=1, keepdims=True))
+        positive, negative = ev > zero, ev < -zero
+    kinds = np.select(
+        [
+            ~np.all(np.isfinite(ev), axis=1),
+            positive.all(axis=1),
+            negative.all(axis=1),
+            positive.any(axis=1) & negative.any(axis=1),
+        ],
+        ["degenerate", "minimum", "maximum", "saddle"],
+        "degenerate",
+    )
+    return cast("list[str]", kinds.tolist())

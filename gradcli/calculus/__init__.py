@@ -12,8 +12,6 @@ from typing import Any
 
 _WHERE = {
     "evaluate": "evaluate",
-    "classify": "evaluate",
-    "simplest": "evaluate",
     "finite_difference": "evaluate",
     "partial": "derivatives",
     "gradient": "derivatives",

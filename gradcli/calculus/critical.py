@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.calculus.derivatives import eigenvalues, gradient_exprs, hessian_at, hessian_exprs
-from gradcli.calculus.evaluate import SOLVE_SECONDS, classify, evaluate, require_variables
+from gradcli.calculus.derivatives import gradient_exprs, hessian_at, hessian_exprs
+from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
 from gradcli.calculus.results import CriticalPoint, CriticalResult, Value
 from gradcli.function import Function
 from gradcli.limits import TimeUp, time_limit
+from gradcli.numeric import classify, eigenvalues
 from gradcli.points import Point
 
 

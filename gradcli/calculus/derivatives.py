@@ -8,16 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.calculus.evaluate import (
-    DIFF_SECONDS,
-    classify,
-    differentiate,
-    evaluate,
-    finite_difference,
-    require_variables,
-    simplest,
-    tidy,
-)
+from gradcli.calculus.evaluate import evaluate, finite_difference, require_variables, tidy
 from gradcli.calculus.results import (
     Directional,
     GradientPoint,
@@ -30,6 +21,7 @@ from gradcli.errors import UsageError
 from gradcli.function import Function
 from gradcli.limits import bounded
 from gradcli.points import Point
+from gradcli.symbolic import DIFF_SECONDS, differentiate, simplest
 
 
 def partial(
@@ -95,12 +87,6 @@ def hessian_at(fn: Function, hess: Sequence[Sequence[Any]], at: Point) -> list[l
     return [[evaluate(h, fn, at, what="the Hessian").value for h in row] for row in hess]
 
 
-def eigenvalues(matrix: Sequence[Sequence[float]]) -> tuple[float, ...]:
-    import numpy as np
-
-    return tuple(float(e) for e in np.linalg.eigvalsh(np.array(matrix, dtype=float)))
-
-
 def gradient(
     fn: Function,
     points: Sequence[Point] = (),
@@ -138,6 +124,8 @@ def gradient(
         eig = matrix = None
         classification = None
         if stationary or with_hessian:
+            from gradcli.numeric import classify, eigenvalues  # numpy only where a Hessian is asked
+
             hess = hess if hess is not None else hessian_exprs(fn, grad)
             matrix = hessian_at(fn, hess, at)
             eig = eigenvalues(matrix)

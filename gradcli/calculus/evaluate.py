@@ -8,7 +8,6 @@ does not pay for it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -17,8 +16,8 @@ from gradcli.errors import MathError, UsageError
 from gradcli.function import Function
 from gradcli.limits import TimeUp, bounded, time_limit
 from gradcli.points import Point
+from gradcli.symbolic import simplest
 
-SIMPLIFY_SECONDS = 2.0
 EVALUATE_SECONDS = 2.0
 SOLVE_SECONDS = 3.0
 EPS = 2.0**-52  # float64 machine epsilon
@@ -28,53 +27,6 @@ def _sympy() -> Any:
     import sympy
 
     return sympy
-
-
-# --- building blocks ----------------------------------------------------------------------------
-def simplest(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> Any:
-    """The simpler of ``expr`` and ``simplify(expr)`` by operation count, within a time bound."""
-    sp = _sympy()
-    if sp.count_ops(expr) <= 6:  # 2*x: nothing to gain, and simplify's fixed cost is ~50 ms
-        return expr
-    if expr.is_polynomial(*expr.free_symbols):
-        # For polynomials, what simplify can offer is a factorisation; factor is 10x cheaper.
-        candidate = bounded(seconds, lambda: sp.factor(expr), expr)
-    else:
-        candidate = bounded(seconds, lambda: sp.simplify(expr), expr)
-    return candidate if sp.count_ops(candidate) <= sp.count_ops(expr) else expr
-
-
-DIFF_SECONDS = 8.0
-MAX_DERIVATIVE_OPS = 20_000  # operations in one derivative: beyond this nobody can read it
-
-
-def differentiate(
-    expr: Any, symbol: Any, what: str = "the derivative", seconds: float = DIFF_SECONDS
-) -> Any:
-    """d expr / d symbol, bounded in time and size: the 12th derivative of a product of powers
-    grows without limit, and sympy would grind for minutes producing megabytes of formula."""
-    import sympy as sp
-
-    from gradcli.errors import TimeLimitError
-
-    try:
-        with time_limit(max(seconds, 0.05)):
-            if expr.is_Add:  # only the terms that hold the symbol: n-D sums stay O(n) per variable
-                result = sp.Add(*[sp.diff(t, symbol) for t in expr.args if t.has(symbol)])
-            else:
-                result = sp.diff(expr, symbol)
-            size = sp.count_ops(result)
-    except TimeUp:
-        raise TimeLimitError(
-            f"{what} took longer than {DIFF_SECONDS:g} s to compute",
-            hint="the formula grows too large; try a lower order",
-        ) from None
-    if size > MAX_DERIVATIVE_OPS:
-        raise TimeLimitError(
-            f"{what} has {size:,} operations (the limit is {MAX_DERIVATIVE_OPS:,})",
-            hint="the formula grows too large; try a lower order",
-        )
-    return result
 
 
 def require_variables(fn: Function) -> None:
@@ -164,20 +116,6 @@ def _complex(z: complex) -> str:
     return f"{z.real:.6g}{'+' if z.imag >= 0 else '-'}{abs(z.imag):.6g}i"
 
 
-def classify(eigenvalues: Sequence[float], scale: float = 1.0) -> str:
-    """minimum / maximum / saddle / degenerate from the Hessian's eigenvalues."""
-    tol = 1e-9 * max(1.0, scale, *(abs(e) for e in eigenvalues))
-    positive = sum(e > tol for e in eigenvalues)
-    negative = sum(e < -tol for e in eigenvalues)
-    if positive and negative:
-        return "saddle"
-    if positive == len(eigenvalues):
-        return "minimum"
-    if negative == len(eigenvalues):
-        return "maximum"
-    return "degenerate"
-
-
 def finite_difference(
     fn: Function, expr: Any, var_index: int, at: Point, exact: float, h: float | None = None
 ) -> FiniteDifference:
@@ -188,7 +126,7 @@ def finite_difference(
     """
     import numpy as np
 
-    from gradcli.numeric import lambdify
+    from gradcli.symbolic import lambdify
 
     g = lambdify(fn.variables, [expr])
     base = np.array(at.values, dtype=float)

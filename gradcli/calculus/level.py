@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 
 from gradcli.calculus.derivatives import gradient_exprs
-from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables, simplest
+from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
 from gradcli.calculus.results import LevelResult, LevelSample, Value
 from gradcli.errors import UsageError
 from gradcli.function import Function
 from gradcli.limits import TimeUp, time_limit
 from gradcli.points import Point
+from gradcli.symbolic import simplest
 
 
 def level_set(

@@ -61,6 +61,13 @@ class GradcliGroup(TyperGroup):
     error panels, Ctrl-C -> 130, a closed stdout pipe -> quiet exit.
     """
 
+    running: Any = None  # the command being run, so errors can name its flags
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        GradcliGroup.running = cmd
+        return name, cmd, rest
+
     def main(  # type: ignore[override]
         self,
         args: Any = None,
@@ -80,7 +87,9 @@ class GradcliGroup(TyperGroup):
         except GradcliError as exc:
             if _debug():
                 raise
-            report(exc.one_line(), source=exc.source, column=exc.column)
+            report(
+                exc.one_line(flag_names(GradcliGroup.running)), source=exc.source, column=exc.column
+            )
             code = exc.exit_code
         except typer.Exit as exc:
             code = exc.exit_code
@@ -117,6 +126,25 @@ class GradcliGroup(TyperGroup):
                 _silence_stdout()
             sys.exit(code)
         return code
+
+
+def flag_names(command: Any) -> dict[str, str]:
+    """Parameter name -> the flag a user typed for it in ``command`` (``lr`` -> ``--lr``).
+
+    The core names parameters as Python does; the command line names them as flags. A parameter
+    the command does not declare is still written as a flag (``line_search`` -> ``--line-search``).
+    """
+    names: dict[str, str] = {}
+    for param in getattr(command, "params", ()):
+        flags = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
+        if param.name and flags:
+            names[param.name] = flags[0]
+    return _FlagNames(names)
+
+
+class _FlagNames(dict[str, str]):
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key) or "--" + key.replace("_", "-")
 
 
 def _click_message(exc: Exception) -> str:

@@ -43,7 +43,7 @@ from gradcli.cli.options import (
     VarsOpt,
     descent_settings,
 )
-from gradcli.errors import ExitCode, GradcliError, UsageError
+from gradcli.errors import NotConverged, UsageError
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -52,12 +52,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("table", "json", "ndjson", "csv")
 PROGRESS_AFTER = 0.5  # seconds before a progress bar appears (short runs never flash one)
-
-
-class NotConverged(GradcliError):
-    """``--strict`` and some run did not converge (exit 3)."""
-
-    exit_code = ExitCode.NOT_CONVERGED
 
 
 @app.command()

@@ -8,8 +8,9 @@ Pure core: numpy only (no typer, rich or matplotlib). Typical use::
 :func:`iter_descent` streams the same computation step by step (for ndjson/csv output and pipes).
 """
 
+from gradcli.numeric import classify
 from gradcli.optimize.engine import Descent, descend, iter_descent, plan_runs
-from gradcli.optimize.notes import annotate, classify
+from gradcli.optimize.notes import annotate
 from gradcli.optimize.optimizers import METHODS, OPTIMIZERS, Hyper, Optimizer
 from gradcli.optimize.runs import BOUND, DescentRun, RunPlan, StepRecord
 from gradcli.optimize.settings import Settings

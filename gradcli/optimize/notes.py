@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from gradcli.numeric import classify_many
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
@@ -24,30 +26,6 @@ VANISHING_STEP = 1e-6  # a last step shorter than this (relative to max(1, ‖x�
 FLAT_GRADIENT = 1e-3  # below this ‖∇f‖, a non-converged run is on a plateau, not just slowed by lr
 ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make a zig-zag note
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting  # reversals at this share of the steps (and at least 3) make a zig-zag note
-
-
-def classify(eigenvalues: Array) -> str:
-    """minimum / maximum / saddle / degenerate from the Hessian's eigenvalues."""
-    return classify_many(np.asarray(eigenvalues, dtype=float).reshape(1, -1))[0]
-
-
-def classify_many(eigenvalues: Array) -> list[str]:
-    """:func:`classify` for each row of a ``(k, n)`` array of eigenvalues, at once."""
-    ev = np.asarray(eigenvalues, dtype=float)
-    with np.errstate(invalid="ignore"):
-        zero = 1e-9 * np.maximum(1.0, np.max(np.abs(ev), axis=1, keepdims=True))
-        positive, negative = ev > zero, ev < -zero
-    kinds = np.select(
-        [
-            ~np.all(np.isfinite(ev), axis=1),
-            positive.all(axis=1),
-            negative.all(axis=1),
-            positive.any(axis=1) & negative.any(axis=1),
-        ],
-        ["degenerate", "minimum", "maximum", "saddle"],
-        "degenerate",
-    )
-    return cast("list[str]", kinds.tolist())
 
 
 def _eigenvalues(compiled: Compiled, points: Array) -> Array:

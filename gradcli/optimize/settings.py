@@ -130,7 +130,7 @@ def _check(value: Any, name: str, expected: str, ok: Any) -> None:
     except (TypeError, ValueError):
         number = math.nan
     if not (math.isfinite(number) and ok(number)):
-        raise UsageError(f"--{name} must be {expected}, got {value!r}")
+        raise UsageError(f"{{{name}}} must be {expected}, got {value!r}", parameters=(name,))
 
 
 def _did_you_mean(method: str) -> str:
