@@ -9,6 +9,7 @@ import numpy as np
 
 from gradcli.plotting import style
 from gradcli.plotting.model import Array, Run, Track
+from gradcli.views.text import decimal, vector
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,9 +28,13 @@ def outlined(color: str, width: float) -> list[Any]:
 def run_labels(runs: Sequence[Run]) -> list[str]:
     # Settings.name says 'gd+line-search' or 'adam (ascent)' where the bare method would not.
     names = [getattr(getattr(r, "settings", None), "name", r.method) for r in runs]
-    labels = [f"{name}, lr = {style.num(float(r.lr))}" for name, r in zip(names, runs)]
+    labels = [
+        f"{name}, lr = {decimal(float(r.lr), 4, typographic=True)}" for name, r in zip(names, runs)
+    ]
     if len(set(labels)) < len(labels):  # same method and lr from several starts: name the start
-        labels = [f"{lab}, from {style.point_text(r.start)}" for lab, r in zip(labels, runs)]
+        labels = [
+            f"{lab}, from {vector(r.start, 4, typographic=True)}" for lab, r in zip(labels, runs)
+        ]
     return [
         lab + ("  (diverged)" if r.status == "diverged" else "") for lab, r in zip(labels, runs)
     ]

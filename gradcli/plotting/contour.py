@@ -10,6 +10,7 @@ import numpy as np
 
 from gradcli.plotting import artists, grid, style
 from gradcli.plotting.model import Array, Plot, PlotOptions, Run
+from gradcli.views.text import decimal, vector
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -73,7 +74,7 @@ def draw(
     bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
-        bar.set_ticks(list(ticks), labels=[style.num(t, 3) for t in ticks])
+        bar.set_ticks(list(ticks), labels=[decimal(t, 3, typographic=True) for t in ticks])
     equal = _equal_aspect(xr, yr)
     if opts.arrows != 0:
         count = opts.arrows or ARROWS
@@ -120,8 +121,12 @@ def _roughness(levels: Any) -> tuple[float, float]:
     powers = sum(1 for v in values if v > 0 and math.log10(v).is_integer())
     return (
         -powers / len(values) - (0 in values),
-        sum(len(style.num(v)) for v in values) / len(values),
+        sum(len(decimal(v, 4, typographic=True)) for v in values) / len(values),
     )
+
+
+def _label(value: float) -> str:
+    return decimal(value, 4, typographic=True)
 
 
 def _label_contours(ax: Axes, lines: Any, size: float) -> list[tuple[float, float]]:
@@ -132,7 +137,7 @@ def _label_contours(ax: Axes, lines: Any, size: float) -> list[tuple[float, floa
     labelled = lines.levels
     if len(labelled) > 8:  # every other level: the half with the rounder numbers (0, 1, 2 not 0.5)
         labelled = min(labelled[::2], labelled[1::2], key=_roughness)
-    texts = ax.clabel(lines, labelled, inline=True, inline_spacing=4, fontsize=size, fmt=style.num)
+    texts = ax.clabel(lines, labelled, inline=True, inline_spacing=4, fontsize=size, fmt=_label)
     halo: list[Any] = [patheffects.withStroke(linewidth=3, foreground="white", alpha=0.85)]
     spots = []
     for text in texts:
@@ -221,7 +226,7 @@ def _mark_point_2d(
     value = float(compiled.value(p))
     g = compiled.gradient(p)
     norm = float(np.hypot(*g))
-    where = style.point_text(p)
+    where = vector(p, 4, typographic=True)
     span = min(xr[1] - xr[0], yr[1] - yr[0])
     dot: dict[str, Any] = {
         "marker": "o",
@@ -245,7 +250,7 @@ def _mark_point_2d(
         color=color,
         linewidth=3,
         path_effects=artists.outlined(color, 3),
-        label=f"level f = {style.num(value)} through {where}",
+        label=f"level f = {decimal(value, 4, typographic=True)} through {where}",
     )
     if math.isfinite(norm) and norm > 0:
         unit = g / norm
@@ -284,7 +289,7 @@ def _mark_point_2d(
             marker=r"$\rightarrow$",
             markersize=20,
             color=color,
-            label=f"∇f{where} = {style.point_text(g)}",
+            label=f"∇f{where} = {vector(g, 4, typographic=True)}",
         )
     ax.plot([p[0]], [p[1]], **dot)
     if not (math.isfinite(norm) and norm > 0):

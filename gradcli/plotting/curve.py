@@ -10,6 +10,7 @@ import numpy as np
 
 from gradcli.plotting import artists, grid, style
 from gradcli.plotting.model import Plot, PlotOptions, Run
+from gradcli.views.text import decimal
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -45,7 +46,9 @@ def draw(
         color = palette[i % len(palette)]
         marked.append(fa)
         if not (math.isfinite(fa) and math.isfinite(slope)):
-            plot.notes.append(f"f is not differentiable at {name} = {style.num(a)}")
+            plot.notes.append(
+                f"f is not differentiable at {name} = {decimal(a, 4, typographic=True)}"
+            )
             continue
         half = 0.2 * span
         tx = np.array([a - half, a + half])
@@ -56,14 +59,14 @@ def draw(
             linewidth=2.4,
             linestyle=(0, (6, 3)),
             zorder=4,
-            label=f"tangent at {name} = {style.num(a)}: slope {style.num(slope)}",
+            label=f"tangent at {name} = {decimal(a, 4, typographic=True)}: slope {decimal(slope, 4, typographic=True)}",
         )
         ax.plot([a], [fa], marker="o", markersize=10, color=color, zorder=6, linestyle="none")
         # Above the point on the side the curve climbs away from: for a convex curve that is the
         # empty inside of the bowl, clear of both the curve and the tangent.
         rising = slope >= 0
         ax.annotate(
-            f"slope {style.num(slope)}",
+            f"slope {decimal(slope, 4, typographic=True)}",
             xy=(a, fa),
             xytext=(-12, 10) if rising else (12, 10),
             textcoords="offset points",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
+
+from gradcli.views.text import decimal
 
 THEMES = ("light", "dark")
 
@@ -74,17 +75,6 @@ def outline(color: str) -> str:
     return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 0.35 else "#f5f5f5"
 
 
-def num(value: float, digits: int = 4) -> str:
-    """A short, exact-looking number: 6, 0.5, 1.414, 1e-05, −2 (typographic minus)."""
-    from gradcli.views.text import decimal
-
-    return "undefined" if math.isnan(value) else decimal(value, digits).replace("-", "−")
-
-
-def point_text(values: Any) -> str:
-    return "(" + ", ".join(num(float(v)) for v in values) + ")"
-
-
 def math_title(expr: Any, names: tuple[str, ...], fixed: Mapping[str, float]) -> str:
     """``$f(x, y) = x^{2} + y^{2}$`` as matplotlib math text, or plain text when mathtext cannot
     typeset sympy's LaTeX for this expression."""
@@ -99,7 +89,9 @@ def math_title(expr: Any, names: tuple[str, ...], fixed: Mapping[str, float]) ->
     except (ValueError, RuntimeError):
         text = f"f({', '.join(names)}) = {sympy.sstr(expr)}"
     if fixed:
-        text += "   at " + ", ".join(f"{k} = {num(v)}" for k, v in fixed.items())
+        text += "   at " + ", ".join(
+            f"{k} = {decimal(v, 4, typographic=True)}" for k, v in fixed.items()
+        )
     return text
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from gradcli.plotting import artists, grid, style
 from gradcli.plotting.model import Plot, PlotOptions, Run
+from gradcli.views.text import decimal, vector
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -84,7 +85,7 @@ def draw(
             linestyle="none",
             markeredgecolor=style.outline(color),
             zorder=12,
-            label=f"{style.point_text(p)}: f = {style.num(fp)}",
+            label=f"{vector(p, 4, typographic=True)}: f = {decimal(fp, 4, typographic=True)}",
         )
     for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs))):
         path = artists.finite_path(run.path)
@@ -106,5 +107,5 @@ def draw(
     bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
-        bar.set_ticks(list(ticks), labels=[style.num(t, 3) for t in ticks])
+        bar.set_ticks(list(ticks), labels=[decimal(t, 3, typographic=True) for t in ticks])
     artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)

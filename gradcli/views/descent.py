@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradcli.views.render import Document, Table
+from gradcli.views.text import decimal, vector
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -199,22 +200,8 @@ def _fields(fn: Function, runs: Sequence[DescentRun]) -> list[tuple[str, str]]:
     return fields
 
 
-def _num(value: float, precision: int) -> str:
-    from gradcli.views.text import decimal
-
-    return decimal(value, precision)
-
-
-def _vec(values: Sequence[float], precision: int) -> str:
-    from gradcli.views.text import decimal
-
-    if len(values) == 1:
-        return decimal(values[0], precision)
-    return "(" + ", ".join(decimal(v, precision) for v in values) + ")"
-
-
 def _title(run: DescentRun, precision: int) -> str:
-    start = _vec(run.start.tolist(), precision)
+    start = vector(run.start.tolist(), precision, bare_scalar=True)
     return (
         f"run {run.number} · {run.settings.describe()} · from {start} · {run.status}: {run.reason}"
     )
@@ -241,14 +228,14 @@ def _steps_table(run: DescentRun, precision: int, ends: int | None) -> Table:
     for k in rows_at:
         row = [
             f"{steps[k]:,}",
-            _vec(run.path[k].tolist(), precision),
-            _num(float(run.values[k]), precision),
-            _vec(run.gradients[k].tolist(), precision),
-            _num(float(run.norms[k]), precision),
-            _num(float(run.step_sizes[k]), precision),
+            vector(run.path[k].tolist(), precision, bare_scalar=True),
+            decimal(float(run.values[k]), precision),
+            vector(run.gradients[k].tolist(), precision, bare_scalar=True),
+            decimal(float(run.norms[k]), precision),
+            decimal(float(run.step_sizes[k]), precision),
         ]
         if line is not None:
-            row.append("" if steps[k] == 0 else _num(line[k], precision))
+            row.append("" if steps[k] == 0 else decimal(line[k], precision))
         rows.append(row)
     return Table(columns, rows, title=_title(run, precision), gap_after=gap)
 
@@ -269,7 +256,7 @@ def _summary_tables(runs: Sequence[DescentRun], precision: int, width: int | Non
                 str(r.number),
                 r.settings.name,
                 f"{r.lr:g}",
-                _vec(r.start.tolist(), precision),
+                vector(r.start.tolist(), precision, bare_scalar=True),
                 r.status,
                 f"{r.iterations:,}",
                 r.classification or "—",
@@ -277,9 +264,9 @@ def _summary_tables(runs: Sequence[DescentRun], precision: int, width: int | Non
         )
         state_rows.append(
             [
-                _vec(r.path[-1].tolist(), precision),
-                _num(float(r.values[-1]), precision),
-                _num(float(r.norms[-1]), precision),
+                vector(r.path[-1].tolist(), precision, bare_scalar=True),
+                decimal(float(r.values[-1]), precision),
+                decimal(float(r.norms[-1]), precision),
             ]
         )
     columns = [*ident[:6], *state, ident[6]]

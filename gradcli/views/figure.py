@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gradcli.views.render import Document, Table
+from gradcli.views.text import decimal, vector
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -14,12 +15,6 @@ if TYPE_CHECKING:
 
 def origins_of(runs: list[dict[str, Any]]) -> set[tuple[float, ...]]:
     return {tuple(r["start"].values()) for r in runs}
-
-
-def _point(values: Any) -> str:
-    from gradcli.plotting.style import num
-
-    return "(" + ", ".join(num(float(v), 3) for v in values) + ")"
 
 
 def figure_document(
@@ -33,8 +28,6 @@ def figure_document(
     fmt: str,
 ) -> Document:
     import numpy as np
-
-    from gradcli.plotting.style import num
 
     compiled = figure.compiled
     width, height = figure.figure.canvas.get_width_height()
@@ -77,7 +70,10 @@ def figure_document(
                 },
             }
         )
-    shown_range = ", ".join(f"{n} ∈ [{num(lo)}, {num(hi)}]" for n, (lo, hi) in ranges.items())
+    shown_range = ", ".join(
+        f"{n} ∈ [{decimal(lo, 4, typographic=True)}, {decimal(hi, 4, typographic=True)}]"
+        for n, (lo, hi) in ranges.items()
+    )
     fields = [("function", str(fn)), ("wrote", f"{output}  ({fmt}, {width}×{height} px)")]
     fields.append(("range", shown_range))
     if fixed:
@@ -89,15 +85,22 @@ def figure_document(
         several = len(origins_of(record["runs"])) > 1
         rows = []
         for i, r in enumerate(record["runs"]):
-            row = [str(i + 1), r["method"], num(r["lr"])]
+            row = [str(i + 1), r["method"], decimal(r["lr"], 4, typographic=True)]
             if several:
-                row.append(_point(r["start"].values()))
-            end = _point(r["final"]["point"].values())
-            row += [r["status"], str(r["iterations"]), end, num(r["final"]["value"], 4)]
+                row.append(vector(r["start"].values(), 3, typographic=True))
+            end = vector(r["final"]["point"].values(), 3, typographic=True)
+            row += [
+                r["status"],
+                str(r["iterations"]),
+                end,
+                decimal(r["final"]["value"], 4, typographic=True),
+            ]
             rows.append(row)
         columns = ["run", "method", "lr", *(["start"] if several else [])]
         columns += ["status", "steps", "end", "f(end)"]
         tables.append(Table(columns, rows, title="descent runs drawn"))
         if not several:
-            fields.append(("from", _point(record["runs"][0]["start"].values())))
+            fields.append(
+                ("from", vector(record["runs"][0]["start"].values(), 3, typographic=True))
+            )
     return Document(record, fields=fields, tables=tables, notes=list(figure.notes), title=None)

@@ -5,25 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gradcli.views.render import Document, Table
+from gradcli.views.text import decimal, vector
 
 if TYPE_CHECKING:
     from gradcli.presets import Preset
 
 
-def _num(value: float, precision: int) -> str:
-    from gradcli.views.text import decimal
-
-    return decimal(value, precision).replace("-", "−")
-
-
-def _pair(values: tuple[float, float], precision: int) -> str:
-    return f"({_num(values[0], precision)}, {_num(values[1], precision)})"
-
-
 def _range_text(preset: Preset, precision: int) -> str:
     (x0, x1), (y0, y1) = preset.range
-    x = f"[{_num(x0, precision)}, {_num(x1, precision)}]"
-    return f"{x} × [{_num(y0, precision)}, {_num(y1, precision)}]"
+    x = f"[{decimal(x0, precision, typographic=True)}, {decimal(x1, precision, typographic=True)}]"
+    return f"{x} × [{decimal(y0, precision, typographic=True)}, {decimal(y1, precision, typographic=True)}]"
 
 
 def _record(preset: Preset) -> dict[str, Any]:
@@ -58,8 +49,8 @@ def list_document(presets: tuple[Preset, ...], precision: int = 6, latex: bool =
             p.name,
             p.formula,
             _range_text(p, precision),
-            _pair(p.start, precision),
-            "\n".join(_pair(m, precision) for m in p.minima) or "none",
+            vector(p.start, precision, typographic=True),
+            "\n".join(vector(m, precision, typographic=True) for m in p.minima) or "none",
         ]
         for p in presets
     ]
@@ -82,9 +73,9 @@ def detail_document(preset: Preset, precision: int = 6, latex: bool = False) -> 
     rows = [
         [
             str(i),
-            _num(m[0], precision),
-            _num(m[1], precision),
-            _num(v, precision),
+            decimal(m[0], precision, typographic=True),
+            decimal(m[1], precision, typographic=True),
+            decimal(v, precision, typographic=True),
             "global" if m in globals_ else "local",
         ]
         for i, (m, v) in enumerate(zip(preset.minima, preset.values), start=1)
@@ -94,7 +85,7 @@ def detail_document(preset: Preset, precision: int = 6, latex: bool = False) -> 
         ("formula", preset.formula),
         ("about", preset.description),
         ("range", _range_text(preset, precision)),
-        ("start", _pair(preset.start, precision)),
+        ("start", vector(preset.start, precision, typographic=True)),
     ]
     tables = []
     if rows:

@@ -69,17 +69,23 @@ def _pretty(expr: Any) -> str:
     return text
 
 
-def decimal(value: float, precision: int = 6) -> str:
-    """A float to ``precision`` significant digits, without noise like '6.000000' or '-0'."""
+def decimal(value: float, precision: int = 6, *, typographic: bool = False) -> str:
+    """A float to ``precision`` significant digits, without noise like '6.000000' or '-0'.
+
+    ``typographic`` is for figures and prose tables: a real minus sign (−2) and 'undefined' for NaN.
+    """
     if not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("∞" if value > 0 else "-∞")
-    if value == 0:
+        if math.isnan(value):
+            return "undefined" if typographic else "nan"
+        text = "∞" if value > 0 else "-∞"
+    elif value == 0:
         return "0"
-    text = f"{value:.{precision}g}"
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        return f"{mantissa}e{int(exp)}"
-    return text
+    else:
+        text = f"{value:.{precision}g}"
+        if "e" in text:
+            mantissa, exp = text.split("e")
+            text = f"{mantissa}e{int(exp)}"
+    return text.replace("-", "−") if typographic else text
 
 
 def number(exact: Any, value: float, precision: int = 6) -> str:
@@ -101,5 +107,11 @@ def number(exact: Any, value: float, precision: int = 6) -> str:
     return f"{text} ≈ {dec}"
 
 
-def vector(values: Any, precision: int = 6) -> str:
-    return "(" + ", ".join(decimal(float(v), precision) for v in values) + ")"
+def vector(
+    values: Any, precision: int = 6, *, typographic: bool = False, bare_scalar: bool = False
+) -> str:
+    """(6, 2) — each component by :func:`decimal`; ``bare_scalar`` writes a 1-vector as a number."""
+    parts = [decimal(float(v), precision, typographic=typographic) for v in values]
+    if bare_scalar and len(parts) == 1:
+        return parts[0]
+    return "(" + ", ".join(parts) + ")"
