@@ -6,7 +6,7 @@ No numpy at import: ``grad`` at a point must not pay for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradcli.limits import TimeUp, bounded, time_limit
@@ -64,15 +64,51 @@ def differentiate(
     return result
 
 
-def _numpy_namespace() -> dict[str, Any]:
-    import numpy as np
-
-    # gradcli's own functions (see gradcli.expr) need numpy spellings lambdify does not know.
-    return {"cbrt": np.cbrt}
+MODULES = ("numpy", "math", "mpmath")
 
 
-def lambdify(variables: tuple[sympy.Symbol, ...], exprs: list[sympy.Expr]) -> Callable[..., Any]:
-    """``sympy.lambdify`` over numpy with gradcli's extra functions; returns a list per call."""
+def extra_functions(module: str) -> dict[str, Callable[..., Any]]:
+    """gradcli's functions that ``lambdify`` cannot spell in ``module`` — the one namespace every
+    compiled evaluator uses, so the real cube root is the same function everywhere."""
+    if module == "numpy":
+        import numpy as np
+
+        return {"cbrt": np.cbrt}
+    if module == "math":
+        import math
+
+        return {"cbrt": lambda v: math.copysign(abs(v) ** (1 / 3), v)}
+    if module == "mpmath":
+        import mpmath
+
+        # Comparisons here refuse complex values, which is what the verifier wants: such a
+        # point is off the real domain and is skipped.
+        return {
+            "cbrt": lambda v: mpmath.sign(v) * abs(v) ** (mpmath.mpf(1) / 3),
+            "Heaviside": lambda v, at_zero=0.5: (
+                mpmath.mpf(1) if v > 0 else mpmath.mpf(0) if v < 0 else mpmath.mpf(at_zero)
+            ),
+            "DiracDelta": lambda v, k=0: mpmath.mpf(0) if v != 0 else mpmath.inf,
+        }
+    raise ValueError(f"module must be one of {', '.join(MODULES)}, not {module!r}")
+
+
+def lambdify(
+    variables: Sequence[sympy.Symbol],
+    exprs: Any,
+    module: str = "numpy",
+    *,
+    cse: bool | None = None,
+) -> Callable[..., Any]:
+    """``sympy.lambdify`` with gradcli's extra functions: the one wrapper for every evaluator.
+
+    ``exprs`` may be one expression or a list (then each call returns a list). Common
+    subexpressions are shared (``cse``) by default for the numpy module, where evaluators run
+    inside loops over arrays.
+    """
     import sympy
 
-    return sympy.lambdify(variables, exprs, modules=[_numpy_namespace(), "numpy"], cse=True)
+    shared = module == "numpy" if cse is None else cse
+    return sympy.lambdify(
+        list(variables), exprs, modules=[extra_functions(module), module], cse=shared
+    )

@@ -78,14 +78,10 @@ def evaluate(expr: Any, fn: Function, at: Point, what: str = "f") -> Value:
 
 @lru_cache(maxsize=512)
 def _float_function(expr: Any, variables: tuple[Any, ...]) -> Any:
-    import sympy
+    from gradcli.symbolic import lambdify
 
     # The math module, not numpy: the guard must not cost grad a numpy import.
-    return sympy.lambdify(variables, expr, modules=[{"cbrt": _real_cbrt}, "math"])
-
-
-def _real_cbrt(v: float) -> float:
-    return math.copysign(abs(v) ** (1 / 3), v)
+    return lambdify(variables, expr, "math")
 
 
 def _float_value(expr: Any, fn: Function, at: Point) -> complex | None:

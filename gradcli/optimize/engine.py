@@ -49,7 +49,7 @@ def _callable(compiled: Compiled, which: str) -> Callable[..., Any]:
     ("value"), taking one argument per coordinate (scalars or arrays); cached per Compiled."""
     cache = _CALLABLES.setdefault(compiled, {})
     if which not in cache:
-        from gradcli.numeric import lambdify
+        from gradcli.symbolic import lambdify
 
         fn = compiled.fn
         exprs = [fn.expr, *compiled.gradient_exprs] if which == "both" else [fn.expr]

@@ -801,25 +801,10 @@ def _all_real(f: Any, point: Sequence[Any]) -> bool:
     return True
 
 
-def _real_cbrt(v: Any) -> Any:
-    return mpmath.sign(v) * abs(v) ** (mpmath.mpf(1) / 3)
-
-
-def _heaviside(v: Any, at_zero: Any = 0.5) -> Any:
-    return mpmath.mpf(1) if v > 0 else mpmath.mpf(0) if v < 0 else mpmath.mpf(at_zero)
-
-
-def _dirac(v: Any, k: int = 0) -> Any:
-    return mpmath.mpf(0) if v != 0 else mpmath.inf
-
-
-# Functions the mpmath printer leaves by name; comparisons in them refuse complex values, which
-# is what we want: such a point is off the real domain and is skipped.
-_MPMATH_EXTRAS = {"cbrt": _real_cbrt, "Heaviside": _heaviside, "DiracDelta": _dirac}
-
-
 def _compile(symbols: Sequence[Any], expr: Any) -> Any:
-    return sympy.lambdify(list(symbols), expr, modules=[_MPMATH_EXTRAS, "mpmath"])
+    from gradcli.symbolic import lambdify
+
+    return lambdify(symbols, expr, "mpmath")
 
 
 def _value(f: Any, point: Sequence[Any], *, real: bool = True) -> complex | None:
