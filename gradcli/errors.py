@@ -4,9 +4,10 @@ The core never prints: it raises a :class:`GradcliError` carrying everything the
 :mod:`gradcli.cli.app` needs to print a single line (and, for expressions, the source with a caret).
 
 The core speaks Python, not command lines: a bad argument is named as the parameter it is
-(``Settings(lr=-1)`` says "lr must be …"). The message writes the name as ``{lr}``-style
-placeholders listed in ``parameters``; :meth:`GradcliError.one_line` fills them with the bare name,
-and the CLI fills them with the flag of the command that ran (``--lr``).
+(``Settings(lr=-1)`` says "lr must be …"). The message writes the name as a ``{lr}`` placeholder
+listed in ``parameters``; :meth:`GradcliError.one_line` fills it with the bare name, and the CLI
+with the flag of the command that ran (``--lr``). Only listed placeholders are replaced, so a
+message may quote user text with braces in it.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ class GradcliError(Exception):
         super().__init__(self.message)
 
     def _fill(self, text: str, names: Mapping[str, str]) -> str:
-        if not self.parameters:
-            return text
-        return text.format_map({p: names.get(p, p) for p in self.parameters})
+        # Plain replacement, not str.format: messages quote user text, which may hold braces.
+        for p in self.parameters:
+            text = text.replace("{" + p + "}", names.get(p, p))
+        return text
 
     def one_line(self, names: Mapping[str, str] | None = None) -> str:
         """The message and hint as the single line printed after ``gradcli: error:``.

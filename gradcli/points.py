@@ -61,21 +61,31 @@ def _expected(names: Sequence[str]) -> str:
     return f"{len(names)} coordinate{'s' if len(names) != 1 else ''} ({', '.join(names)})"
 
 
-def parse_point(text: str, fn: Function | Sequence[str], *, option: str = "--at") -> Point:
-    """Parse one point for ``fn``'s variables, positionally or by name."""
+def parse_point(text: str, fn: Function | Sequence[str], *, parameter: str = "at") -> Point:
+    """Parse one point for ``fn``'s variables, positionally or by name.
+
+    ``parameter`` names what the point is for in error messages (the CLI shows its flag).
+    """
+    option = "{" + parameter + "}"
+    param = (parameter,)
     import sympy
 
     names = tuple(fn.names if isinstance(fn, Function) else fn)
     if not names:
-        raise UsageError(f"{option}: the function has no variables", hint="use --vars x to add one")
+        raise UsageError(
+            f"{option}: the function has no variables",
+            hint="use {vars} x to add one",
+            parameters=(parameter, "vars"),
+        )
     parts = [p.strip() for p in split_top_level(text.strip())]
     if parts == [""]:
-        raise UsageError(f"{option}: empty point; expected {_expected(names)}")
+        raise UsageError(f"{option}: empty point; expected {_expected(names)}", parameters=param)
     named = [p for p in parts if "=" in p]
     if named and len(named) != len(parts):
         raise UsageError(
             f"{option} {text!r}: mix of named and positional coordinates",
             hint=f"write {','.join(f'{n}=…' for n in names)}",
+            parameters=param,
         )
     if named:
         given: dict[str, str] = {}
@@ -86,21 +96,24 @@ def parse_point(text: str, fn: Function | Sequence[str], *, option: str = "--at"
                 raise UsageError(
                     f"{option} {text!r}: {key!r} is not a variable of f",
                     hint=f"the variables are {', '.join(names)}",
+                    parameters=param,
                 )
             if key in given:
-                raise UsageError(f"{option} {text!r}: {key} is given twice")
+                raise UsageError(f"{option} {text!r}: {key} is given twice", parameters=param)
             given[key] = value
         missing = [n for n in names if n not in given]
         if missing:
             raise UsageError(
-                f"{option} {text!r}: missing {', '.join(missing)}; expected {_expected(names)}"
+                f"{option} {text!r}: missing {', '.join(missing)}; expected {_expected(names)}",
+                parameters=param,
             )
         raw = [given[n] for n in names]
     else:
         if len(parts) != len(names):
             raise UsageError(
                 f"{option} {text!r}: got {len(parts)} coordinate{'s' if len(parts) != 1 else ''}, "
-                f"expected {_expected(names)}"
+                f"expected {_expected(names)}",
+                parameters=param,
             )
         raw = parts
     exact: list[Any] = []
@@ -115,11 +128,15 @@ def parse_point(text: str, fn: Function | Sequence[str], *, option: str = "--at"
             value = parse_constant(part, what="a coordinate")
         except ParseError as exc:
             raise UsageError(
-                f"{option} {text!r}: coordinate {name}: {exc.message}", hint=exc.hint
+                f"{option} {text!r}: coordinate {name}: {exc.message}",
+                hint=exc.hint,
+                parameters=param,
             ) from None
         number = float(sympy.N(value, 17))
         if not math.isfinite(number):
-            raise UsageError(f"{option} {text!r}: coordinate {name} is not finite")
+            raise UsageError(
+                f"{option} {text!r}: coordinate {name} is not finite", parameters=param
+            )
         exact.append(value)
         values.append(number)
     return Point(names=names, exact=tuple(exact), values=tuple(values), text=text.strip())
@@ -155,35 +172,44 @@ def parse_points(
     texts: Sequence[str],
     fn: Function | Sequence[str],
     *,
-    option: str = "--at",
+    parameter: str = "at",
     stdin: TextIO | None = None,
 ) -> list[Point]:
-    """Parse repeated ``--at`` values; ``-`` reads one point per line from standard input."""
+    """Parse repeated points (``--at``); ``-`` reads one point per line from standard input."""
     points: list[Point] = []
     for text in texts:
         if text.strip() == "-":
             for number, line in read_lines(stdin):
                 try:
-                    points.append(parse_point(line, fn, option=option))
+                    points.append(parse_point(line, fn, parameter=parameter))
                 except UsageError as exc:
-                    raise UsageError(f"stdin line {number}: {exc.message}", hint=exc.hint) from None
+                    raise UsageError(
+                        f"stdin line {number}: {exc.template}",
+                        hint=exc.hint_template,
+                        parameters=exc.parameters,
+                    ) from None
         else:
-            points.append(parse_point(text, fn, option=option))
+            points.append(parse_point(text, fn, parameter=parameter))
     return points
 
 
 # --- ranges ------------------------------------------------------------------------------------
+_RANGE = ("range",)
+
+
 def _interval(text: str, what: str) -> tuple[float, float]:
     lo_text, sep, hi_text = text.partition(":")
     if not sep:
-        raise UsageError(f"{what}: expected LO:HI, got {text!r}", hint="e.g. --range -3:3")
+        raise UsageError(
+            f"{what}: expected LO:HI, got {text!r}", hint="e.g. {range} -3:3", parameters=_RANGE
+        )
     try:
         lo = float(parse_constant(lo_text, what="a range end"))
         hi = float(parse_constant(hi_text, what="a range end"))
     except ParseError as exc:
-        raise UsageError(f"{what} {text!r}: {exc.message}") from None
+        raise UsageError(f"{what} {text!r}: {exc.message}", parameters=_RANGE) from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-        raise UsageError(f"{what} {text!r}: need finite LO < HI")
+        raise UsageError(f"{what} {text!r}: need finite LO < HI", parameters=_RANGE)
     return lo, hi
 
 
@@ -191,7 +217,7 @@ def parse_range(text: str, names: Sequence[str]) -> tuple[tuple[float, float], .
     """One (lo, hi) per variable, in ``names`` order."""
     text = text.strip()
     if "=" not in text:
-        interval = _interval(text, "--range")
+        interval = _interval(text, "{range}")
         return tuple(interval for _ in names)
     given: dict[str, tuple[float, float]] = {}
     for part in text.split(","):
@@ -199,8 +225,10 @@ def parse_range(text: str, names: Sequence[str]) -> tuple[tuple[float, float], .
         name = name.strip()
         if name not in names:
             raise UsageError(
-                f"--range: {name!r} is not a variable", hint=f"variables: {', '.join(names)}"
+                f"{{range}}: {name!r} is not a variable",
+                hint=f"variables: {', '.join(names)}",
+                parameters=_RANGE,
             )
-        given[name] = _interval(spec.strip(), f"--range {name}")
+        given[name] = _interval(spec.strip(), f"{{range}} {name}")
     default = (-5.0, 5.0)
     return tuple(given.get(n, default) for n in names)

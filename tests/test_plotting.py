@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.quiver import Quiver
 from matplotlib.text import Annotation
 
+from gradcli.cli import figure_options as spec
 from gradcli.errors import MathError, OutputError, UsageError
 from gradcli.expr import parse
 from gradcli.numeric import compile_function
@@ -28,7 +29,6 @@ from gradcli.plotting import (
     grid,
     plot_function,
     slice_function,
-    spec,
     write_animation,
     write_figure,
 )

@@ -37,18 +37,21 @@ def partial(
     require_variables(fn)
     if not wrt:
         if len(fn.variables) != 1:
-            raise UsageError(f"say which variable: --wrt {' or --wrt '.join(fn.names)}")
+            raise UsageError(
+                f"say which variable: {{wrt}} {' or {wrt} '.join(fn.names)}", parameters=("wrt",)
+            )
         wrt = [fn.names[0]]
     symbols = []
     for name in wrt:
         if name not in fn.names:
             raise UsageError(
-                f"--wrt {name}: not a variable of f",
+                f"{{wrt}} {name}: not a variable of f",
                 hint=f"the variables are {', '.join(fn.names)}",
+                parameters=("wrt",),
             )
         symbols.append(fn.variables[fn.names.index(name)])
     if check and h is not None and not (math.isfinite(h) and h > 0):
-        raise UsageError(f"--h must be a positive finite step, got {h}")
+        raise UsageError(f"{{h}} must be a positive finite step, got {h}", parameters=("h",))
     # One time budget for the whole chain: a 12th derivative may not take 12 budgets.
     deadline = time.monotonic() + DIFF_SECONDS
     lower = fn.expr
@@ -105,7 +108,7 @@ def gradient(
     if direction is not None:
         length = math.sqrt(sum(v * v for v in direction.values))
         if length == 0:
-            raise UsageError("--dir must not be the zero vector")
+            raise UsageError("{direction} must not be the zero vector", parameters=("direction",))
         unit = tuple(v / length for v in direction.values)
     rows = []
     for at in points:

@@ -33,7 +33,8 @@ def require_variables(fn: Function) -> None:
     if not fn.variables:
         raise UsageError(
             f"f = {fn.understood} has no variables: there is nothing to differentiate",
-            hint="use --vars x to treat it as a function of x",
+            hint="use {vars} x to treat it as a function of x",
+            parameters=("vars",),
         )
 
 

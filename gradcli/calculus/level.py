@@ -32,7 +32,7 @@ def level_set(
 
     require_variables(fn)
     if (at is None) == (value is None):
-        raise UsageError("give exactly one of --at P or --value C")
+        raise UsageError("give exactly one of {at} P or {value} C", parameters=("at", "value"))
     n = len(fn.variables)
     if at is not None:
         level = evaluate(fn.expr, fn, at)
@@ -71,7 +71,7 @@ def level_set(
     sample_rows: list[LevelSample] = []
     if samples:
         if n != 2:
-            raise UsageError("--samples needs a function of two variables")
+            raise UsageError("{samples} needs a function of two variables", parameters=("samples",))
         level_value = level.value
         bounds = tuple(bounds) if bounds is not None else _default_bounds(at)
         sample_rows = _sample_level(fn, level_value, samples, bounds, at)

@@ -70,7 +70,7 @@ def grad(
     stdin_users(expr, at)
     fn = load_function(expr, vars, let)
     points = load_points(at, fn)
-    unit = parse_point(direction, fn, option="--dir") if direction is not None else None
+    unit = parse_point(direction, fn, parameter="direction") if direction is not None else None
     result = gradient(fn, points, direction=unit, with_hessian=hessian, check=check, h=h)
     doc = gradient_document(result, precision)
     if explain:

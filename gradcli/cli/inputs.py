@@ -40,9 +40,10 @@ def load_function(text: str, vars: str | None = None, let: str | None = None) ->
 
 
 def load_points(texts: list[str] | None, fn: Function, option: str = "--at") -> list[Point]:
+    """The points given with ``option`` (repeatable, '-' for stdin); errors name that flag."""
     from gradcli.points import parse_points
 
-    return parse_points(texts or [], fn, option=option)
+    return parse_points(texts or [], fn, parameter=option.lstrip("-").replace("-", "_"))
 
 
 def stdin_users(expr: str, *point_lists: list[str] | None) -> None:

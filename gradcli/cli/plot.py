@@ -190,9 +190,9 @@ def plot(
       gradcli plot "x*y*z" --slice z=1 -o slice.pdf
     """
     from gradcli import plotting
+    from gradcli.cli import figure_options as spec
     from gradcli.cli.options import descent_settings
     from gradcli.errors import UsageError
-    from gradcli.plotting import spec
 
     animated = plotting.figure_format(output, animate)
     plotting.check_writable(output)

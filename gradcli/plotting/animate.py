@@ -44,7 +44,10 @@ def write_animation(plot: Plot, path: str | os.PathLike[str], frames: int = MAX_
 
     figure_format(path, animate=True)
     if not plot.tracks:
-        raise UsageError("--animate draws descent runs: give a start with --from")
+        raise UsageError(
+            "{animate} draws descent runs: give a start with {starts}",
+            parameters=("animate", "starts"),
+        )
     with matplotlib.rc_context(cast(Any, plot.rc)), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         images = _render_frames(plot, frames)

@@ -52,7 +52,8 @@ def plot_function(
         free = ", ".join(fn.names)
         raise UsageError(
             f"a figure shows 1 or 2 variables, and f has {n} ({free})",
-            hint=f"fix the others with --slice, e.g. --slice {fn.names[-1]}=0",
+            hint=f"fix the others with {{slice}}, e.g. {{slice}} {fn.names[-1]}=0",
+            parameters=("slice",),
         )
     cmap = _colormap(opts.cmap)
     compiled = compile_function(fn)

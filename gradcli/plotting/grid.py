@@ -160,7 +160,8 @@ def sample_2d(compiled: Any, xr: tuple[float, float], yr: tuple[float, float], n
     if bad.all():
         raise MathError(
             "f is undefined everywhere in the plotted range",
-            hint="choose another --range",
+            hint="choose another {range}",
+            parameters=("range",),
         )
     G = compiled.gradient(pts)
     bad |= jumps(Z, G[..., 0], x[1] - x[0], axis=1) | jumps(Z, G[..., 1], y[1] - y[0], axis=0)
@@ -308,7 +309,9 @@ def sample_1d(compiled: Any, xr: tuple[float, float], n: int) -> tuple[Array, Ar
     bad = ~np.isfinite(y)
     if bad.all():
         raise MathError(
-            "f is undefined everywhere in the plotted range", hint="choose another --range"
+            "f is undefined everywhere in the plotted range",
+            hint="choose another {range}",
+            parameters=("range",),
         )
     bad |= jumps(y, compiled.gradient(pts)[:, 0], x[1] - x[0], axis=0)
     return x, np.where(bad, np.nan, y)

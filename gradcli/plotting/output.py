@@ -45,10 +45,15 @@ def figure_format(path: str | os.PathLike[str], animate: bool = False) -> str:
     if suffix in STILL_FORMATS:
         return STILL_FORMATS[suffix]
     if suffix in ANIMATION_FORMATS:
-        raise UsageError("a .gif is an animation", hint="add --animate, or write .png/.svg/.pdf")
+        raise UsageError(
+            "a .gif is an animation",
+            hint="add {animate}, or write .png/.svg/.pdf",
+            parameters=("animate",),
+        )
     raise UsageError(
         f"cannot tell the figure format from {str(path)!r}",
-        hint="end the file name in .png, .svg or .pdf (or .gif with --animate)",
+        hint="end the file name in .png, .svg or .pdf (or .gif with {animate})",
+        parameters=("animate",),
     )
 
 

@@ -18,11 +18,14 @@ def slice_function(fn: Function, fixed: Mapping[str, Any]) -> Function:
     unknown = [name for name in fixed if name not in fn.names]
     if unknown:
         raise UsageError(
-            f"--slice names {', '.join(unknown)}, which f does not have",
+            f"{{slice}} names {', '.join(unknown)}, which f does not have",
             hint=f"f's variables are {', '.join(fn.names)}",
+            parameters=("slice",),
         )
     keep = tuple(v for v in fn.variables if v.name not in fixed)
     if not keep:
-        raise UsageError("--slice fixes every variable: nothing is left to draw")
+        raise UsageError(
+            "{slice} fixes every variable: nothing is left to draw", parameters=("slice",)
+        )
     subs = {v: fixed[v.name] for v in fn.variables if v.name in fixed}
     return Function(fn.expr.subs(subs), keep, fn.source)

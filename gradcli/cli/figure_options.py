@@ -1,4 +1,4 @@
-"""Parsing the figure options people type: ``--range``, ``--slice``, ``--levels``, ``--size``.
+"""Parsing the figure options people type for ``gradcli plot``: ``--range``, ``--slice``, ``--levels``, ``--size``.
 
 Every value that is a number may be a constant expression (``-pi:pi``, ``z=sqrt(2)``), parsed by the
 one safe parser. Mistakes are usage errors (exit 2) that say what was expected.
