@@ -277,7 +277,8 @@ def test_surface_lifts_paths_onto_it() -> None:
 def test_three_variables_need_a_slice() -> None:
     with pytest.raises(UsageError) as caught:
         plot_function(parse("x*y*z"), options=FAST)
-    assert "--slice" in caught.value.one_line()
+    assert "slice z=0" in caught.value.one_line()  # the library names the parameter
+    assert "--slice z=0" in caught.value.one_line({"slice": "--slice"})  # the CLI, its flag
 
 
 def test_unknown_colormap_is_a_usage_error() -> None:
