@@ -374,7 +374,7 @@ def test_animation_is_a_bounded_gif(tmp_path: Path) -> None:
 
 def test_animation_needs_runs(tmp_path: Path) -> None:
     plot = plot_function(parse("x*y"), options=FAST)
-    with pytest.raises(UsageError, match="--from"):
+    with pytest.raises(UsageError, match="give a start with starts"):
         write_animation(plot, tmp_path / "d.gif")
     assert not list(tmp_path.iterdir())
 
