@@ -1,0 +1,256 @@
+"""From Python text to a sympy expression: the syntax tree is checked, then built bottom-up.
+
+``ast.parse`` builds a syntax tree only (nothing is compiled or run). Our own code then walks it,
+refusing every node outside an allowlist, and builds the sympy expression bottom-up and iteratively,
+tracking the size of every constant so that ``9**9**9**9`` is refused before sympy computes anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from gradcli.errors import ParseError
+from gradcli.expr.grammar import (
+    MAX_CONSTANT_DIGITS,
+    MAX_LENGTH,
+    MAX_SYMBOLIC_EXPONENT,
+    NUMBER_RE,
+    function_table,
+    unknown_function_hint,
+)
+from gradcli.expr.tokens import rewrite, tokenize
+
+
+@dataclass
+class _Built:
+    expr: Any
+    size: float | None  # estimated digits of an exact constant; None when not constant
+
+
+def _digits(value: Any) -> float:
+    """Estimated digits (numerator + denominator) of an exact sympy number; floats count as 17."""
+
+    if value.is_Rational:
+        p, q = abs(int(value.p)), int(value.q)
+        return (math.log10(p) if p else 0.0) + math.log10(q) + 1
+    if value.is_Float:
+        return 17.0
+    return 1.0
+
+
+def literal(text: str) -> Any:
+    """A numeric literal as an exact sympy number ('0.1' is exactly 1/10, as the user wrote it)."""
+    import sympy
+
+    m = NUMBER_RE.fullmatch(text)
+    assert m is not None
+    mantissa, exp = m.group(1), m.group(2)
+    whole, _, frac = mantissa.partition(".")
+    numerator = int((whole or "0") + frac)
+    power = (int(exp[1:]) if exp else 0) - len(frac)
+    if power >= 0:
+        return sympy.Integer(numerator * 10**power)
+    return sympy.Rational(numerator, 10**-power)
+
+
+class _Builder:
+    """Builds the sympy expression for one checked syntax tree (one instance per parse)."""
+
+    def __init__(self, source: str, python: str, origin: list[int], let: dict[str, Any]) -> None:
+        import sympy
+
+        self.sympy = sympy
+        self.source = source  # the user's text, for carets
+        self.python = python  # the rewritten text the tree was parsed from, for literals' digits
+        self.origin = origin
+        self.let = let
+        self.functions = function_table()
+        self.symbols: dict[str, Any] = {}
+
+    def column(self, node: ast.AST) -> int:
+        offset = getattr(node, "col_offset", 0)
+        return self.origin[min(offset, len(self.origin) - 1)] if self.origin else 0
+
+    def fail(self, message: str, node: ast.AST, hint: str | None = None) -> ParseError:
+        return ParseError(message, source=self.source, column=self.column(node), hint=hint)
+
+    def build(self, tree: ast.Expression) -> Any:
+        # Iterative post-order: a 2000-term sum nests 2000 deep and would exhaust Python's stack.
+        done: dict[int, _Built] = {}
+        stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
+        while stack:
+            node, expanded = stack.pop()
+            children = self.children(node)
+            if not expanded and children:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(children))
+                continue
+            done[id(node)] = self.combine(node, [done.pop(id(c)) for c in children])
+        return done[id(tree.body)].expr
+
+    def children(self, node: ast.AST) -> list[ast.AST]:
+        if isinstance(node, ast.BinOp):
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            return [node.operand]
+        if isinstance(node, ast.Call):
+            return list(node.args)
+        return []
+
+    def combine(self, node: ast.AST, args: list[_Built]) -> _Built:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise self.fail("only numbers are allowed as literals", node)
+            text = ast.get_source_segment(self.python, node) or str(node.value)
+            value = literal(text)
+            return _Built(value, _digits(value))
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return _Built(-args[0].expr, args[0].size)
+            if isinstance(node.op, ast.UAdd):
+                return args[0]
+            raise self.fail("this operator is not supported", node)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, args[0], args[1])
+        if isinstance(node, ast.Call):
+            return self.call(node, args)
+        raise self.fail(f"{_describe(node)} is not allowed", node)
+
+    def name(self, node: ast.Name) -> _Built:
+        sp = self.sympy
+        name = "lambda" if node.id == "_lambda" else node.id
+        if name in self.let:
+            value = self.let[name]
+            return _Built(value, _digits(value) if value.is_Number else 1.0)
+        if name == "pi":
+            return _Built(sp.pi, 1.0)
+        if name in ("e", "E"):
+            return _Built(sp.E, 1.0)
+        if name not in self.symbols:
+            self.symbols[name] = sp.Symbol(name, real=True)
+        return _Built(self.symbols[name], None)
+
+    def binop(self, node: ast.BinOp, a: _Built, b: _Built) -> _Built:
+        op = node.op
+        const = a.size is not None and b.size is not None
+        size = (a.size or 0) + (b.size or 0) + 1 if const else None
+        if isinstance(op, ast.Add):
+            return _Built(a.expr + b.expr, size)
+        if isinstance(op, ast.Sub):
+            return _Built(a.expr - b.expr, size)
+        if isinstance(op, ast.Mult):
+            return _Built(a.expr * b.expr, size)
+        if isinstance(op, ast.Div):
+            if b.size is not None and b.expr.is_zero:
+                raise self.fail("division by zero", node, hint="the expression is undefined")
+            return _Built(a.expr / b.expr, size)
+        if isinstance(op, ast.Pow):
+            return self.power(node, a, b)
+        raise self.fail(
+            f"the operator {_OP_NAMES.get(type(op), type(op).__name__)} is not supported", node
+        )
+
+    def power(self, node: ast.BinOp, base: _Built, exp: _Built) -> _Built:
+        sp = self.sympy
+        if exp.size is None:
+            return _Built(sp.Pow(base.expr, exp.expr), None)
+        exponent = float(sp.re(exp.expr.evalf(20)))  # bounded: exp.size is within the limit
+        if base.size is None:
+            if abs(exponent) > MAX_SYMBOLIC_EXPONENT:
+                raise self.fail(
+                    f"exponent too large (|{exponent:.3g}| > {MAX_SYMBOLIC_EXPONENT})", node
+                )
+            return _Built(sp.Pow(base.expr, exp.expr), None)
+        if base.expr.is_zero and exponent < 0:
+            raise self.fail("division by zero (0 to a negative power)", node)
+        estimate = abs(exponent) * max(base.size, 1.0)
+        if estimate > MAX_CONSTANT_DIGITS:
+            raise self.fail(
+                f"constant power too large (about {estimate:.3g} digits; the limit is "
+                f"{MAX_CONSTANT_DIGITS})",
+                node,
+            )
+        return _Built(sp.Pow(base.expr, exp.expr), estimate + 1)
+
+    def call(self, node: ast.Call, args: list[_Built]) -> _Built:
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            raise self.fail("only plain calls of the known functions are allowed", node)
+        name = node.func.id
+        if name not in self.functions:
+            raise self.fail(f"unknown function {name!r}", node, hint=unknown_function_hint(name))
+        (low, high), builder = self.functions[name]
+        if not low <= len(args) <= high:
+            want = str(low) if low == high else f"{low} to {high}"
+            raise self.fail(f"{name} takes {want} argument(s), got {len(args)}", node)
+        sizes = [a.size for a in args]
+        size = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes) + 1
+        return _Built(builder(*[a.expr for a in args]), size)
+
+
+_OP_NAMES = {ast.Mod: "'%'", ast.FloorDiv: "'//'", ast.MatMult: "'@'", ast.BitXor: "'^'"}
+
+
+def _describe(node: ast.AST) -> str:
+    names = {
+        ast.Attribute: "attribute access",
+        ast.Subscript: "subscripting",
+        ast.Lambda: "a lambda",
+        ast.Compare: "a comparison",
+        ast.BoolOp: "'and'/'or'",
+        ast.IfExp: "a conditional",
+        ast.Tuple: "a tuple (a comma outside a function call)",
+        ast.List: "a list",
+        ast.Dict: "a dict",
+        ast.Set: "a set",
+        ast.Starred: "'*' unpacking",
+        ast.NamedExpr: "assignment",
+        ast.GeneratorExp: "a generator",
+        ast.JoinedStr: "a string",
+    }
+    return names.get(type(node), type(node).__name__)
+
+
+def _parse_tree(source: str) -> tuple[ast.Expression, str, list[int]]:
+    """The syntax tree of ``source``, the Python text it was parsed from and that text's columns."""
+    if not source.strip():
+        raise ParseError("empty expression", source=source, column=0)
+    if len(source) > MAX_LENGTH:
+        raise ParseError(
+            f"expression too long ({len(source)} characters; the limit is {MAX_LENGTH})"
+        )
+    toks = tokenize(source)
+    python, origin = rewrite(toks, source)
+    try:
+        tree = ast.parse(python, mode="eval")  # builds a tree only: nothing is compiled or run
+    except SyntaxError as exc:
+        offset = (exc.offset or 0) - 1  # CPython reports 0 when the text ends too early
+        at_end = not 0 <= offset < len(python)
+        col = len(source) if at_end else origin[offset]
+        reason = "incomplete expression" if at_end else f"unexpected {python[offset]!r}"
+        raise ParseError(reason, source=source, column=col) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ParseError("expression too complex", source=source) from None
+    return tree, python, origin
+
+
+def build_sympy(source: str, let: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    """The sympy expression for the user's ``source`` and its symbols by name.
+
+    ``let`` maps names to constants substituted while building.
+    """
+    tree, python, origin = _parse_tree(source)
+    builder = _Builder(source, python, origin, let or {})
+    try:
+        expr = builder.build(tree)
+    except (RecursionError, MemoryError, OverflowError):
+        raise ParseError("expression too complex", source=source) from None
+    if expr.has(builder.sympy.zoo, builder.sympy.nan, builder.sympy.oo, -builder.sympy.oo):
+        raise ParseError(
+            "the expression is undefined (it divides by zero or is infinite)", source=source
+        )
+    return expr, builder.symbols

@@ -1,0 +1,194 @@
+"""The grammar of expressions: what users may write, and the limits that keep parsing cheap.
+
+Tables only, plus the functions users may call (built lazily, because they need sympy). The
+tokenizer (:mod:`gradcli.expr.tokens`) and the builder (:mod:`gradcli.expr.build`) read these; a
+change to what the parser accepts starts here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sympy
+
+# --- limits: each checked before sympy computes anything ----------------------------------------
+MAX_LENGTH = 5000  # characters of expression text
+MAX_DEPTH = 64  # nested parentheses (and function calls)
+MAX_UNARY_RUN = 16  # '-----x' chains; each is a level of syntax tree nesting
+MAX_LITERAL_DIGITS = 300  # digits in one numeric literal
+MAX_EXPONENT10 = 308  # |k| in a literal's 'e' exponent: the range of a float
+MAX_CONSTANT_DIGITS = 10_000  # estimated digits of any exact constant subexpression
+MAX_SYMBOLIC_EXPONENT = 1000  # |n| in x**n where x is not constant
+MAX_NAME_LENGTH = 64
+
+FUNCTIONS_DOC = (
+    "sin cos tan sec csc cot asin acos atan atan2(y, x) sinh cosh tanh asinh acosh atanh "
+    "exp log(x) log(x, base) ln log2 log10 sqrt cbrt abs sign min max sigmoid relu softplus erf"
+)
+
+# --- characters ---------------------------------------------------------------------------------
+SUPERSCRIPTS = {
+    "⁰": "0",
+    "¹": "1",
+    "²": "2",
+    "³": "3",
+    "⁴": "4",
+    "⁵": "5",
+    "⁶": "6",
+    "⁷": "7",
+    "⁸": "8",
+    "⁹": "9",
+    "⁻": "-",
+    "⁺": "+",
+}
+OPERATOR_CHARS = {
+    "·": "*",
+    "⋅": "*",
+    "∙": "*",
+    "×": "*",
+    "∗": "*",
+    "÷": "/",
+    "−": "-",
+    "–": "-",
+    "＋": "+",
+}
+GREEK = {
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "ζ": "zeta",
+    "η": "eta",
+    "θ": "theta",
+    "ι": "iota",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ν": "nu",
+    "ξ": "xi",
+    "ρ": "rho",
+    "σ": "sigma",
+    "τ": "tau",
+    "υ": "upsilon",
+    "φ": "phi",
+    "χ": "chi",
+    "ψ": "psi",
+    "ω": "omega",
+    "π": "pi",
+}
+REFUSED_CHARS = {
+    "'": "strings are not allowed",
+    '"': "strings are not allowed",
+    "[": "subscripts and lists are not allowed",
+    "]": "subscripts and lists are not allowed",
+    "{": "sets and dicts are not allowed",
+    "}": "sets and dicts are not allowed",
+    ".": "attribute access ('.') is not allowed",
+    ":": "':' is not allowed (no lambdas, slices or annotations)",
+    ";": "';' is not allowed: one expression only",
+    "<": "comparisons are not allowed: give an expression, not an equation",
+    ">": "comparisons are not allowed: give an expression, not an equation",
+    "!": "'!' is not allowed (no factorial or comparisons)",
+    "%": "'%' is not supported",
+    "&": "bitwise operators are not supported",
+    "|": "bitwise operators are not supported",
+    "~": "bitwise operators are not supported",
+    "@": "'@' is only allowed at the start, to name a preset such as @rosenbrock",
+    "\\": "backslashes are not allowed",
+    "#": "comments are not allowed",
+    "`": "backticks are not allowed",
+    "$": "'$' is not allowed",
+    "?": "'?' is not allowed",
+}
+DIGITS = frozenset("0123456789")  # str.isdigit() is also true for '²', which is a power here
+NUMBER_RE = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# --- names --------------------------------------------------------------------------------------
+NON_FINITE_NAMES = {"inf", "infinity", "nan", "oo", "zoo", "Infinity", "NaN"}
+CONSTANT_NAMES = {"pi", "e", "E"}
+
+# sympy functions of one argument that users call by sympy's own name
+_SAME_NAME = (
+    "sin cos tan sec csc cot asin acos atan sinh cosh tanh asinh acosh atanh exp sqrt erf".split()
+)
+_OWN_BUILDERS = "atan2 log ln log2 log10 cbrt abs sign min max sigmoid relu softplus".split()
+FUNCTION_NAMES = frozenset(_SAME_NAME + _OWN_BUILDERS)
+
+
+# --- the functions users may call ---------------------------------------------------------------
+def function_table() -> dict[str, tuple[tuple[int, int], Callable[..., sympy.Expr]]]:
+    """name -> ((min args, max args), builder). Built lazily: it needs sympy."""
+    import sympy
+
+    def log(x: sympy.Expr, base: sympy.Expr | None = None) -> sympy.Expr:
+        return sympy.log(x) if base is None else sympy.log(x, base)
+
+    one = (1, 1)
+    table: dict[str, tuple[tuple[int, int], Callable[..., sympy.Expr]]] = {
+        name: (one, getattr(sympy, name)) for name in _SAME_NAME
+    }
+    table.update(
+        {
+            "atan2": ((2, 2), sympy.atan2),
+            "log": ((1, 2), log),
+            "ln": (one, sympy.log),
+            "log2": (one, lambda x: sympy.log(x, 2)),
+            "log10": (one, lambda x: sympy.log(x, 10)),
+            "cbrt": (one, real_cube_root()),
+            "abs": (one, sympy.Abs),
+            "sign": (one, sympy.sign),
+            "min": ((1, 64), sympy.Min),
+            "max": ((1, 64), sympy.Max),
+            # The ML functions are built from elementary ones so derivatives are plain to read.
+            "sigmoid": (one, lambda x: 1 / (1 + sympy.exp(-x))),
+            "relu": (one, lambda x: sympy.Max(0, x)),
+            "softplus": (one, lambda x: sympy.log(1 + sympy.exp(x))),
+        }
+    )
+    return table
+
+
+@functools.cache  # one class for the process: expressions built with it must compare equal
+def real_cube_root() -> Any:
+    """The real cube root as a sympy Function: sympy's ``cbrt`` is the principal (complex) root,
+    so ``cbrt(-8)`` would not be -2 and the derivative would drag in ``Abs`` and ``sign``."""
+    import sympy
+
+    class cbrt(sympy.Function):
+        is_real = True
+
+        @classmethod
+        def eval(cls, arg: sympy.Expr) -> sympy.Expr | None:
+            if arg.is_Number:
+                return sympy.real_root(arg, 3)
+            if arg.is_nonnegative:
+                return sympy.Pow(arg, sympy.Rational(1, 3))
+            return None
+
+        def fdiff(self, argindex: int = 1) -> sympy.Expr:
+            return 1 / (3 * cbrt(self.args[0]) ** 2)
+
+        def _eval_evalf(self, prec: int) -> sympy.Expr:
+            value = self.args[0].evalf(prec)
+            return sympy.sign(value) * sympy.Abs(value) ** sympy.Rational(1, 3)
+
+        def _latex(self, printer: Any, exp: Any = None) -> str:
+            root = r"\sqrt[3]{" + printer._print(self.args[0]) + "}"
+            return root if exp is None else rf"\left({root}\right)^{{{exp}}}"
+
+    return cbrt
+
+
+def unknown_function_hint(name: str) -> str:
+    """The hint for a call of a name that is not a function: the closest function, if any."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(FUNCTION_NAMES), n=1, cutoff=0.75)
+    product = f"write {name}*(...) for a product"
+    return f"did you mean {close[0]}(...)? or {product}" if close else product
