@@ -66,7 +66,7 @@ def test_variables_are_in_natural_order_unless_vars_says_otherwise() -> None:
     assert parse("x10 + x2 + x1").names == ("x1", "x2", "x10")
     assert parse("x + y", vars="y,x").names == ("y", "x")
     assert parse("x**2", vars="x,y").names == ("x", "y")
-    with pytest.raises(UsageError, match="--vars does not list"):
+    with pytest.raises(UsageError, match="vars does not list"):
         parse("x + y", vars="x")
 
 

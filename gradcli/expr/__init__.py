@@ -51,11 +51,6 @@ def natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in _NATURAL_RE.split(name)]
 
 
-def _braces(text: str) -> str:
-    """``text`` written literally inside an error template (whose placeholders are parameters)."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 def parse_constant(text: str, *, what: str = "value", parameters: tuple[str, ...] = ()) -> Any:
     """A constant expression ('pi/4', 'sqrt(2)', '-1e-3', '1/3') as an exact sympy number.
 
@@ -65,8 +60,6 @@ def parse_constant(text: str, *, what: str = "value", parameters: tuple[str, ...
     import sympy
 
     expr, symbols = build_sympy(text.strip())
-    # Neither a variable's name nor text that built holds a brace (the tokenizer refuses them),
-    # so both go into the templates below as they are.
     if symbols:
         name = sorted(symbols)[0]
         raise ParseError(
@@ -93,7 +86,7 @@ def parse_let(text: str | None) -> dict[str, Any]:
         name = name.strip()
         if not eq or not NAME_RE.fullmatch(name) or name.startswith("_"):
             raise UsageError(
-                f"{{let}} expects name=value pairs, got {_braces(repr(part.strip()))}",
+                f"{{let}} expects name=value pairs, got {part.strip()!r}",
                 hint="e.g. {let} a=2,b=0.5",
                 parameters=("let",),
             )
@@ -134,7 +127,7 @@ def parse_vars(text: str | None) -> list[str] | None:
             or name in CONSTANT_NAMES | FUNCTION_NAMES
         ):
             raise UsageError(
-                f"{{vars}}: {_braces(repr(name))} is not a valid variable name",
+                f"{{vars}}: {name!r} is not a valid variable name",
                 parameters=("vars",),
             )
     if len(set(names)) != len(names):
@@ -166,11 +159,10 @@ def parse(
     else:
         missing = [s for s in sorted(symbols, key=natural_key) if s not in order]
         if missing:
-            # Names the flag literally, unlike the errors above: tests/test_expr.py expects
-            # '--vars does not list' from the Python API, and tests change only where they import.
             raise UsageError(
-                f"the expression uses {', '.join(missing)}, which --vars does not list",
-                hint=f"--vars {','.join([*order, *missing])}",
+                f"the expression uses {', '.join(missing)}, which {{vars}} does not list",
+                hint=f"{{vars}} {','.join([*order, *missing])}",
+                parameters=("vars",),
             )
         names = list(order)
     variables = tuple(symbols.get(n) or sympy.Symbol(n, real=True) for n in names)
