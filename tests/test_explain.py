@@ -14,16 +14,10 @@ import sympy
 from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
-from gradcli.calculus.explain import (
-    Explanation,
-    explain_derivative,
-    formula,
-    to_latex,
-    to_lines,
-    to_records,
-    to_rows,
-)
+from gradcli.calculus.explain import Explanation, explain_derivative
+from gradcli.calculus.explain.notation import formula
 from gradcli.expr import parse
+from gradcli.views.explanation import to_latex, to_lines, to_records, to_rows
 
 X, Y, Z = (sympy.Symbol(n, real=True) for n in "xyz")
 

@@ -53,23 +53,13 @@ class PartialResult:
 
     @property
     def notation(self) -> str:
-        """∂f/∂x, ∂²f/∂x², ∂²f/∂x∂y (the leftmost variable is differentiated last)."""
-        order = len(self.wrt)
-        if order == 1 and len(self.fn.variables) == 1:
-            return "df/d" + self.wrt[0].name
-        top = "∂f" if order == 1 else f"∂{_sup(order)}f"
-        groups: list[tuple[str, int]] = []
-        for sym in reversed(self.wrt):
-            if groups and groups[-1][0] == sym.name:
-                groups[-1] = (sym.name, groups[-1][1] + 1)
-            else:
-                groups.append((sym.name, 1))
-        bottom = "".join(f"∂{n}{_sup(k) if k > 1 else ''}" for n, k in groups)
-        return f"{top}/{bottom}"
+        """∂f/∂x, ∂²f/∂x², ∂²f/∂x∂y (the leftmost variable is differentiated last); df/dx when f
+        has one variable and the derivative is a first one."""
+        # Imported here so that results stay importable without sympy (notation's printer needs it).
+        from gradcli.calculus.notation import derivative_name
 
-
-def _sup(n: int) -> str:
-    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        partial = len(self.wrt) != 1 or len(self.fn.variables) != 1
+        return derivative_name([sym.name for sym in self.wrt], partial=partial)
 
 
 @dataclass(frozen=True)

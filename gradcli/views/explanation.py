@@ -1,13 +1,57 @@
-"""Attaching a step-by-step derivation (:mod:`gradcli.calculus.explain`) to a command's Document."""
+"""Views of a step-by-step derivation (:mod:`gradcli.calculus.explain`): terminal lines, table
+rows, JSON records and an aligned LaTeX block, and attaching them to a command's Document."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradcli.function import Function
 from gradcli.points import Point
 from gradcli.views.render import Document, Table
+
+if TYPE_CHECKING:
+    from gradcli.calculus.explain import Explanation
+
+__all__ = ["attach_explanation", "to_latex", "to_lines", "to_records", "to_rows"]
+
+
+def to_lines(expl: Explanation, indent: str = "   ") -> list[str]:
+    """Numbered steps for the terminal, nested rules indented: ' 3.    Power rule: …'."""
+    width = len(str(len(expl.steps)))
+    return [f"{s.number:>{width}}. {indent * s.depth}{s.text}" for s in expl.steps]
+
+
+def to_rows(expl: Explanation, indent: str = "   ") -> list[list[str]]:
+    """[step number, indented text] rows for a ``render.Table(columns=['#', 'step'])``."""
+    return [[str(s.number), indent * s.depth + s.text] for s in expl.steps]
+
+
+def to_records(expl: Explanation) -> list[dict[str, Any]]:
+    """The steps as JSON-ready objects: step, rule, depth, before, result (sympy syntax), text."""
+    import sympy
+
+    records: list[dict[str, Any]] = []
+    for s in expl.steps:
+        record: dict[str, Any] = {
+            "step": s.number,
+            "rule": s.rule,
+            "depth": s.depth,
+            "before": sympy.sstr(s.before),
+            "result": sympy.sstr(s.result),
+            "text": s.text,
+        }
+        if s.point is not None:
+            record["at"] = {k: sympy.sstr(v) for k, v in s.point}
+        records.append(record)
+    return records
+
+
+def to_latex(expl: Explanation) -> str:
+    r"""An ``aligned`` derivation for slides: one equation per step, nested ones indented with
+    ``\quad``, the rule in a right-hand column."""
+    lines = ["&" + r"\quad " * s.depth + s.latex + r" && " + s.note for s in expl.steps if s.latex]
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 
 def attach_explanation(
@@ -22,7 +66,7 @@ def attach_explanation(
 
     ``target`` is the form the command shows (its simplified derivative); the derivation ends there.
     """
-    from gradcli.calculus.explain import explain_derivative, to_latex, to_records, to_rows
+    from gradcli.calculus.explain import explain_derivative
 
     expl = explain_derivative(
         fn.expr, list(wrt), fn.variables, at=[p.subs(fn.variables) for p in points], target=target

@@ -6,39 +6,17 @@ Machine formats use ``sympy.sstr`` (re-parseable); people read ``x² + y²``, ``
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
-_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 EXACT_MAX_LENGTH = 48  # longer exact forms are not worth a reader's time next to the decimal
 
 
 def _printer() -> Any:
-    from sympy.printing.precedence import PRECEDENCE
-    from sympy.printing.str import StrPrinter
+    # The project's one Unicode printer; imported on first use so that loading this module (the
+    # help path, plotting) does not load sympy.
+    from gradcli.calculus.notation import UnicodePrinter
 
-    class UnicodePrinter(StrPrinter):
-        def _print_Pow(self, expr: Any, rational: bool = False) -> str:
-            base, exp = expr.args
-            if exp.is_Integer and 2 <= int(exp) <= 99:
-                return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + str(
-                    int(exp)
-                ).translate(_SUPER)
-            if exp == 1 / 2 or (exp.is_Rational and exp.p == 1 and exp.q == 2):
-                inner = self._print(base)
-                return "√" + (inner if base.is_Atom else f"({inner})")
-            return str(super()._print_Pow(expr, rational))
-
-        def _print_Abs(self, expr: Any) -> str:
-            return f"|{self._print(expr.args[0])}|"
-
-        def _print_Pi(self, expr: Any) -> str:
-            return "π"
-
-        def _print_Exp1(self, expr: Any) -> str:
-            return "e"
-
-    return UnicodePrinter({"order": None})
+    return UnicodePrinter()
 
 
 _PRINTER: Any = None
@@ -62,11 +40,7 @@ def _pretty(expr: Any) -> str:
     global _PRINTER
     if _PRINTER is None:
         _PRINTER = _printer()
-    text = str(_PRINTER.doprint(expr))
-    text = text.replace("**", "^").replace("*", "·")
-    # A number times a name or bracket reads best juxtaposed: 2·x -> 2x, 2·√10 -> 2√10.
-    text = re.sub(r"(?<![\w.])(\d+)·(?=[A-Za-zπ√(|])", r"\1", text)
-    return text
+    return str(_PRINTER.text(expr))
 
 
 def decimal(value: float, precision: int = 6, *, typographic: bool = False) -> str:
