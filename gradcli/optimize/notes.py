@@ -17,7 +17,7 @@ from gradcli.numeric import classify_many
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
-    from gradcli.optimize.engine import DescentRun
+    from gradcli.optimize.runs import DescentRun
 
 Array = np.ndarray[Any, Any]
 
