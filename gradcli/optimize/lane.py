@@ -131,15 +131,15 @@ class Lane:
     def _evaluate(self, fn: Callable[..., Any], x: Sequence[Num], count: int) -> Sequence[Num]:
         raise NotImplementedError
 
-    def _check(
-        self, f: Num, sq: Num, x: Sequence[Num], t: int, tol_sq: Num, limit: Num, bounds: Any
-    ) -> Verdict | None:
-        """None when no run stops at step t (``bounds``: what :meth:`_bounds` said)."""
+    def _check(self, f: Num, sq: Num, x: Sequence[Num], t: int, stops: Any) -> Verdict | None:
+        """None when no run stops at step t (``stops``: what :meth:`_stops` made of the runs'
+        tolerances and step limits)."""
         raise NotImplementedError
 
-    def _bounds(self, tol_sq: Num, limit: Num) -> Any:
-        """What :meth:`_check` precomputes from the tolerances and limits (per shrink, not step)."""
-        return None
+    def _stops(self, tol_sq: Num, limit: Num) -> Any:
+        """The runs' ‖∇f‖² tolerances and step limits as :meth:`_check` reads them (made at the
+        start and whenever runs leave the lane, not every step)."""
+        raise NotImplementedError
 
     def _per_run(self, value: Num, count: int) -> Num:
         """``value`` as the lane holds one number per run (a float, or an (R,) array)."""
@@ -213,7 +213,7 @@ class Lane:
         shared_sign = not isinstance(sign, np.ndarray)
         descending = shared_sign and sign > 0
         ascending = shared_sign and sign < 0
-        bounds = self._bounds(tol_sq, limit)
+        stops = self._stops(tol_sq, limit)
         states = [OPTIMIZERS[first.method].init(zero) for _ in x]
         evaluate, check, record, updates, fmax = (
             self._evaluate,
@@ -224,7 +224,9 @@ class Lane:
         )
         both, every, statistics = ctx.both, ctx.record_every, ctx.statistics
         record_all, solo = not ctx.summary_only, self.solo
-        count = self.active
+        count, n = self.active, ctx.n
+        rest = range(1, n)
+        new = tuple.__new__  # a State without NamedTuple's Python-level __new__ (hot path)
         prev_x, prev_f, margin = x, zero, zero
         prev_g: tuple[Num, ...] = ()
         rises = reversals = start.counter
@@ -234,9 +236,11 @@ class Lane:
             while True:
                 values = evaluate(both, x, count)
                 f = values[0]
-                g = tuple(values[1:])
-                sq = dot(g, g)
-                verdict = check(f, sq, x, t, tol_sq, limit, bounds)
+                g = values[1:]
+                sq = g[0] * g[0] if n else 0.0  # ‖∇f‖², inlined: the hot path of a long run
+                for i in rest:
+                    sq += g[i] * g[i]
+                verdict = check(f, sq, x, t, stops)
                 if t and statistics:  # for the notes (see DescentRun.rises and .reversals)
                     if descending:
                         rose = f > prev_f + margin
@@ -249,8 +253,9 @@ class Lane:
                     peak_sq = fmax(peak_sq, sq)  # fmax: a nan does not erase the peak
                 elif not t:
                     start_sq = peak_sq = sq
-                state = State(
-                    t, runs, x, prev_x, f, g, sq, line_step, rises, reversals, peak_sq, start_sq
+                state = new(
+                    State,
+                    (t, runs, x, prev_x, f, g, sq, line_step, rises, reversals, peak_sq, start_sq),
                 )
                 self.current = state
                 recording = record_all and t % every == 0
@@ -270,7 +275,7 @@ class Lane:
                     rises, reversals = rises[stay], reversals[stay]
                     peak_sq, start_sq = peak_sq[stay], start_sq[stay]
                     self.active = count = len(runs)
-                    bounds = self._bounds(tol_sq, limit)
+                    stops = self._stops(tol_sq, limit)
                     yield emitted
                 elif recording:
                     yield record(state)

@@ -38,22 +38,21 @@ from gradcli.optimize.runs import (
 )
 from gradcli.optimize.settings import ENDS
 
+sqrt, nan = math.sqrt, math.nan
 _new = tuple.__new__  # builds a StepRecord without NamedTuple's Python-level __new__ (hot path)
 
 
-def _record(state: State, sizes: bool = True) -> StepRecord:
-    """The StepRecord of a state; ``sizes=False`` leaves the step length nan (not computed)."""
-    t, run, x, prev_x, f, g, sq = state[:7]
-    size = math.nan
-    if sizes:
-        size = 0.0
-        if t:
-            step_sq = 0.0
-            for xi, pi in zip(x, prev_x):
-                d = xi - pi
-                step_sq += d * d
-            size = math.sqrt(step_sq)
-    record = (run, t, x, f, g, math.sqrt(sq), size, state.line_step, None, None)
+def _record(state: State) -> StepRecord:
+    """The StepRecord of a state, with its step length ‖x_t − x_{t−1}‖."""
+    t, run, x, prev_x, f, g, sq, line_step = state[:8]
+    size = 0.0
+    if t:
+        step_sq = 0.0
+        for xi, pi in zip(x, prev_x):
+            d = xi - pi
+            step_sq += d * d
+        size = math.sqrt(step_sq)
+    record = (run, t, x, f, g, math.sqrt(sq), size, line_step, None, None)
     return cast("StepRecord", _new(StepRecord, record))
 
 
@@ -66,6 +65,8 @@ class ScalarLane(Lane):
         self.plans = {plan.run: plan}
         self.first_run = plan.run
         self.active = 1
+        self.sizes = ctx.step_sizes
+        self.keeps = ctx.keep != "final"
         self.outcome: Final | None = None  # how the run ended (once it has)
         self.history: list[StepRecord] = []  # keep="recorded": all; keep="ends": the first ENDS
         self.tail: deque[StepRecord] = deque(maxlen=ENDS)  # keep="ends": the last ENDS
@@ -98,10 +99,12 @@ class ScalarLane(Lane):
         except (ArithmeticError, ValueError, TypeError):
             return tuple(map(float, fn(*map(np.float64, x))))
 
+    def _stops(self, tol_sq: Num, limit: Num) -> tuple[float, int]:
+        return tol_sq, limit
+
     @staticmethod
-    def _check(
-        f: Num, sq: Num, x: Sequence[Num], t: int, tol_sq: Num, limit: Num, bounds: Any
-    ) -> Verdict | None:
+    def _check(f: Num, sq: Num, x: Sequence[Num], t: int, stops: Any) -> Verdict | None:
+        tol_sq, limit = stops
         ok = abs(f) <= BOUND and sq <= BOUND_SQ
         if ok:
             for xi in x:
@@ -132,17 +135,22 @@ class ScalarLane(Lane):
     ) -> tuple[list[float], list[Any]]:
         """Every coordinate's ``(delta, state)`` on Python floats, or on numpy scalars where floats
         raise (x/0, possible only with eps = 0), so the result is numpy's either way."""
+        deltas: list[float] = []
+        after: list[Any] = []
         try:
-            pairs = [update(gi, st, h, t, FLOAT_OPS) for gi, st in zip(g, states)]
+            for gi, st in zip(g, states):  # appends, not pairs unzipped: the hot path of a long run
+                delta, st = update(gi, st, h, t, FLOAT_OPS)
+                deltas.append(delta)
+                after.append(st)
         except (ArithmeticError, ValueError):
             f64 = np.float64
+            deltas, after = [], []
             with np.errstate(all="ignore"):
-                pairs = [
-                    update(f64(gi), type(st)(*map(f64, st)), h, t, NUMPY_SCALAR_OPS)
-                    for gi, st in zip(g, states)
-                ]
-            pairs = [(float(d), type(st)(*map(float, st))) for d, st in pairs]
-        return [d for d, _ in pairs], [st for _, st in pairs]
+                for gi, st in zip(g, states):
+                    delta, st = update(f64(gi), type(st)(*map(f64, st)), h, t, NUMPY_SCALAR_OPS)
+                    deltas.append(float(delta))
+                    after.append(type(st)(*map(float, st)))
+        return deltas, after
 
     # --- records -------------------------------------------------------------------------------
     def _keep(self, record: StepRecord) -> None:
@@ -153,10 +161,14 @@ class ScalarLane(Lane):
             self.tail.append(record)
 
     def _record(self, state: State) -> StepRecord:
-        record = _record(state, self.ctx.step_sizes)
-        if self.ctx.keep != "final":
+        if self.sizes:
+            record = _record(state)
+        else:  # _record without its step length, inlined: once per step of a long run
+            t, run, x, _, f, g, sq, line_step = state[:8]
+            record = _new(StepRecord, (run, t, x, f, g, sqrt(sq), nan, line_step, None, None))
+        if self.keeps:
             self._keep(record)
-        return record
+        return cast("StepRecord", record)
 
     def _end(self, state: State, verdict: Verdict, recording: bool) -> tuple[StepRecord, None]:
         ok, converged = verdict.ok, verdict.converged

@@ -180,15 +180,13 @@ class VectorLane(Lane):
         # an output whose expression is constant comes back as a scalar: broadcast it
         return [v if np.ndim(v) else np.full(count, float(v)) for v in fn(*x)]
 
-    def _bounds(self, tol_sq: Num, limit: Num) -> tuple[float, int]:
-        # the loosest tolerance and the nearest step limit: cheap whole-lane tests each step
-        return float(np.max(tol_sq)), int(np.min(limit))
+    def _stops(self, tol_sq: Num, limit: Num) -> tuple[Num, Num, float, int]:
+        # with the loosest tolerance and the nearest step limit: cheap whole-lane tests each step
+        return tol_sq, limit, float(np.max(tol_sq)), int(np.min(limit))
 
     @staticmethod
-    def _check(
-        f: Num, sq: Num, x: Sequence[Num], t: int, tol_sq: Num, limit: Num, bounds: Any
-    ) -> Verdict | None:
-        widest_tol_sq, first_limit = bounds
+    def _check(f: Num, sq: Num, x: Sequence[Num], t: int, stops: Any) -> Verdict | None:
+        tol_sq, limit, widest_tol_sq, first_limit = stops
         # Does any run stop here? Reductions first (nan propagates through max/min).
         stopping = not (
             f.max() <= BOUND
