@@ -41,7 +41,24 @@ _LAZY = {
     "plan_runs": "gradcli.optimize.engine",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "BOUND",
+    "METHODS",
+    "OPTIMIZERS",
+    "Descent",
+    "DescentRun",
+    "Hyper",
+    "Optimizer",
+    "RunPlan",
+    "Settings",
+    "StepRecord",
+    "annotate",
+    "classify",
+    "descend",
+    "iter_descent",
+    "plan_runs",
+]
+assert sorted(__all__) == sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

@@ -50,10 +50,10 @@ class State(NamedTuple):
 
     t: int
     runs: Any  # the run (scalar lane) or the (R,) runs still going (vector lane)
-    x: tuple[Num, ...]
-    prev_x: tuple[Num, ...]
+    x: Sequence[Num]
+    prev_x: Sequence[Num]
     f: Num
-    g: tuple[Num, ...]
+    g: Sequence[Num]
     sq: Num  # ‖∇f‖²
     line_step: Num | None  # the accepted Armijo step that led to x (None without line search)
     rises: Num
@@ -188,7 +188,9 @@ class Lane:
         raise NotImplementedError
 
     # --- the loop ------------------------------------------------------------------------------
-    def armijo(self, x: Sequence[Num], phi: Num, g: Sequence[Num], g_sq: Num, a: Num, sign: Num) -> Num:
+    def armijo(
+        self, x: Sequence[Num], phi: Num, g: Sequence[Num], g_sq: Num, a: Num, sign: Num
+    ) -> Num:
         """The Armijo step: φ = sign·f must drop by ARMIJO_C·a·‖g‖² along −g; a = lr, lr/2, ..."""
         value = self.ctx.value
         assert value is not None
@@ -228,7 +230,7 @@ class Lane:
         rest = range(1, n)
         new = tuple.__new__  # a State without NamedTuple's Python-level __new__ (hot path)
         prev_x, prev_f, margin = x, zero, zero
-        prev_g: tuple[Num, ...] = ()
+        prev_g: Sequence[Num] = ()
         rises = reversals = start.counter
         peak_sq = start_sq = zero
         t = 0
@@ -237,7 +239,7 @@ class Lane:
                 values = evaluate(both, x, count)
                 f = values[0]
                 g = values[1:]
-                sq = g[0] * g[0] if n else 0.0  # ‖∇f‖², inlined: the hot path of a long run
+                sq: Any = g[0] * g[0] if n else 0.0  # ‖∇f‖², inlined: the hot path of a long run
                 for i in rest:
                     sq += g[i] * g[i]
                 verdict = check(f, sq, x, t, stops)

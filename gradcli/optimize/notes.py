@@ -40,8 +40,6 @@ ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
 
 
-
-
 def _eigenvalues(compiled: Compiled, points: Array) -> Array:
     with np.errstate(all="ignore"):
         hessians = compiled.hessian(points)

@@ -188,4 +188,3 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "adam": Optimizer(_adam_init, _adam_update),
 }
 assert tuple(OPTIMIZERS) == METHODS, "every method Settings accepts has exactly one rule"
-

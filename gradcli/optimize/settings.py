@@ -78,7 +78,9 @@ class Settings:
         _check(self.momentum, "momentum", "a finite number ≥ 0", lambda v: v >= 0)
         if self.method == "nesterov" and not self.momentum > 0:
             raise UsageError(
-                "nesterov needs {momentum} > 0", hint="e.g. {momentum} 0.9", parameters=("momentum",)
+                "nesterov needs {momentum} > 0",
+                hint="e.g. {momentum} 0.9",
+                parameters=("momentum",),
             )
         _check(self.alpha, "alpha", "in [0, 1]", lambda v: 0 <= v <= 1)
         _check(self.beta1, "beta1", "in [0, 1)", lambda v: 0 <= v < 1)

@@ -287,7 +287,9 @@ class VectorLane(Lane):
         finals = self.finals
         if run not in finals:
             with collector_paused():
-                self._build_finals(self.ended_at[int(self.event[np.searchsorted(self.run_ids, run)])])
+                self._build_finals(
+                    self.ended_at[int(self.event[np.searchsorted(self.run_ids, run)])]
+                )
         return finals[run]
 
     def _build_finals(self, ended: _Ended) -> None:
@@ -316,9 +318,7 @@ class VectorLane(Lane):
             status = STATUSES[code]
             reason = reason_of(status, x, f, g, norm, run_k, t)
             record = new(StepRecord, (run_k, t, x, f, g, norm, size, ls, status, reason))
-            finals[run_k] = new(
-                Final, (status, reason, t, record, rises, reversals, peak, start)
-            )
+            finals[run_k] = new(Final, (status, reason, t, record, rises, reversals, peak, start))
 
     def _reason(
         self,
