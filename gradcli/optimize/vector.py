@@ -147,6 +147,7 @@ class VectorLane(Lane):
         self.run_ids = np.array(list(self.plans))  # sorted: plans come in run order
         self.event = np.full(len(plans), -1)
         self.row = np.full(len(plans), -1)
+        self.local = {run: i for i, run in enumerate(self.plans)}  # run -> its index in run_ids
 
     # --- the arithmetic ------------------------------------------------------------------------
     def _start(self) -> Start:
@@ -355,7 +356,8 @@ class VectorLane(Lane):
             self.tails.append(chunk)
 
     def ended(self, run: int) -> bool:
-        return run in self.finals or bool(self.event[np.searchsorted(self.run_ids, run)] >= 0)
+        # asked once per run and step while a summary waits for run order: a dict, not a search
+        return run in self.finals or self.event.item(self.local[run]) >= 0
 
     # --- results ------------------------------------------------------------------------------
     def statuses(self) -> dict[int, str]:
