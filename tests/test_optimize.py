@@ -21,9 +21,9 @@ from gradcli.optimize import (
     DescentRun,
     Settings,
     classify,
-    descend,
     iter_descent,
 )
+from gradcli.views.notes import descend  # the core's descend, its notes in words
 
 x, y = sympy.symbols("x y", real=True)
 PARABOLA = (x**2 + y**2, (3.0, 1.0), (0.0, 0.0))

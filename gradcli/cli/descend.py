@@ -18,57 +18,33 @@ import typer
 from gradcli.cli.app import app
 from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
 from gradcli.cli.options import (
-    ALPHA,
-    BETA1,
-    BETA2,
-    MOMENTUM,
-    STEPS,
-    TOL,
-    AlphaOpt,
-    AscentOpt,
-    Beta1Opt,
-    Beta2Opt,
-    EpsOpt,
+    DESCENT,
+    DescentArgs,
     ExprArg,
     FormatOpt,
     FromOpt,
     LetOpt,
-    LineSearchOpt,
-    LrOpt,
-    MethodOpt,
-    MomentumOpt,
     PrecisionOpt,
-    StepsOpt,
-    TolOpt,
     VarsOpt,
-    descent_settings,
+    descent_options,
 )
 from gradcli.errors import NotConverged, UsageError
 
 if TYPE_CHECKING:
     from gradcli.function import Function
     from gradcli.optimize import Descent, DescentRun, Settings
-    from gradcli.optimize.engine import Keep
+    from gradcli.optimize.lane import Keep
 
 FORMATS = ("table", "json", "ndjson", "csv")
 PROGRESS_AFTER = 0.5  # seconds before a progress bar appears (short runs never flash one)
 
 
 @app.command()
+@descent_options
 def descend(
     expr: ExprArg,
     starts: FromOpt = None,
-    method: MethodOpt = None,
-    lr: LrOpt = None,
-    momentum: MomentumOpt = MOMENTUM,
-    alpha: AlphaOpt = ALPHA,
-    beta1: Beta1Opt = BETA1,
-    beta2: Beta2Opt = BETA2,
-    eps: EpsOpt = None,
-    line_search: LineSearchOpt = False,
-    ascent: AscentOpt = False,
-    steps: StepsOpt = STEPS,
-    tol: TolOpt = TOL,
+    descent: DescentArgs = DESCENT,
     every: Annotated[
         int | None,
         typer.Option(
@@ -130,19 +106,7 @@ def descend(
         raise UsageError(
             "descend needs a start", hint="e.g. --from 3,1 (repeatable; '-' reads stdin)"
         )
-    settings = descent_settings(
-        method=method,
-        lr=lr,
-        momentum=momentum,
-        alpha=alpha,
-        beta1=beta1,
-        beta2=beta2,
-        eps=eps,
-        line_search=line_search,
-        ascent=ascent,
-        steps=steps,
-        tol=tol,
-    )
+    settings = descent.settings()
     fn = load_function(expr, vars, let)
     if plot is not None:
         _check_plot(plot, fn)
@@ -155,7 +119,7 @@ def descend(
     streaming = fmt in ("csv", "ndjson")
     keep: Keep = "recorded" if (plot or fmt == "json" or every or all_steps) else "ends"
     progress = None if streaming or not sys.stderr.isatty() else _Progress(settings)
-    descent = Descent(
+    running = Descent(
         compiled,
         [p.values for p in points],
         settings,
@@ -169,22 +133,22 @@ def descend(
     if streaming:
         from gradcli.views.descent import stream_document
 
-        emit(stream_document(fn, descent, fmt), fmt, "descend")
+        emit(stream_document(fn, running, fmt), fmt, "descend")
         if strict:
-            _check_strict_statuses(descent)
+            _check_strict_statuses(running)
         if plot is not None:
-            _draw(fn, descent.runs(annotate=False), plot)
+            _draw(fn, running.runs(annotate=False), plot)
         return
     else:
         interrupted = False
         try:
-            descent.drain()
+            running.drain()
         except KeyboardInterrupt:
             interrupted = True  # show what ran, then let the funnel exit 130
         finally:
             if progress is not None:
                 progress.close()
-        runs = descent.runs()
+        runs = running.runs()
         if plot is not None and not interrupted:
             _draw(fn, runs, plot)
         from gradcli.views.descent import ENDS, descent_document

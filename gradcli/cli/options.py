@@ -1,28 +1,37 @@
 """The options commands share: EXPR, --at, --format, --precision, --vars, --let, --check, --h, and
 the descent options of ``gradcli descend`` and ``gradcli plot --from ...``.
 
-Each option is an ``Annotated`` type; a command declares it with its default, e.g.::
+Each option is an ``Annotated`` type; a command declares it with its default. The eleven descent
+options are declared once, here: a command decorated with :func:`descent_options` takes one
+``descent: DescentArgs`` parameter, and its ``--help`` lists the options in its place::
 
-    def plot(..., starts: FromOpt = None, method: MethodOpt = None, lr: LrOpt = None,
-             momentum: MomentumOpt = MOMENTUM, ..., steps: StepsOpt = STEPS, tol: TolOpt = TOL):
-        settings = descent_settings(method=method, lr=lr, momentum=momentum, ...)
+    @app.command()
+    @descent_options
+    def plot(expr: ExprArg, starts: FromOpt = None, descent: DescentArgs = DESCENT, ...):
+        settings = descent.settings()
         points = load_points(starts, fn, option="--from")
         runs = gradcli.optimize.descend(compile_function(fn), [p.values for p in points], settings)
 
 ``--method`` and ``--lr`` are repeatable: the settings are their product (method-major), and with the
 starts the runs are starts × settings. Values are checked by :class:`gradcli.optimize.Settings`
-(exit 2 with one clear line), so every command reports a bad ``--lr`` the same way.
+(exit 2 with one clear line), so every command reports a bad ``--lr`` the same way. The defaults
+are :mod:`gradcli.optimize.settings`'s (which imports no numpy, so ``--help`` stays light).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from gradcli.optimize.settings import ALPHA, BETA1, BETA2, LR, METHOD, MOMENTUM, STEPS, TOL
+
 if TYPE_CHECKING:
-    from gradcli.optimize import Settings
+    from gradcli.optimize.settings import Settings
 
 
 def _known_format(value: str) -> str:
@@ -102,16 +111,6 @@ StepOpt = Annotated[
 
 
 # --- descent options ---------------------------------------------------------------------------
-# The defaults: torch.optim's, except the learning rate (torch has none for SGD).
-METHOD = "gd"
-LR = 0.1
-MOMENTUM = 0.9
-ALPHA = 0.99
-BETA1 = 0.9
-BETA2 = 0.999
-STEPS = 1000
-TOL = 1e-6
-
 FromOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -174,43 +173,98 @@ TolOpt = Annotated[
 ]
 
 
-def descent_settings(
-    *,
-    method: Sequence[str] | None = None,
-    lr: Sequence[float] | None = None,
-    momentum: float = MOMENTUM,
-    alpha: float = ALPHA,
-    beta1: float = BETA1,
-    beta2: float = BETA2,
-    eps: float | None = None,
-    line_search: bool = False,
-    ascent: bool = False,
-    steps: int = STEPS,
-    tol: float = TOL,
-) -> list[Settings]:
-    """One :class:`~gradcli.optimize.Settings` per (method, lr) pair, methods outer, in order given.
+@dataclass(frozen=True)
+class DescentArgs:
+    """The eleven descent options as a command received them (defaults: Settings')."""
 
-    Raises :class:`~gradcli.errors.UsageError` (exit 2) for an unknown method or a bad value.
+    method: Sequence[str] | None = None
+    lr: Sequence[float] | None = None
+    momentum: float = MOMENTUM
+    alpha: float = ALPHA
+    beta1: float = BETA1
+    beta2: float = BETA2
+    eps: float | None = None
+    line_search: bool = False
+    ascent: bool = False
+    steps: int = STEPS
+    tol: float = TOL
+
+    def settings(self) -> list[Settings]:
+        """One :class:`~gradcli.optimize.Settings` per (method, lr) pair, methods outer, in the
+        order given. Raises :class:`~gradcli.errors.UsageError` (exit 2) for an unknown method or a
+        bad value."""
+        from gradcli.optimize.settings import EPS_DEFAULT, Settings
+
+        methods = [m.strip().lower() for m in self.method] if self.method else [METHOD]
+        rates = list(self.lr) if self.lr else [LR]
+        return [
+            Settings(
+                method=m,
+                lr=rate,
+                momentum=self.momentum,
+                alpha=self.alpha,
+                beta1=self.beta1,
+                beta2=self.beta2,
+                line_search=self.line_search,
+                ascent=self.ascent,
+                steps=self.steps,
+                tol=self.tol,
+                eps=EPS_DEFAULT if self.eps is None else self.eps,  # the default is the method's
+            )
+            for m in dict.fromkeys(methods)
+            for rate in dict.fromkeys(rates)
+        ]
+
+
+DESCENT = DescentArgs()  # the default of a command's ``descent`` parameter
+
+#: Each DescentArgs field's option, in the order ``--help`` lists them.
+_DESCENT_OPTIONS: dict[str, Any] = {
+    "method": MethodOpt,
+    "lr": LrOpt,
+    "momentum": MomentumOpt,
+    "alpha": AlphaOpt,
+    "beta1": Beta1Opt,
+    "beta2": Beta2Opt,
+    "eps": EpsOpt,
+    "line_search": LineSearchOpt,
+    "ascent": AscentOpt,
+    "steps": StepsOpt,
+    "tol": TolOpt,
+}
+assert list(_DESCENT_OPTIONS) == [f.name for f in fields(DescentArgs)]
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def descent_options(command: Command) -> Command:
+    """``command`` with its ``descent: DescentArgs`` parameter replaced by the eleven options.
+
+    Typer reads a command's options from ``inspect.signature``: the wrapper's ``__signature__``
+    lists the options where ``descent`` stood, and the wrapper hands ``command`` one DescentArgs.
     """
-    from gradcli.optimize import Settings
-    from gradcli.optimize.settings import EPS_DEFAULT
-
-    methods = [m.strip().lower() for m in method] if method else [METHOD]
-    rates = list(lr) if lr else [LR]
-    return [
-        Settings(
-            method=m,
-            lr=rate,
-            momentum=momentum,
-            alpha=alpha,
-            beta1=beta1,
-            beta2=beta2,
-            line_search=line_search,
-            ascent=ascent,
-            steps=steps,
-            tol=tol,
-            eps=EPS_DEFAULT if eps is None else eps,  # the default is the method's own
+    signature = inspect.signature(command, eval_str=True)
+    names = list(_DESCENT_OPTIONS)
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name != "descent":
+            params.append(param)
+            continue
+        params.extend(
+            inspect.Parameter(
+                name, param.kind, annotation=_DESCENT_OPTIONS[name], default=getattr(DESCENT, name)
+            )
+            for name in names
         )
-        for m in dict.fromkeys(methods)
-        for rate in dict.fromkeys(rates)
-    ]
+    if len(params) != len(signature.parameters) + len(names) - 1:
+        raise TypeError(f"{command.__name__} has no 'descent: DescentArgs' parameter")
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in names if name in kwargs}
+        return command(*args, descent=DescentArgs(**given), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    wrapper.__annotations__["return"] = signature.return_annotation
+    return wrapper  # type: ignore[return-value]

@@ -9,29 +9,15 @@ import typer
 from gradcli.cli.app import app
 from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
 from gradcli.cli.options import (
-    ALPHA,
-    BETA1,
-    BETA2,
-    MOMENTUM,
-    STEPS,
-    TOL,
-    AlphaOpt,
-    AscentOpt,
+    DESCENT,
     AtOpt,
-    Beta1Opt,
-    Beta2Opt,
-    EpsOpt,
+    DescentArgs,
     ExprArg,
     FormatOpt,
     FromOpt,
     LetOpt,
-    LineSearchOpt,
-    LrOpt,
-    MethodOpt,
-    MomentumOpt,
-    StepsOpt,
-    TolOpt,
     VarsOpt,
+    descent_options,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +33,7 @@ def _theme(value: str) -> str:
 
 
 @app.command()
+@descent_options
 def plot(
     expr: ExprArg,
     output: Annotated[
@@ -61,17 +48,7 @@ def plot(
     ],
     at: AtOpt = None,
     starts: FromOpt = None,
-    method: MethodOpt = None,
-    lr: LrOpt = None,
-    steps: StepsOpt = STEPS,
-    momentum: MomentumOpt = MOMENTUM,
-    alpha: AlphaOpt = ALPHA,
-    beta1: Beta1Opt = BETA1,
-    beta2: Beta2Opt = BETA2,
-    eps: EpsOpt = None,
-    line_search: LineSearchOpt = False,
-    ascent: AscentOpt = False,
-    tol: TolOpt = TOL,
+    descent: DescentArgs = DESCENT,
     surface: Annotated[
         bool, typer.Option("--surface", help="A 3-D surface (paths lifted onto it).")
     ] = False,
@@ -191,29 +168,16 @@ def plot(
     """
     from gradcli import plotting
     from gradcli.cli import figure_options as spec
-    from gradcli.cli.options import descent_settings
     from gradcli.errors import UsageError
 
     animated = plotting.figure_format(output, animate)
     plotting.check_writable(output)
     stdin_users(expr, at, starts)
-    if (method or lr) and not starts:
+    if (descent.method or descent.lr) and not starts:
         raise UsageError("--method and --lr describe a descent: give its start with --from")
     if animate and not starts:
         raise UsageError("--animate draws a descent: give its start with --from", hint="--from 3,1")
-    settings = descent_settings(
-        method=method,
-        lr=lr,
-        momentum=momentum,
-        alpha=alpha,
-        beta1=beta1,
-        beta2=beta2,
-        eps=eps,
-        line_search=line_search,
-        ascent=ascent,
-        steps=steps,
-        tol=tol,
-    )
+    settings = descent.settings()
     fn = load_function(expr, vars, let)
     fixed = spec.parse_slice(slice_at, fn.names)
     drawn = plotting.slice_function(fn, fixed) if fixed else fn
@@ -251,7 +215,7 @@ def plot(
 
         # A figure cannot show more than a few thousand points per path: record a subsample of
         # long runs (the engine always keeps each run's last step).
-        every = max(1, steps // 5000)
+        every = max(1, descent.steps // 5000)
         starts_xy = [p.values for p in origins]
         runs = descend(compile_function(drawn), starts_xy, settings, record_every=every)
     figure = plotting.plot_function(

@@ -4,8 +4,9 @@ Runs that share a method (and line-search flag) form a group. A group of many ru
 :class:`~.vector.VectorLane` — every coordinate an ``(R,)`` array, each step a handful of numpy calls
 whatever R is. A group of a few runs becomes one :class:`~.scalar.ScalarLane` per run, stepping with
 Python floats: for one run that is several times cheaper than numpy's per-call overhead on one-row
-arrays. Both lanes apply the same elementwise optimizer rules in the same order, so which one runs is
-purely a speed decision — the numbers are identical.
+arrays. Both run the one loop of :mod:`.lane` in the same order, so which one runs is purely a
+speed decision — the numbers are identical. Lanes read a :class:`~.lane.LaneContext` and answer for
+their own runs; the :class:`Descent` here asks them and assembles the result.
 
 :class:`Descent` drives the lanes one step at a time and yields :class:`StepRecord` s as they are
 computed (so ``--format ndjson``/``csv`` stream, and ``| head`` stops the work early);
@@ -16,15 +17,14 @@ checks, in order: ``diverged`` (f, ∇f or x not finite, or |f|, ‖∇f‖ or s
 
 from __future__ import annotations
 
-import gc
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from gradcli.errors import MathError, UsageError
+from gradcli.optimize.lane import Keep, Lane, LaneContext, collector_paused
 from gradcli.optimize.runs import DescentRun, Final, RunPlan, StepRecord
 from gradcli.optimize.scalar import ScalarLane
 from gradcli.optimize.settings import Settings
@@ -34,8 +34,7 @@ if TYPE_CHECKING:
     from gradcli.numeric import Compiled
 
 Array = np.ndarray[Any, Any]
-Keep = Literal["recorded", "ends", "final"]
-Lane = ScalarLane | VectorLane
+__all__ = ["Descent", "Keep", "descend", "iter_descent", "plan_runs", "start_points"]
 
 SCALAR_LANE_MAX = 4  # groups of up to this many runs step with scalars (faster than tiny arrays)
 
@@ -171,13 +170,16 @@ class Descent:
         on_step: Callable[[int, int], None] | None = None,
     ) -> None:
         if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
-            raise UsageError(f"--every must be a whole number ≥ 1, got {record_every!r}")
+            raise UsageError(
+                f"{{record_every}} must be a whole number ≥ 1, got {record_every!r}",
+                parameters=("record_every",),
+            )
         if keep not in ("recorded", "ends", "final"):
             raise ValueError(f"keep must be 'recorded', 'ends' or 'final', not {keep!r}")
         self.compiled = compiled
         self.n = compiled.n
         self.points = start_points(starts, self.n)
-        with _collector_paused():
+        with collector_paused():
             self.plan = plan_runs(self.points, settings, self.n)
         self.record_every = record_every
         self.summary_only = summary_only
@@ -186,26 +188,24 @@ class Descent:
         self.step_sizes = step_sizes
         self.on_step = on_step
         self.both = _callable(compiled, "both")
-        exprs = [compiled.fn.expr, *compiled.gradient_exprs]
-        # outputs whose expression is constant come back as a scalar; the lanes broadcast them
-        self.constants = [i for i, e in enumerate(exprs) if not e.free_symbols]
-        self.finals: dict[int, Final] = {}
-        self.done = np.zeros(len(self.plan), dtype=bool)
         self.step = 0  # the step the lanes are working on
         self._check_starts()
-        with _collector_paused():
+        line_search = any(p.settings.line_search for p in self.plan)
+        self.context = LaneContext(
+            self.both,
+            # the line search's trial points need f alone, not its gradient
+            _callable(compiled, "value") if line_search else None,
+            self.n,
+            self.keep,
+            record_every,
+            summary_only,
+            notes,
+            step_sizes,
+        )
+        with collector_paused():
             self.lanes = self._make_lanes()
-            self._lane_of = {p.run: lane for lane in self.lanes for p in self._plans_of(lane)}
+            self._lane_of = {run: lane for lane in self.lanes for run in lane.plans}
         self._started = False
-
-    @property
-    def value_only(self) -> Callable[..., Any]:
-        """Lambdified ``[f]`` alone (the line search's trial points need no gradient)."""
-        return _callable(self.compiled, "value")
-
-    @staticmethod
-    def _plans_of(lane: Lane) -> list[RunPlan]:
-        return [lane.plan] if isinstance(lane, ScalarLane) else list(lane.plans.values())
 
     def _check_starts(self) -> None:
         """f and ∇f must be finite real numbers at every start: else it is not a descent problem."""
@@ -231,9 +231,9 @@ class Descent:
         lanes: list[Lane] = []
         for plans in groups.values():
             if len(plans) <= SCALAR_LANE_MAX:
-                lanes.extend(ScalarLane(self, p) for p in plans)
+                lanes.extend(ScalarLane(self.context, p) for p in plans)
             else:
-                lanes.append(VectorLane(self, plans))
+                lanes.append(VectorLane(self.context, plans))
         lanes.sort(key=lambda lane: lane.first_run)
         return lanes
 
@@ -262,8 +262,8 @@ class Descent:
 
     def _emissions(self) -> Iterator[list[StepRecord | Chunk]]:
         """Per step, what the lanes recorded: StepRecords (scalar lanes), Chunks (vector lanes)."""
-        on_step = self.on_step
-        steppers: list[Iterator[StepRecord | Chunk | None]] = [iter(lane) for lane in self.lanes]
+        on_step, lanes = self.on_step, self.lanes
+        steppers: list[Iterator[StepRecord | Chunk | None]] = [iter(lane) for lane in lanes]
         end = object()
         while steppers:
             batch: list[StepRecord | Chunk] = []
@@ -277,18 +277,14 @@ class Descent:
                     batch.append(cast("StepRecord | Chunk", emitted))
             steppers = alive
             if on_step is not None and steppers:
-                on_step(self.step, len(self.done) - int(np.count_nonzero(self.done)))
+                on_step(self.step, sum(lane.active for lane in lanes))
             self.step += 1
             if batch:
                 yield batch
 
     def final(self, run: int) -> Final:
         """How ``run`` ended (once it has)."""
-        final = self.finals.get(run)
-        if final is None:
-            with _collector_paused():
-                final = self._lane_of[run].final(run)
-        return final
+        return self._lane_of[run].final(run)
 
     def _flatten(self, emissions: Iterator[list[StepRecord | Chunk]]) -> Iterator[StepRecord]:
         several = len(self.lanes) > 1
@@ -308,10 +304,10 @@ class Descent:
 
     def _in_run_order(self, emissions: Iterator[list[StepRecord | Chunk]]) -> Iterator[StepRecord]:
         """Final records, released in run order as soon as every earlier run has finished."""
-        done, total = self.done, len(self.plan)
+        lane_of, total = self._lane_of, len(self.plan)
         next_run = 0
         for _ in emissions:
-            while next_run < total and done[next_run]:
+            while next_run < total and lane_of[next_run].ended(next_run):
                 yield self.final(next_run).record
                 next_run += 1
 
@@ -332,7 +328,7 @@ class Descent:
         ``annotate`` adds the Hessian classification of converged runs and the notes (only that
         classification's, if the Descent was made with ``notes=False``).
         """
-        with _collector_paused():
+        with collector_paused():
             built: dict[int, DescentRun] = {}
             for lane in self.lanes:
                 lane.close()
@@ -343,19 +339,6 @@ class Descent:
 
                 add_notes(runs, self.compiled, phenomena=self.notes)
         return runs
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Build thousands of small objects in one go without the cyclic garbage collector rescanning
-    them over and over (for 10,000 runs it took a third of the time)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _run_of(record: StepRecord) -> int:

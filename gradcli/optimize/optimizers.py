@@ -21,11 +21,11 @@ from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 
+from gradcli.optimize.settings import METHODS
+
 #: One coordinate of one run (a float) or of many runs (an ``(R,)`` float64 array).
 #: Hyperparameters are Python floats when every run of a group shares them, else ``(R,)`` arrays.
 Num: TypeAlias = Any
-
-METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 
 
 class Hyper(NamedTuple):
@@ -187,3 +187,4 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "rmsprop": Optimizer(_rmsprop_init, _rmsprop_update),
     "adam": Optimizer(_adam_init, _adam_update),
 }
+assert tuple(OPTIMIZERS) == METHODS, "every method Settings accepts has exactly one rule"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -63,6 +63,68 @@ class Final(NamedTuple):
     start_norm: float
 
 
+# --- notes: what deserves a remark about a run, as facts (found by .notes, worded by views.notes) ---
+class Overshooting(NamedTuple):
+    """f moved against the goal at ``rises`` of ``steps`` steps."""
+
+    rises: int
+    steps: int
+    reversals: int  # steps at which ∇f reversed direction
+    frequent: bool  # at the overshoot share of the steps or more
+    ascent: bool
+    start_curvature: float | None  # λmax at the start, for plain gd when positive
+    diverged: bool
+
+
+class ZigZag(NamedTuple):
+    """∇f reversed direction at ``reversals`` of ``steps`` steps, though f kept improving."""
+
+    reversals: int
+    steps: int
+    ascent: bool
+
+
+class Exploding(NamedTuple):
+    """‖∇f‖ grew by more than the exploding factor of :mod:`.notes` over its start value."""
+
+    start_norm: float
+    peak_norm: float
+
+
+class Diverged(NamedTuple):
+    """A run diverged without overshooting first."""
+
+    reason: str
+
+
+class Vanishing(NamedTuple):
+    """The last step barely moved x while ‖∇f‖ is still above tol."""
+
+    last_step: float
+    norm: float
+    plateau: bool  # ‖∇f‖ < a flat gradient: a flat region, not a too-small lr
+    lr: float
+
+
+class Slow(NamedTuple):
+    """‖∇f‖ falls too slowly to reach tol within the steps; ``more`` at the same rate would."""
+
+    start_norm: float
+    norm: float
+    steps: int
+    more: float
+
+
+class EndPoint(NamedTuple):
+    """A converged run ended at a saddle, a degenerate point or the opposite kind of extremum."""
+
+    classification: str
+    wrong: bool  # a maximum in descent, a minimum in ascent
+
+
+Note: TypeAlias = Overshooting | ZigZag | Exploding | Diverged | Vanishing | Slow | EndPoint
+
+
 @dataclass(slots=True)
 class DescentRun:
     """One run: where it started, how it was configured, what it recorded and how it ended."""
@@ -79,7 +141,7 @@ class DescentRun:
     gradients: Array  # (k, n)
     norms: Array  # (k,)
     step_sizes: Array  # (k,) ‖x_t − x_{t−1}‖, 0 at step 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the findings in words: gradcli.views.notes
     line_steps: Array | None = None  # (k,) accepted Armijo step per row (nan at step 0)
     classification: str | None = None  # converged runs: minimum | maximum | saddle | degenerate
     eigenvalues: Array | None = None  # the Hessian's eigenvalues at the final point
@@ -87,6 +149,7 @@ class DescentRun:
     reversals: int = 0  # steps at which the gradient turned by more than 90° (∇f·∇f_prev < 0)
     peak_norm: float = 0.0  # the largest ‖∇f‖ seen
     start_norm: float = 0.0  # ‖∇f‖ at the start
+    findings: list[Note] = field(default_factory=list)  # what deserves a remark (see .notes)
 
     @property
     def number(self) -> int:

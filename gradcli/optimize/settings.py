@@ -1,4 +1,8 @@
-"""Settings: one optimizer with its hyperparameters and stopping rule, validated on construction."""
+"""Settings: one optimizer with its hyperparameters and stopping rule, validated on construction.
+
+The one home of the descent defaults: the command line reads them from here. Imports nothing heavy
+(no numpy), so ``gradcli --help`` can show them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradcli.errors import UsageError
-from gradcli.optimize.optimizers import METHODS
+
+#: The method names a Settings accepts (each has an (init, update) pair in :mod:`.optimizers`).
+METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+# The defaults: torch.optim's, except the learning rate (torch has none for SGD).
+METHOD = "gd"
+LR = 0.1
+MOMENTUM = 0.9
+ALPHA = 0.99
+BETA1 = 0.9
+BETA2 = 0.999
+STEPS = 1000
+TOL = 1e-6
+ENDS = 5  # rows kept at each end of a run with keep="ends": what a table shows of a long run
 
 ARMIJO_C = 1e-4  # sufficient-decrease constant of the Armijo line search
 ARMIJO_SHRINK = 0.5  # the trial step is halved until the Armijo condition holds
@@ -34,17 +51,17 @@ class Settings:
     command, Python code) gets the same checks and messages.
     """
 
-    method: str = "gd"  # gd | momentum | nesterov | adagrad | rmsprop | adam
-    lr: float = 0.1
-    momentum: float = 0.9
-    alpha: float = 0.99
-    beta1: float = 0.9
-    beta2: float = 0.999
+    method: str = METHOD  # gd | momentum | nesterov | adagrad | rmsprop | adam
+    lr: float = LR
+    momentum: float = MOMENTUM
+    alpha: float = ALPHA
+    beta1: float = BETA1
+    beta2: float = BETA2
     eps: float = EPS_DEFAULT  # 1e-8, or 1e-10 for adagrad, when not given
     line_search: bool = False
     ascent: bool = False
-    steps: int = 1000
-    tol: float = 1e-6
+    steps: int = STEPS
+    tol: float = TOL
 
     def __post_init__(self) -> None:
         if type(self.eps) is _MethodDefault:
@@ -60,15 +77,24 @@ class Settings:
         _check(self.lr, "lr", "a finite number > 0", lambda v: v > 0)
         _check(self.momentum, "momentum", "a finite number ≥ 0", lambda v: v >= 0)
         if self.method == "nesterov" and not self.momentum > 0:
-            raise UsageError("nesterov needs --momentum > 0", hint="e.g. --momentum 0.9")
+            raise UsageError(
+                "nesterov needs {momentum} > 0",
+                hint="e.g. {momentum} 0.9",
+                parameters=("momentum",),
+            )
         _check(self.alpha, "alpha", "in [0, 1]", lambda v: 0 <= v <= 1)
         _check(self.beta1, "beta1", "in [0, 1)", lambda v: 0 <= v < 1)
         _check(self.beta2, "beta2", "in [0, 1)", lambda v: 0 <= v < 1)
         _check(self.eps, "eps", "a finite number ≥ 0", lambda v: v >= 0)
         _check(self.tol, "tol", "a finite number ≥ 0 (0 never stops early)", lambda v: v >= 0)
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
-            raise UsageError(f"--steps must be a whole number ≥ 0, got {self.steps!r}")
+            raise UsageError(
+                f"{{steps}} must be a whole number ≥ 0, got {self.steps!r}",
+                parameters=("steps",),
+            )
         if self.line_search and self.method != "gd":
+            # Still names the flags: tests/test_optimize.py pins "line-search" in the message
+            # (a template would say "line_search" in Python).
             raise UsageError(
                 f"--line-search is Armijo backtracking for gd, not for {self.method}",
                 hint="drop --line-search or use --method gd",

@@ -12,16 +12,16 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradcli.optimize.optimizers import ARRAY_OPS, OPTIMIZERS, Hyper
+from gradcli.optimize.lane import Lane, LaneContext, Num, Start, State, Verdict, collector_paused
+from gradcli.optimize.optimizers import ARRAY_OPS, Hyper
 from gradcli.optimize.runs import (
     BOUND,
     BOUND_SQ,
     INTERRUPTED,
-    RISE_RTOL,
     STATUSES,
     DescentRun,
     Final,
@@ -31,11 +31,7 @@ from gradcli.optimize.runs import (
     never_started,
     stop_reason,
 )
-from gradcli.optimize.scalar import ENDS
-from gradcli.optimize.settings import ARMIJO_C, ARMIJO_MAX_HALVINGS, ARMIJO_SHRINK
-
-if TYPE_CHECKING:
-    from gradcli.optimize.engine import Descent
+from gradcli.optimize.settings import ENDS
 
 Array = np.ndarray[Any, Any]
 
@@ -98,35 +94,13 @@ class _Ended(NamedTuple):
     start_norm: Array
 
 
-class _State(NamedTuple):
-    """A lane's arrays after evaluating step t, kept for a report if the run is interrupted."""
-
-    t: int
-    runs: Array
-    x: list[Array]
-    prev_x: list[Array]
-    f: Array
-    g: list[Array]
-    sq: Array  # ‖∇f‖²
-    line_step: Array | None
-    rises: Array
-    reversals: Array
-    peak_sq: Array
-    start_sq: Array
-
-
-def _pick(value: Any, rows: Array) -> Any:
-    """Select ``rows`` of a per-run array; leave a shared scalar alone."""
-    return value[rows] if isinstance(value, np.ndarray) else value
-
-
 def _shared(values: Sequence[Any]) -> Any:
     """One value when every run has it (cheaper to broadcast), else an (R,) array."""
     first = values[0]
     return first if all(v == first for v in values) else np.array(values)
 
 
-def _chunk(state: _State, rows: Array | None) -> Chunk:
+def _chunk(state: State, rows: Array | None) -> Chunk:
     """The rows (all when ``rows`` is None) of a lane's state as a recorded chunk."""
     t, runs, x, prev_x, f, g, sq, line_step = state[:8]
     if rows is not None:
@@ -156,182 +130,124 @@ def _chunk(state: _State, rows: Array | None) -> Chunk:
     )
 
 
-def armijo(
-    value: Callable[..., Any],
-    x: list[Array],
-    phi: Array,
-    g: list[Array],
-    g_sq: Array,
-    lr: Any,
-    sign: Any,
-) -> Array:
-    """The Armijo step per run: the same arithmetic as :func:`.scalar.armijo`, row by row."""
-    count = len(phi)
-    a = np.array(np.broadcast_to(lr, (count,)), dtype=float)
-    pending = np.arange(count)
-    for _ in range(ARMIJO_MAX_HALVINGS):
-        ap = a[pending]
-        trial = value(*[xi[pending] - ap * gi[pending] for xi, gi in zip(x, g)])[0]
-        trial = np.broadcast_to(np.asarray(trial, dtype=float), ap.shape)
-        accepted = trial * _pick(sign, pending) <= phi[pending] - ARMIJO_C * ap * g_sq[pending]
-        pending = pending[~accepted]
-        if len(pending) == 0:
-            break
-        a[pending] *= ARMIJO_SHRINK
-    return a
+class VectorLane(Lane):
+    """Many runs with one method, every coordinate an (R,) array over the runs still going."""
 
-
-class VectorLane:
-    """Many runs with one method; iterating yields, per step, the Chunk recorded (or None)."""
-
-    def __init__(self, owner: Descent, plans: list[RunPlan]) -> None:
-        self.owner = owner
+    def __init__(self, ctx: LaneContext, plans: list[RunPlan]) -> None:
+        self.ctx = ctx
         self.plans = {p.run: p for p in plans}
         self.first_run = plans[0].run
+        self.active = len(plans)
         self.chunks: list[Chunk] = []  # keep="recorded": all; keep="ends": the first ENDS
         self.recent: deque[Chunk] = deque(maxlen=ENDS)  # keep="ends": the last ENDS
         self.tails: list[Chunk] = []  # keep="ends": finished runs' last rows
-        self.ended: list[_Ended] = []
-        # where each run ended: index into self.ended (-1: still going), and its row there
+        self.ended_at: list[_Ended] = []
+        self.finals: dict[int, Final] = {}  # built on demand from ended_at (see final)
+        # where each run ended: index into self.ended_at (-1: still going), and its row there
         self.run_ids = np.array(list(self.plans))  # sorted: plans come in run order
         self.event = np.full(len(plans), -1)
         self.row = np.full(len(plans), -1)
-        self.current: _State | None = None
+        self.local = {run: i for i, run in enumerate(self.plans)}  # run -> its index in run_ids
 
-    def __iter__(self) -> Iterator[Chunk | None]:
-        owner = self.owner
-        both, constants = owner.both, owner.constants
+    # --- the arithmetic ------------------------------------------------------------------------
+    def _start(self) -> Start:
         plans = list(self.plans.values())
         settings = [p.settings for p in plans]
-        method, line_search = settings[0].method, settings[0].line_search
-        shared = len({id(s) for s in settings}) == 1  # one Settings for every run: all scalars
-        optimizer = OPTIMIZERS[method]
-        update = optimizer.update
-        ops = ARRAY_OPS
-        every, record_all, statistics = owner.record_every, not owner.summary_only, owner.notes
         count = len(plans)
-        runs = self.run_ids
         starts = np.array([p.start for p in plans], dtype=float)
-        x = [np.ascontiguousarray(starts[:, i]) for i in range(owner.n)]
-        per_run = settings[:1] if shared else settings
+        # one Settings for every run: every hyperparameter a Python float
+        per_run = settings[:1] if len({id(s) for s in settings}) == 1 else settings
         hyper = Hyper(
             *(
                 _shared([getattr(s, name) for s in per_run])
                 for name in ("lr", "momentum", "alpha", "beta1", "beta2", "eps")
             )
         )
-        # +1 descends, -1 ascends: a Python float when shared, else an (R,) array
-        sign = _shared([-1.0 if s.ascent else 1.0 for s in per_run])
-        # tol 0 never stops early: -1 is below every ‖∇f‖²
-        tol_sq = _shared([s.tol * s.tol if s.tol > 0 else -1.0 for s in per_run])
-        limit = _shared([s.steps for s in per_run])
-        # the loosest tolerance and the nearest step limit: cheap whole-lane tests each step
-        widest_tol_sq, first_limit = float(np.max(tol_sq)), int(np.min(limit))
-        states = [optimizer.init(np.zeros(count)) for _ in x]
-        prev_x = x
-        prev_f = margin = np.zeros(count)
-        prev_g: list[Array] = []
-        rises = np.zeros(count, dtype=np.int64)
-        reversals = np.zeros(count, dtype=np.int64)
-        peak_sq = start_sq = np.zeros(count)
-        line_step = np.full(count, math.nan) if line_search else None
-        t = 0
-        with np.errstate(all="ignore"):
-            while True:
-                out = both(*x)
-                for i in constants:
-                    out[i] = np.full(count, float(out[i]))
-                f = out[0]
-                g = out[1:]
-                sq = np.square(g[0])
-                for gi in g[1:]:
-                    sq += np.square(gi)
-                # Does any run stop here? Reductions first (nan propagates through max/min).
-                stopping = not (
-                    f.max() <= BOUND
-                    and f.min() >= -BOUND
-                    and sq.max() <= BOUND_SQ
-                    and all(xi.max() <= BOUND and xi.min() >= -BOUND for xi in x)
-                )
-                stopping = stopping or sq.min() <= widest_tol_sq or t >= first_limit
-                done: Any = None
-                ok: Any = None
-                converged: Any = None
-                if stopping:
-                    ok = (np.abs(f) <= BOUND) & (sq <= BOUND_SQ)
-                    for xi in x:
-                        ok &= np.abs(xi) <= BOUND
-                    converged = ok & (sq <= tol_sq)
-                    done = ~ok | converged | (t >= limit)
-                    stopping = bool(done.any())
-                if t and statistics:  # for the notes (see DescentRun.rises and .reversals)
-                    if not isinstance(sign, np.ndarray):
-                        rose = f > prev_f + margin if sign > 0 else f < prev_f - margin
-                    else:
-                        rose = np.where(sign > 0, f > prev_f + margin, f < prev_f - margin)
-                    np.add(rises, rose, out=rises)
-                    dot = g[0] * prev_g[0]
-                    for gi, pi in zip(g[1:], prev_g[1:]):
-                        dot += gi * pi
-                    np.add(reversals, dot < 0, out=reversals)
-                    np.fmax(peak_sq, sq, out=peak_sq)  # fmax: a nan does not erase the peak
-                elif not t:
-                    start_sq, peak_sq = sq, sq.copy()
-                state = _State(
-                    t, runs, x, prev_x, f, g, sq, line_step, rises, reversals, peak_sq, start_sq
-                )
-                self.current = state
-                recording = record_all and t % every == 0
-                emitted: Chunk | None = None
-                if recording or stopping:
-                    emitted = _chunk(state, None if recording else np.flatnonzero(done))
-                    if stopping:
-                        self._end(state, emitted, done, ok, converged)
-                    self._store(emitted, recording, stopping)
-                if stopping:
-                    assert done is not None
-                    stay = ~done
-                    if not stay.any():
-                        yield emitted
-                        return
-                    runs, f, sq = runs[stay], f[stay], sq[stay]
-                    x = [xi[stay] for xi in x]
-                    g = [gi[stay] for gi in g]
-                    states = [type(st)(*(a[stay] for a in st)) for st in states]
-                    hyper = Hyper(*(_pick(v, stay) for v in hyper))
-                    sign, tol_sq, limit = _pick(sign, stay), _pick(tol_sq, stay), _pick(limit, stay)
-                    rises, reversals = rises[stay], reversals[stay]
-                    peak_sq, start_sq = peak_sq[stay], start_sq[stay]
-                    count = len(runs)
-                    widest_tol_sq, first_limit = float(np.max(tol_sq)), int(np.min(limit))
-                yield emitted
-                # the update x_t -> x_{t+1}
-                t += 1
-                descending = not isinstance(sign, np.ndarray) and sign > 0
-                geff = g if descending else [gi * sign for gi in g]
-                h = hyper
-                if line_search:
-                    phi = f if descending else f * sign
-                    line_step = armijo(owner.value_only, x, phi, geff, sq, hyper.lr, sign)
-                    h = hyper._replace(lr=line_step)
-                new_x = []
-                for i, xi in enumerate(x):
-                    delta, states[i] = update(geff[i], states[i], h, t, ops)
-                    new_x.append(xi - delta)
-                prev_x, prev_f, prev_g = x, f, g
-                if statistics:
-                    margin = RISE_RTOL * np.abs(f)
-                x = new_x
+        return Start(
+            self.run_ids,
+            tuple(np.ascontiguousarray(starts[:, i]) for i in range(self.ctx.n)),
+            np.zeros(count),
+            np.zeros(count, dtype=np.int64),
+            np.full(count, math.nan) if settings[0].line_search else None,
+            hyper,
+            _shared([-1.0 if s.ascent else 1.0 for s in per_run]),
+            # tol 0 never stops early: -1 is below every ‖∇f‖²
+            _shared([s.tol * s.tol if s.tol > 0 else -1.0 for s in per_run]),
+            _shared([s.steps for s in per_run]),
+        )
 
-    # --- runs that end ------------------------------------------------------------------------
-    def _end(self, state: _State, chunk: Chunk, done: Any, ok: Any, converged: Any) -> None:
+    @staticmethod
+    def _evaluate(fn: Callable[..., Any], x: Sequence[Num], count: int) -> list[Array]:
+        # an output whose expression is constant comes back as a scalar: broadcast it
+        return [v if np.ndim(v) else np.full(count, float(v)) for v in fn(*x)]
+
+    def _stops(self, tol_sq: Num, limit: Num) -> tuple[Num, Num, float, int]:
+        # with the loosest tolerance and the nearest step limit: cheap whole-lane tests each step
+        return tol_sq, limit, float(np.max(tol_sq)), int(np.min(limit))
+
+    @staticmethod
+    def _check(f: Num, sq: Num, x: Sequence[Num], t: int, stops: Any) -> Verdict | None:
+        tol_sq, limit, widest_tol_sq, first_limit = stops
+        # Does any run stop here? Reductions first (nan propagates through max/min).
+        stopping = not (
+            f.max() <= BOUND
+            and f.min() >= -BOUND
+            and sq.max() <= BOUND_SQ
+            and all(xi.max() <= BOUND and xi.min() >= -BOUND for xi in x)
+        )
+        if not (stopping or sq.min() <= widest_tol_sq or t >= first_limit):
+            return None
+        ok = (np.abs(f) <= BOUND) & (sq <= BOUND_SQ)
+        for xi in x:
+            ok &= np.abs(xi) <= BOUND
+        converged = ok & (sq <= tol_sq)
+        done = ~ok | converged | (t >= limit)
+        return Verdict(done, ok, converged) if done.any() else None
+
+    def _per_run(self, value: Num, count: int) -> Num:
+        return np.array(np.broadcast_to(value, (count,)), dtype=float)
+
+    @staticmethod
+    def _fmax(a: Num, b: Num) -> Num:
+        return np.fmax(a, b)
+
+    @staticmethod
+    def _all(ok: Any) -> bool:
+        return bool(ok.all())
+
+    @staticmethod
+    def _where(ok: Any, a: Num, b: Num) -> Num:
+        return np.where(ok, a, b)
+
+    def _updates(
+        self, update: Callable[..., Any], g: Sequence[Num], states: list[Any], h: Hyper, t: int
+    ) -> tuple[list[Array], list[Any]]:
+        deltas = []
+        for i, gi in enumerate(g):
+            delta, states[i] = update(gi, states[i], h, t, ARRAY_OPS)
+            deltas.append(delta)
+        return deltas, states
+
+    # --- records -------------------------------------------------------------------------------
+    def _record(self, state: State) -> Chunk:
+        chunk = _chunk(state, None)
+        self._store(chunk, True, False)
+        return chunk
+
+    def _end(self, state: State, verdict: Verdict, recording: bool) -> tuple[Chunk, Any]:
+        done = verdict.done
+        chunk = _chunk(state, None if recording else np.flatnonzero(done))
         rows = np.flatnonzero(done)
         at = rows if len(chunk.runs) == len(state.runs) else np.arange(len(rows))
         chunk.final[at] = True
-        codes = np.where(ok[rows], np.where(converged[rows], 1, 2), 3).astype(np.int8)
-        self._register(state, chunk.take(at), rows, codes)
+        codes = np.where(verdict.ok[rows], np.where(verdict.converged[rows], 1, 2), 3)
+        self._register(state, chunk.take(at), rows, codes.astype(np.int8))
+        self._store(chunk, recording, True)
+        stay = ~done
+        return chunk, (stay if stay.any() else None)
 
-    def _register(self, state: _State, chunk: Chunk, rows: Array, codes: Array) -> None:
+    # --- runs that end ------------------------------------------------------------------------
+    def _register(self, state: State, chunk: Chunk, rows: Array, codes: Array) -> None:
         ended = _Ended(
             chunk,
             codes,
@@ -340,15 +256,14 @@ class VectorLane:
             np.sqrt(state.peak_sq[rows]),
             np.sqrt(state.start_sq[rows]),
         )
-        self.ended.append(ended)
-        e = len(self.ended) - 1
+        self.ended_at.append(ended)
+        e = len(self.ended_at) - 1
         local = np.searchsorted(self.run_ids, chunk.runs)
         self.event[local] = e
         self.row[local] = np.arange(len(local))
-        self.owner.done[chunk.runs] = True
 
     def _store(self, chunk: Chunk, recording: bool, stopping: bool) -> None:
-        keep = self.owner.keep
+        keep = self.ctx.keep
         if keep == "recorded":
             self.chunks.append(chunk)
         elif keep == "ends":
@@ -370,36 +285,41 @@ class VectorLane:
     def final(self, run: int) -> Final:
         """How ``run`` ended, as a :class:`Final` (built on demand for all the runs that ended at
         the same step, then kept)."""
-        finals = self.owner.finals
+        finals = self.finals
         if run not in finals:
-            ended = self.ended[int(self.event[np.searchsorted(self.run_ids, run)])]
-            chunk = ended.chunk
-            t = chunk.step
-            line = [None] * len(chunk.runs)
-            if chunk.line_step is not None:
-                line = [None if v != v else v for v in chunk.line_step.tolist()]
-            reason_of, new = self._reason, tuple.__new__
-            for run_k, x, f, g, norm, size, ls, code, rises, reversals, peak, start in zip(
-                chunk.runs.tolist(),
-                map(tuple, chunk.x.tolist()),
-                chunk.f.tolist(),
-                map(tuple, chunk.g.tolist()),
-                chunk.norm.tolist(),
-                chunk.step_size.tolist(),
-                line,
-                ended.codes.tolist(),
-                ended.rises.tolist(),
-                ended.reversals.tolist(),
-                ended.peak_norm.tolist(),
-                ended.start_norm.tolist(),
-            ):
-                status = STATUSES[code]
-                reason = reason_of(status, x, f, g, norm, run_k, t)
-                record = new(StepRecord, (run_k, t, x, f, g, norm, size, ls, status, reason))
-                finals[run_k] = new(
-                    Final, (status, reason, t, record, rises, reversals, peak, start)
+            with collector_paused():
+                self._build_finals(
+                    self.ended_at[int(self.event[np.searchsorted(self.run_ids, run)])]
                 )
         return finals[run]
+
+    def _build_finals(self, ended: _Ended) -> None:
+        """The Finals of every run that ended with ``ended``."""
+        finals = self.finals
+        chunk = ended.chunk
+        t = chunk.step
+        line = [None] * len(chunk.runs)
+        if chunk.line_step is not None:
+            line = [None if v != v else v for v in chunk.line_step.tolist()]
+        reason_of, new = self._reason, tuple.__new__
+        for run_k, x, f, g, norm, size, ls, code, rises, reversals, peak, start in zip(
+            chunk.runs.tolist(),
+            map(tuple, chunk.x.tolist()),
+            chunk.f.tolist(),
+            map(tuple, chunk.g.tolist()),
+            chunk.norm.tolist(),
+            chunk.step_size.tolist(),
+            line,
+            ended.codes.tolist(),
+            ended.rises.tolist(),
+            ended.reversals.tolist(),
+            ended.peak_norm.tolist(),
+            ended.start_norm.tolist(),
+        ):
+            status = STATUSES[code]
+            reason = reason_of(status, x, f, g, norm, run_k, t)
+            record = new(StepRecord, (run_k, t, x, f, g, norm, size, ls, status, reason))
+            finals[run_k] = new(Final, (status, reason, t, record, rises, reversals, peak, start))
 
     def _reason(
         self,
@@ -417,39 +337,42 @@ class VectorLane:
 
     def close(self) -> None:
         """Report unfinished runs as interrupted (after Ctrl-C or a closed pipe)."""
-        done = self.owner.done
-        open_runs = [run for run in self.plans if not done[run]]
-        if not open_runs:
+        if not self.active:
             return
+        self.active = 0
         state = self.current
         if state is None:
-            for run in open_runs:
-                self.owner.finals[run] = never_started(self.plans[run])
-            done[open_runs] = True
+            for run, plan in self.plans.items():
+                self.finals[run] = never_started(plan)
             return
-        rows = np.flatnonzero(~done[state.runs])
+        going = self.event[np.searchsorted(self.run_ids, state.runs)] < 0
+        rows = np.flatnonzero(going)
         chunk = _chunk(state, rows)
         chunk.final[:] = True
         self._register(state, chunk, rows, np.full(len(rows), _CODE[INTERRUPTED], dtype=np.int8))
-        if self.owner.keep == "ends":
+        if self.ctx.keep == "ends":
             self._keep_tails(chunk.runs)
-        if self.owner.keep != "final":
+        if self.ctx.keep != "final":
             self.tails.append(chunk)
+
+    def ended(self, run: int) -> bool:
+        # asked once per run and step while a summary waits for run order: a dict, not a search
+        return run in self.finals or self.event.item(self.local[run]) >= 0
 
     # --- results ------------------------------------------------------------------------------
     def statuses(self) -> dict[int, str]:
         out: dict[int, str] = {}
         for run, e, k in zip(self.run_ids.tolist(), self.event.tolist(), self.row.tolist()):
             if e < 0:  # closed before its first step
-                out[run] = self.owner.finals[run].status
+                out[run] = self.finals[run].status
             else:
-                out[run] = STATUSES[int(self.ended[e].codes[k])]
+                out[run] = STATUSES[int(self.ended_at[e].codes[k])]
         return out
 
     def results(self) -> dict[int, DescentRun]:
         """Every run of the lane as a :class:`DescentRun`, built in bulk from the arrays."""
-        n = self.owner.n
-        ended = self.ended
+        n = self.ctx.n
+        ended = self.ended_at
         finals = _concat([e.chunk for e in ended], n)
         codes = np.concatenate([e.codes for e in ended])
         steps = np.concatenate([np.full(len(e.codes), e.chunk.step) for e in ended])
@@ -461,7 +384,7 @@ class VectorLane:
         runs = finals["runs"][order].tolist()
         names = ("steps", "path", "values", "gradients", "norms", "step_sizes", "line_steps")
         cols: list[list[Any]]
-        if self.owner.keep == "final":
+        if self.ctx.keep == "final":
             # one row per run: (1,)- and (1, n)-shaped views into the stacked final rows
             rows = [
                 finals[name][order][:, None] if finals[name] is not None else None for name in names

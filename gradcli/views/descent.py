@@ -9,6 +9,8 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gradcli.optimize.settings import ENDS
+from gradcli.views.notes import note_text
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, vector
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from gradcli.function import Function
     from gradcli.optimize import Descent, DescentRun, Settings, StepRecord
 
-ENDS = 5  # a long run's table shows its first and last ENDS steps
+__all__ = ["ENDS", "csv_header", "descent_document", "run_json", "stream_document"]
 STEP_TABLES_MAX = 12  # beyond this many runs, per-step tables would bury the summary
 NOTES_MAX = 30  # notes shown in a table (all of them are in the JSON)
 
@@ -104,14 +106,16 @@ def _point(names: Sequence[str], values: Sequence[float]) -> dict[str, float]:
     return dict(zip(names, values))
 
 
-def run_json(run: DescentRun, names: Sequence[str]) -> dict[str, Any]:
-    """One run as in CLI.md's ``descend`` JSON (plus its settings, rule, reason and notes)."""
+def run_json(run: DescentRun, names: Sequence[str], *, steps: bool = True) -> dict[str, Any]:
+    """One run as in CLI.md's ``descend`` JSON (plus its settings, rule, reason and notes): the one
+    JSON shape of a run, for ``descend`` and ``plot``. ``steps=False`` leaves out the recorded
+    steps (a figure's JSON describes the runs it drew, not every point of their paths)."""
     s = run.settings
     path, grads = run.path.tolist(), run.gradients.tolist()
     values, norms, sizes = run.values.tolist(), run.norms.tolist(), run.step_sizes.tolist()
     lines = run.line_steps.tolist() if run.line_steps is not None else None
-    steps = []
-    for k, step in enumerate(run.steps.tolist()):
+    rows = []
+    for k, step in enumerate(run.steps.tolist() if steps else ()):
         row: dict[str, Any] = {
             "step": step,
             "point": _point(names, path[k]),
@@ -122,8 +126,8 @@ def run_json(run: DescentRun, names: Sequence[str]) -> dict[str, Any]:
         }
         if lines is not None:
             row["line_step"] = None if step == 0 else lines[k]
-        steps.append(row)
-    return {
+        rows.append(row)
+    record = {
         "run": run.number,
         "method": s.method,
         "lr": s.lr,
@@ -145,9 +149,11 @@ def run_json(run: DescentRun, names: Sequence[str]) -> dict[str, Any]:
         },
         "classification": run.classification,
         "eigenvalues": None if run.eigenvalues is None else run.eigenvalues.tolist(),
-        "notes": run.notes,
-        "steps": steps,
+        "notes": [note_text(note) for note in run.findings],
     }
+    if steps:
+        record["steps"] = rows
+    return record
 
 
 def descent_document(
@@ -290,7 +296,11 @@ def _table_width(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
 
 
 def _notes(runs: Sequence[DescentRun]) -> list[str]:
-    notes = [f"run {r.number} ({r.method}, lr {r.lr:g}): {note}" for r in runs for note in r.notes]
+    notes = [
+        f"run {r.number} ({r.method}, lr {r.lr:g}): {note_text(note)}"
+        for r in runs
+        for note in r.findings
+    ]
     if len(notes) > NOTES_MAX:
         hidden = len(notes) - NOTES_MAX
         notes = [*notes[:NOTES_MAX], f"… and {hidden} more notes (all are in --format json)"]

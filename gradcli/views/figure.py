@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gradcli.views.descent import run_json
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, vector
 
@@ -55,21 +56,8 @@ def figure_document(
                 "gradient": [float(g) for g in compiled.gradient(x)],
             }
         )
-    for run in runs:
-        final = run.path[-1]
-        record["runs"].append(
-            {
-                "method": run.method,
-                "lr": float(run.lr),
-                "start": dict(zip(drawn.names, (float(v) for v in run.start))),
-                "status": run.status,
-                "iterations": int(run.iterations),
-                "final": {
-                    "point": dict(zip(drawn.names, (float(v) for v in final))),
-                    "value": float(run.values[-1]),
-                },
-            }
-        )
+    # each run as descend's JSON has it (views.descent.run_json), without the recorded steps
+    record["runs"] = [run_json(run, drawn.names, steps=False) for run in runs]
     shown_range = ", ".join(
         f"{n} ∈ [{decimal(lo, 4, typographic=True)}, {decimal(hi, 4, typographic=True)}]"
         for n, (lo, hi) in ranges.items()
