@@ -237,3 +237,13 @@ def test_the_readme_python_example_runs() -> None:
     exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user input
     assert str(namespace["result"].points[0].norm.exact) == "2*sqrt(10)"  # type: ignore[attr-defined]
     assert namespace["runs"][0].status == "converged"  # type: ignore[index]
+
+
+def test_every_folder_is_a_real_package() -> None:
+    # setuptools' find_packages skips folders without __init__.py: `pip install .` would lose them.
+    missing = [
+        str(d.relative_to(PACKAGE.parent))
+        for d in [PACKAGE, *PACKAGE.rglob("*")]
+        if d.is_dir() and d.name != "__pycache__" and not (d / "__init__.py").exists()
+    ]
+    assert not missing, missing

@@ -1,4 +1,4 @@
-"""The Typer application: the app object, shared option types, and the one error funnel.
+"""The Typer application: the app object, the root command, and the one error funnel.
 
 Imports nothing heavy: sympy, numpy and matplotlib are imported inside the commands that need them,
 so ``gradcli --help`` stays fast. Command modules register themselves on :data:`app`.

@@ -1,4 +1,4 @@
-"""Look and feel: themes, the run/point palette, number formatting and the math-text title."""
+"""Look and feel: themes, the run/point palette and the math-text title (numbers: views.text)."""
 
 from __future__ import annotations
 
