@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from gradcli.views.render import Document
 
 STDIN_LIMIT = 1 << 20
+MAX_BAD_LINES = 10  # reported one by one; after that the input is garbage, not a typo: stop
 T = TypeVar("T")
 
 
@@ -86,7 +87,9 @@ class PointStream:
     or a point where the answer is undefined (a :class:`~gradcli.errors.GradcliError` from
     ``compute``) is reported at once on stderr, with its line number, and skipped: the good answers
     are all still written. :meth:`finish` then exits with the worst code seen (2 for a bad line, 1
-    for an undefined value), so a script still learns that something was wrong.
+    for an undefined value), so a script still learns that something was wrong. After
+    :data:`MAX_BAD_LINES` bad lines the rest of stdin is not read: a megabyte of garbage gets a
+    few lines of errors, not a megabyte of them.
     """
 
     def __init__(self, texts: list[str] | None, fn: Function, option: str = "--at") -> None:
@@ -95,6 +98,7 @@ class PointStream:
         self.option = option
         self.stdin = stdin_stream("points") if reads_stdin(self.texts) else None
         self.failed: int = 0
+        self.bad = 0  # lines that were not points
 
     def answers(self, compute: Callable[[Point], T]) -> Iterator[T]:
         from gradcli.cli.app import report_error
@@ -103,6 +107,12 @@ class PointStream:
         parameter = _parameter(self.option)
         for line, point in iter_points(self.texts, self.fn, parameter=parameter, stdin=self.stdin):
             if isinstance(point, GradcliError):
+                self.bad += 1
+                if self.bad > MAX_BAD_LINES:
+                    raise UsageError(
+                        f"stdin line {line}: more than {MAX_BAD_LINES} lines are not points; "
+                        "stopped reading"
+                    )
                 report_error(point)
                 self.failed = max(self.failed, point.exit_code)
                 continue
