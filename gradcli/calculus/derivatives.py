@@ -4,6 +4,7 @@ evaluated at points with the steepest directions and the stationary-point classi
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -223,11 +224,15 @@ def euclidean_norm(values: Sequence[float]) -> float:
 
 
 def unit_vector(values: Sequence[float]) -> tuple[float, ...] | None:
-    """v/‖v‖, scaled first so that neither a huge nor a tiny v loses its direction; None for 0.
+    """v/‖v‖, or None for the zero vector; neither a huge nor a tiny v loses its direction.
 
-    Dividing by the largest component before taking the norm keeps ‖v‖ representable even when
-    it would overflow (components near 1e308): the direction of (1e308, 1e308) is (0.707, 0.707).
+    Where ‖v‖ itself overflows (components near 1e308) or is subnormal (below 2.2e-308, with few
+    digits left), v is first divided by its largest component; otherwise v/‖v‖ is taken as is,
+    which is the correctly rounded answer more often.
     """
+    length = euclidean_norm(values)
+    if math.isfinite(length) and length >= sys.float_info.min:
+        return tuple(v / length for v in values)
     largest = max((abs(v) for v in values), default=0.0)
     if largest == 0 or not math.isfinite(largest):
         return None

@@ -346,5 +346,7 @@ def _root(
     '@name' stands for a named test function (gradcli functions lists them).
 
     Exit codes: 0 done, 1 undefined/not real at a point or a file that cannot be written,
-    2 usage or rejected expression, 3 descend --strict with a run that did not converge, 130 Ctrl-C.
+    2 usage or rejected expression, 3 descend --strict with a run that did not converge, 130 Ctrl-C,
+    143 SIGTERM, 129 SIGHUP (a figure is never left half-written). An EXPR may start with '-'
+    where it stands: gradcli grad "-x^2" --at 1.
     """

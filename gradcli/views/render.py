@@ -135,15 +135,16 @@ def _hidden(char: str) -> bool:
     return not char.isprintable() and char != " " and unicodedata.category(char) != "Zs"
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     """``text`` with every invisible character shown as an escape (``\\x1b``, ``\\u202e``, ``\\n``).
 
     For user text echoed to a terminal: an expression or a file name holding ESC, a right-to-left
-    override or a NUL is shown as typed, and cannot clear the screen or reorder the line.
+    override or a NUL is shown as typed, and cannot clear the screen or reorder the line. ``keep``
+    lists characters that stay as they are (a table cell's own line breaks).
     """
     if text.isprintable():
         return text
-    return "".join(_visible(c) if _hidden(c) else c for c in text)
+    return "".join(_visible(c) if _hidden(c) and c not in keep else c for c in text)
 
 
 def _visible(char: str) -> str:
@@ -289,8 +290,8 @@ def _render_table(doc: Document, out: TextIO) -> None:
     # line up with '|grad f|' as they do with '‖∇f‖'.
     plain = _can_encode(out)
 
-    def shown(text: str) -> str:
-        return printable(text) if plain else ascii_text(printable(text))
+    def shown(text: str, keep: str = "") -> str:
+        return printable(text, keep) if plain else ascii_text(printable(text, keep))
 
     if doc.title:
         console.print(Text(shown(doc.title), style="bold"))
@@ -314,7 +315,7 @@ def _render_table(doc: Document, out: TextIO) -> None:
         for col in table.columns:
             rich_table.add_column(shown(col), overflow="fold")
         for i, row in enumerate(table.rows):
-            rich_table.add_row(*(shown(cell) for cell in row))
+            rich_table.add_row(*(shown(cell, "\n") for cell in row))  # a cell may have lines
             if table.gap_after is not None and i == table.gap_after:
                 rich_table.add_row(
                     *[shown(table.gap_label if j == 0 else "⋮") for j in range(len(table.columns))],
