@@ -10,16 +10,18 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from gradcli.errors import ParseError, UsageError
+from gradcli.errors import GradcliError, ParseError, UsageError
 from gradcli.expr import parse_constant, split_top_level
 from gradcli.function import Function
 
 if TYPE_CHECKING:
     import sympy
+
+E = TypeVar("E", bound=GradcliError)
 
 
 @dataclass(frozen=True)
@@ -160,12 +162,75 @@ def _plain_number(text: str) -> tuple[Any, float] | None:
     return (-exact if text.startswith("-") else exact), number
 
 
-def read_lines(stream: TextIO | None = None) -> Iterable[tuple[int, str]]:
-    """Non-blank, non-comment lines of standard input with their 1-based line numbers."""
-    for number, line in enumerate(stream if stream is not None else sys.stdin, start=1):
+MAX_LINE = 10_000  # characters in one line of points on stdin; a longer one is refused, not slurped
+
+
+def read_lines(stream: TextIO | None = None) -> Iterator[tuple[int, str | None]]:
+    """Non-blank, non-comment lines of standard input with their 1-based line numbers, each as soon
+    as it is read (a pipe that delivers one point a second gets one answer a second).
+
+    A line longer than :data:`MAX_LINE` is skipped without keeping it and comes as ``(number,
+    None)``. Text that is not UTF-8, or a read that fails, raises :class:`UsageError`.
+    """
+    source = stream if stream is not None else sys.stdin
+    number = 0
+    while True:
+        try:
+            line = source.readline(MAX_LINE + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE and not line.endswith("\n"):
+                while line and not line.endswith("\n"):  # the rest of the long line, in pieces
+                    line = source.readline(MAX_LINE)
+                yield number, None
+                continue
+        except UnicodeDecodeError:
+            raise UsageError(f"stdin line {number + 1}: not UTF-8 text") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read standard input: {exc.strerror or exc}") from None
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             yield number, stripped
+
+
+def iter_points(
+    texts: Sequence[str],
+    fn: Function | Sequence[str],
+    *,
+    parameter: str = "at",
+    stdin: TextIO | None = None,
+) -> Iterator[tuple[int | None, Point | UsageError]]:
+    """``(stdin line number or None, point)`` for repeated ``--at`` texts in order, each as soon as
+    it is read.
+
+    ``-`` reads one point per line from standard input. A line that is not a point comes with its
+    :class:`UsageError` (naming the line) in place of the point instead of ending the stream, so a
+    caller can report it, answer the other points, and fail at the end. A text typed on the command
+    line raises as :func:`parse_point` does.
+    """
+    for text in texts:
+        if text.strip() != "-":
+            yield None, parse_point(text, fn, parameter=parameter)
+            continue
+        for number, line in read_lines(stdin):
+            if line is None:
+                yield number, UsageError(f"stdin line {number}: longer than {MAX_LINE} characters")
+                continue
+            try:
+                yield number, parse_point(line, fn, parameter=parameter)
+            except UsageError as exc:
+                yield number, on_line(exc, number)
+
+
+def on_line(error: E, number: int) -> E:
+    """``error`` about what was read on stdin line ``number``, saying so (any kind of error: a
+    value undefined at that line's point is reported the same way)."""
+    return type(error)(
+        f"stdin line {number}: {error.template}",
+        hint=error.hint_template,
+        parameters=error.parameters,
+    )
 
 
 def parse_points(
@@ -175,21 +240,15 @@ def parse_points(
     parameter: str = "at",
     stdin: TextIO | None = None,
 ) -> list[Point]:
-    """Parse repeated points (``--at``); ``-`` reads one point per line from standard input."""
+    """Parse repeated points (``--at``); ``-`` reads one point per line from standard input.
+
+    The first point that cannot be read raises its :class:`UsageError`.
+    """
     points: list[Point] = []
-    for text in texts:
-        if text.strip() == "-":
-            for number, line in read_lines(stdin):
-                try:
-                    points.append(parse_point(line, fn, parameter=parameter))
-                except UsageError as exc:
-                    raise UsageError(
-                        f"stdin line {number}: {exc.template}",
-                        hint=exc.hint_template,
-                        parameters=exc.parameters,
-                    ) from None
-        else:
-            points.append(parse_point(text, fn, parameter=parameter))
+    for _, point in iter_points(texts, fn, parameter=parameter, stdin=stdin):
+        if isinstance(point, UsageError):
+            raise point
+        points.append(point)
     return points
 
 

@@ -4,6 +4,7 @@ evaluated at points with the steepest directions and the stationary-point classi
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -33,39 +34,63 @@ def partial(
     h: float | None = None,
 ) -> PartialResult:
     """∂ⁿf/∂wrt… symbolically (simplified) and at each point, optionally with a difference check."""
+    derivative = PartialAt(fn, wrt, check=check, h=h)
+    return derivative.result([derivative(at) for at in points])
 
-    require_variables(fn)
-    if not wrt:
-        if len(fn.variables) != 1:
-            raise UsageError(
-                f"say which variable: {{wrt}} {' or {wrt} '.join(fn.names)}", parameters=("wrt",)
-            )
-        wrt = [fn.names[0]]
-    symbols = []
-    for name in wrt:
-        if name not in fn.names:
-            raise UsageError(
-                f"{{wrt}} {name}: not a variable of f",
-                hint=f"the variables are {', '.join(fn.names)}",
-                parameters=("wrt",),
-            )
-        symbols.append(fn.variables[fn.names.index(name)])
-    if check and h is not None and not (math.isfinite(h) and h > 0):
-        raise UsageError(f"{{h}} must be a positive finite step, got {h}", parameters=("h",))
-    # One time budget for the whole chain: a 12th derivative may not take 12 budgets.
-    deadline = time.monotonic() + DIFF_SECONDS
-    lower = fn.expr
-    for sym in symbols[:-1]:
-        lower = differentiate(lower, sym, seconds=deadline - time.monotonic())
-    derivative = simplest(differentiate(lower, symbols[-1], seconds=deadline - time.monotonic()))
-    last = fn.names.index(symbols[-1].name)
-    rows = []
-    for at in points:
+
+class PartialAt:
+    """∂ⁿf/∂wrt… derived once, then evaluated at one point after another.
+
+    :func:`partial` for points that arrive one by one (a stream on stdin): each answer can be
+    written as soon as its point is read.
+    """
+
+    def __init__(
+        self, fn: Function, wrt: Sequence[str], *, check: bool = False, h: float | None = None
+    ) -> None:
+        require_variables(fn)
+        if not wrt:
+            if len(fn.variables) != 1:
+                raise UsageError(
+                    f"say which variable: {{wrt}} {' or {wrt} '.join(fn.names)}",
+                    parameters=("wrt",),
+                )
+            wrt = [fn.names[0]]
+        symbols = []
+        for name in wrt:
+            if name not in fn.names:
+                raise UsageError(
+                    f"{{wrt}} {name}: not a variable of f",
+                    hint=f"the variables are {', '.join(fn.names)}",
+                    parameters=("wrt",),
+                )
+            symbols.append(fn.variables[fn.names.index(name)])
+        if check and h is not None and not (math.isfinite(h) and h > 0):
+            raise UsageError(f"{{h}} must be a positive finite step, got {h}", parameters=("h",))
+        # One time budget for the whole chain: a 12th derivative may not take 12 budgets.
+        deadline = time.monotonic() + DIFF_SECONDS
+        lower = fn.expr
+        for sym in symbols[:-1]:
+            lower = differentiate(lower, sym, seconds=deadline - time.monotonic())
+        self.fn, self.symbols, self.lower, self.check, self.h = fn, tuple(symbols), lower, check, h
+        self.derivative = simplest(
+            differentiate(lower, symbols[-1], seconds=deadline - time.monotonic())
+        )
+        self.name = _partial_name(fn, symbols)
+
+    def __call__(self, at: Point) -> PartialPoint:
+        """The derivative at ``at``; MathError (exit 1) where f or it is undefined there."""
+        fn = self.fn
         value = evaluate(fn.expr, fn, at)
-        d = evaluate(derivative, fn, at, what=_partial_name(fn, symbols))
-        fd = finite_difference(fn, lower, last, at, d.value, h) if check else None
-        rows.append(PartialPoint(at=at, value=value, derivative=d, check=fd))
-    return PartialResult(fn=fn, wrt=tuple(symbols), derivative=derivative, points=rows)
+        d = evaluate(self.derivative, fn, at, what=self.name)
+        last = fn.names.index(self.symbols[-1].name)
+        fd = finite_difference(fn, self.lower, last, at, d.value, self.h) if self.check else None
+        return PartialPoint(at=at, value=value, derivative=d, check=fd)
+
+    def result(self, rows: Sequence[PartialPoint]) -> PartialResult:
+        return PartialResult(
+            fn=self.fn, wrt=self.symbols, derivative=self.derivative, points=list(rows)
+        )
 
 
 def _partial_name(fn: Function, symbols: Sequence[Any]) -> str:
@@ -100,18 +125,43 @@ def gradient(
     h: float | None = None,
 ) -> GradientResult:
     """∇f symbolically and, at each point, f, ∇f, ‖∇f‖, steepest directions and classification."""
-    require_variables(fn)
-    grad = gradient_exprs(fn)
-    # The Hessian is derived only when asked for or when a point turns out to be stationary.
-    hess = hessian_exprs(fn, grad) if with_hessian else None
-    unit = None
-    if direction is not None:
-        length = math.sqrt(sum(v * v for v in direction.values))
-        if length == 0:
-            raise UsageError("{direction} must not be the zero vector", parameters=("direction",))
-        unit = tuple(v / length for v in direction.values)
-    rows = []
-    for at in points:
+    grad = GradientAt(fn, direction=direction, with_hessian=with_hessian, check=check, h=h)
+    return grad.result([grad(at) for at in points])
+
+
+class GradientAt:
+    """∇f (and the Hessian when asked) derived once, then evaluated at one point after another.
+
+    :func:`gradient` for points that arrive one by one (a stream on stdin): each answer can be
+    written as soon as its point is read.
+    """
+
+    def __init__(
+        self,
+        fn: Function,
+        *,
+        direction: Point | None = None,
+        with_hessian: bool = False,
+        check: bool = False,
+        h: float | None = None,
+    ) -> None:
+        require_variables(fn)
+        self.fn, self.with_hessian, self.check, self.h = fn, with_hessian, check, h
+        self.grad = gradient_exprs(fn)
+        # The Hessian is derived only when asked for or when a point turns out to be stationary.
+        self.hess = hessian_exprs(fn, self.grad) if with_hessian else None
+        self.direction = direction
+        self.unit = None
+        if direction is not None:
+            self.unit = unit_vector(direction.values)
+            if self.unit is None:
+                raise UsageError(
+                    "{direction} must not be the zero vector", parameters=("direction",)
+                )
+
+    def __call__(self, at: Point) -> GradientPoint:
+        """f, ∇f and the rest at ``at``; MathError (exit 1) where any of them is undefined."""
+        fn, grad = self.fn, self.grad
         value = evaluate(fn.expr, fn, at)
         names = [f"∂f/∂{n}" if len(fn.variables) > 1 else "f'" for n in fn.names]
         g = tuple(evaluate(gi, fn, at, what=name) for gi, name in zip(grad, names))
@@ -121,42 +171,74 @@ def gradient(
         else:
             stationary = norm.value <= 1e-12 * max(1.0, abs(value.value))
         ascent = descent = None
-        if not stationary and norm.value > 0:
-            ascent = tuple(gi.value / norm.value for gi in g)
-            descent = tuple(-c for c in ascent)
+        if not stationary:
+            ascent = unit_vector([gi.value for gi in g])
+            descent = tuple(-c for c in ascent) if ascent is not None else None
         eig = matrix = None
         classification = None
-        if stationary or with_hessian:
+        if stationary or self.with_hessian:
             from gradcli.numeric import classify, eigenvalues  # numpy only where a Hessian is asked
 
-            hess = hess if hess is not None else hessian_exprs(fn, grad)
-            matrix = hessian_at(fn, hess, at)
+            if self.hess is None:
+                self.hess = hessian_exprs(fn, grad)
+            matrix = hessian_at(fn, self.hess, at)
             eig = eigenvalues(matrix)
             if stationary:
                 classification = classify(eig)
         directional = None
-        if unit is not None and direction is not None:
-            directional = _directional(g, direction, unit, exact=at.is_exact)
+        if self.unit is not None and self.direction is not None:
+            directional = _directional(g, self.direction, self.unit, exact=at.is_exact)
         fd = None
-        if check:
-            fd = tuple(finite_difference(fn, fn.expr, i, at, g[i].value, h) for i in range(len(g)))
-        rows.append(
-            GradientPoint(
-                at=at,
-                value=value,
-                gradient=g,
-                norm=norm,
-                ascent=ascent,
-                descent=descent,
-                stationary=stationary,
-                classification=classification,
-                hessian=tuple(tuple(row) for row in matrix) if matrix and with_hessian else None,
-                eigenvalues=eig,
-                directional=directional,
-                check=fd,
+        if self.check:
+            fd = tuple(
+                finite_difference(fn, fn.expr, i, at, g[i].value, self.h) for i in range(len(g))
             )
+        return GradientPoint(
+            at=at,
+            value=value,
+            gradient=g,
+            norm=norm,
+            ascent=ascent,
+            descent=descent,
+            stationary=stationary,
+            classification=classification,
+            hessian=tuple(tuple(row) for row in matrix) if matrix and self.with_hessian else None,
+            eigenvalues=eig,
+            directional=directional,
+            check=fd,
         )
-    return GradientResult(fn=fn, gradient=grad, points=rows, hessian=hess if with_hessian else None)
+
+    def result(self, rows: Sequence[GradientPoint]) -> GradientResult:
+        return GradientResult(
+            fn=self.fn,
+            gradient=self.grad,
+            points=list(rows),
+            hessian=self.hess if self.with_hessian else None,
+        )
+
+
+def euclidean_norm(values: Sequence[float]) -> float:
+    """‖v‖ without overflow or underflow in the squares: (1e200, 1e200) has norm 1.4e200, not inf,
+    and (1e-200, 1e-200) has 1.4e-200, not 0 (math.hypot scales as it sums)."""
+    return math.hypot(*values)
+
+
+def unit_vector(values: Sequence[float]) -> tuple[float, ...] | None:
+    """v/‖v‖, or None for the zero vector; neither a huge nor a tiny v loses its direction.
+
+    Where ‖v‖ itself overflows (components near 1e308) or is subnormal (below 2.2e-308, with few
+    digits left), v is first divided by its largest component; otherwise v/‖v‖ is taken as is,
+    which is the correctly rounded answer more often.
+    """
+    length = euclidean_norm(values)
+    if math.isfinite(length) and length >= sys.float_info.min:
+        return tuple(v / length for v in values)
+    largest = max((abs(v) for v in values), default=0.0)
+    if largest == 0 or not math.isfinite(largest):
+        return None
+    scaled = [v / largest for v in values]
+    length = math.hypot(*scaled)
+    return tuple(v / length for v in scaled)
 
 
 def _directional(
@@ -176,7 +258,7 @@ def _directional(
 def _norm(g: Sequence[Value]) -> Value:
     import sympy as sp
 
-    value = math.sqrt(sum(gi.value**2 for gi in g))
+    value = euclidean_norm([gi.value for gi in g])
     if all(gi.exact is not None for gi in g):
         exact = bounded(1.0, lambda: tidy(sp.sqrt(sum(gi.exact**2 for gi in g))), None)
         return Value(exact, value)

@@ -6,19 +6,19 @@ so ``gradcli --help`` stays fast. Command modules register themselves on :data:`
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import re
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from gradcli import __version__
+from gradcli.cli import process
 from gradcli.errors import ExitCode, GradcliError
-
-if TYPE_CHECKING:
-    pass
 
 # Newer typer vendors its own click (typer._click); take the exception classes from typer's public
 # ones so the funnel catches what typer really raises, whichever click that is.
@@ -37,14 +37,37 @@ def _debug() -> bool:
 
 
 def report(message: str, *, source: str | None = None, column: int | None = None) -> None:
-    """The single error line on stderr, plus the source and a caret for expression errors."""
-    err = sys.stderr
+    """The single error line on stderr, plus the source and a caret for expression errors.
+
+    User text is shown escaped (an ESC or a right-to-left override in an expression must not act on
+    the terminal), and the caret counts the escaped text so it stays under the offending column. A
+    closed or full stderr loses the message but never changes the exit code.
+    """
+    from gradcli.views.render import printable
+
+    message = printable(message)
     if len(message) > MAX_MESSAGE:  # a megabyte argument must not come back as a megabyte line
         message = message[: MAX_MESSAGE - 40] + " … " + message[-37:]
-    err.write(f"gradcli: error: {message}\n")
-    if source is not None and column is not None and "\n" not in source and len(source) <= 200:
-        err.write(f"  {source}\n  {' ' * _display_width(source[:column])}^\n")
-    err.flush()
+    text = f"gradcli: error: {message}\n"
+    if source is not None and column is not None and len(source) <= 200:
+        shown = printable(source)
+        text += f"  {shown}\n  {' ' * _display_width(printable(source[:column]))}^\n"
+    write_stderr(text)
+
+
+def write_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        with contextlib.suppress(Exception):
+            process.silence(sys.stderr.fileno())
+
+
+def report_error(exc: GradcliError) -> None:
+    """Report ``exc`` as the funnel would, naming the running command's flags (for commands that
+    carry on after a bad input, e.g. a bad line among the points on stdin)."""
+    report(exc.one_line(flag_names(GradcliGroup.running)), source=exc.source, column=exc.column)
 
 
 def _display_width(text: str) -> int:
@@ -58,7 +81,9 @@ class GradcliGroup(TyperGroup):
 
     Whether run as the console script or through ``typer.testing.CliRunner``, every failure ends as
     one line on stderr and a named exit code: no tracebacks (unless ``GRADCLI_DEBUG=1``), no rich
-    error panels, Ctrl-C -> 130, a closed stdout pipe -> quiet exit.
+    error panels, Ctrl-C -> 130 (SIGTERM -> 143, SIGHUP -> 129), a closed stdout pipe -> quiet exit,
+    any other write failure -> one line and exit 1. Figures written by a command are put in place
+    only when it succeeds; on any failure or signal their temp files are removed.
     """
 
     running: Any = None  # the command being run, so errors can name its flags
@@ -66,6 +91,10 @@ class GradcliGroup(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, cmd, rest = super().resolve_command(ctx, args)
         GradcliGroup.running = cmd
+        if cmd is not None:
+            rest = leading_dash_expression(cmd, rest)
+            if _writes_figure(cmd, rest):
+                process.hold_files()
         return name, cmd, rest
 
     def main(  # type: ignore[override]
@@ -76,6 +105,15 @@ class GradcliGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        process.prepare_streams()
+        code = self._run(args, prog_name, complete_var, **extra)
+        code = _finish_files(code)
+        if standalone_mode:
+            failed = _flush_stdout()
+            sys.exit(failed if failed is not None and code == ExitCode.OK else code)
+        return code
+
+    def _run(self, args: Any, prog_name: str | None, complete_var: str | None, **extra: Any) -> int:
         code: int = ExitCode.OK
         try:
             result = super().main(
@@ -83,49 +121,95 @@ class GradcliGroup(TyperGroup):
             )
             code = result if isinstance(result, int) else ExitCode.OK
             if code == ExitCode.INTERRUPTED:  # typer returns Ctrl-C as Exit(130) here
-                sys.stderr.write("\ngradcli: interrupted\n")
+                code = _interrupted()
         except GradcliError as exc:
             if _debug():
                 raise
-            report(
-                exc.one_line(flag_names(GradcliGroup.running)), source=exc.source, column=exc.column
-            )
+            report_error(exc)
             code = exc.exit_code
         except typer.Exit as exc:
             code = exc.exit_code
         except _ClickException as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":  # bare 'gradcli CMD': show its help
                 ctx = getattr(exc, "ctx", None)
-                sys.stderr.write((ctx.get_help() if ctx else "") + "\n")
+                write_stderr((ctx.get_help() if ctx else "") + "\n")
             else:
                 report(_click_message(exc))
             code = ExitCode.USAGE if getattr(exc, "exit_code", 2) == 2 else exc.exit_code  # type: ignore[attr-defined]
         except (KeyboardInterrupt, typer.Abort):
-            sys.stderr.write("\ngradcli: interrupted\n")
-            code = ExitCode.INTERRUPTED
+            code = _interrupted()
         except BrokenPipeError:
-            _silence_stdout()
+            process.silence(1)
             code = ExitCode.OK
         except SystemExit as exc:
             # click turns EPIPE into sys.exit(1) even outside standalone mode; a reader that
             # stopped reading (| head) is not a failure.
             if isinstance(exc.__context__, OSError) and exc.__context__.errno == errno.EPIPE:
-                _silence_stdout()
+                process.silence(1)
                 code = ExitCode.OK
             else:
                 raise
+        except process.OutputFailed as exc:
+            process.silence(1)  # what could not be written must not fail again at exit
+            report(f"cannot write the output: {exc.strerror or exc}")
+            code = ExitCode.MATH
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if _debug():
                 raise
             report(f"internal error: {type(exc).__name__}: {exc} (set GRADCLI_DEBUG=1 for details)")
             code = ExitCode.MATH
-        if standalone_mode:
-            try:
-                sys.stdout.flush()
-            except BrokenPipeError:
-                _silence_stdout()
-            sys.exit(code)
         return code
+
+
+def _interrupted() -> int:
+    process.discard_files()
+    write_stderr(f"\n{process.signal_message()}\n")
+    return process.signal_exit_code()
+
+
+def _finish_files(code: int) -> int:
+    """Put the command's figures in place if it succeeded (a descent that did not converge is
+    still a result), otherwise remove them: a failed command leaves every target as it was."""
+    try:
+        if code not in (ExitCode.OK, ExitCode.NOT_CONVERGED):
+            process.discard_files()
+            return code
+        process.commit_files()
+    except GradcliError as exc:
+        report_error(exc)
+        return exc.exit_code
+    finally:
+        process.release_files()
+    return code
+
+
+def _flush_stdout() -> int | None:
+    """Flush stdout before exiting; the exit code for a failure there (None if all went out)."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        process.silence(1)
+    except (OSError, ValueError) as exc:
+        process.silence(1)
+        report(f"cannot write the output: {getattr(exc, 'strerror', None) or exc}")
+        return int(ExitCode.MATH)
+    return None
+
+
+def _writes_figure(command: Any, args: list[str]) -> bool:
+    """Whether this run of ``command`` may write a figure (plot -o, descend --plot)."""
+    for param in getattr(command, "params", ()):
+        if param.name not in FIGURE_PARAMETERS:
+            continue
+        for opt in param.opts:
+            if any(
+                a == opt or a.startswith(opt + ("=" if opt.startswith("--") else "")) for a in args
+            ):
+                return True
+    return False
+
+
+FIGURE_PARAMETERS = ("output", "plot")
 
 
 def flag_names(command: Any) -> dict[str, str]:
@@ -150,25 +234,80 @@ class _FlagNames(dict[str, str]):
 def _click_message(exc: Exception) -> str:
     message = str(exc.format_message())  # type: ignore[attr-defined]
     ctx = getattr(exc, "ctx", None)
-    if message.startswith("No such option: -") and not message.startswith("No such option: --"):
-        # '-x**2' looks like a bundle of short options to the option parser
-        command = ctx.command_path if ctx is not None else "gradcli grad"
-        return (
-            f"{message} — an expression starting with '-'? put it after '--': {command} -- '-x**2'"
-        )
     if isinstance(exc, _ClickUsageError) and ctx is not None:
         return f"{message} (see '{ctx.command_path} --help')"
     return message
 
 
-def _silence_stdout() -> None:
-    """After the reader of our stdout went away, point stdout at /dev/null so the interpreter's
-    final flush does not raise again."""
+# --- an expression that starts with '-' ----------------------------------------------------------
+def leading_dash_expression(command: Any, args: list[str]) -> list[str]:
+    """``args`` with an EXPR that starts with '-' moved where the option parser reads it as EXPR.
+
+    ``gradcli grad "-x^2" --at 1``: to the option parser '-x^2' is a bundle of short options. An
+    argument that is no known option, stands where EXPR is missing, and reads as an expression is
+    the expression: it is moved after a '--' at the end. Option values are never touched (``--at
+    -2,-2`` is the value of --at), a real unknown option (``--bogus``, or '-q' where EXPR is given)
+    still fails as one, and '-' alone is EXPR from stdin. ``-- -x^2 --at 1`` (EXPR after '--' with
+    options following, as an older hint suggested) works too.
+    """
+    takes_value: dict[str, bool] = {"--help": False, "-h": False}
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        flag = bool(getattr(param, "is_flag", False) or getattr(param, "count", False))
+        for opt in (*param.opts, *getattr(param, "secondary_opts", ())):
+            takes_value[opt] = not flag
+    positional: list[int] = []
+    candidates: list[int] = []  # unknown to the parser: '-x^2', '-(x-1)**2', '-q'
+    ambiguous: list[int] = []  # a known short option with more after it: '-a3,1' or '-sin(x)'
+    k = 0
+    while k < len(args):
+        token = args[k]
+        if token == "--":
+            positional.extend(range(k + 1, len(args)))
+            break
+        if token == "-" or not token.startswith("-"):
+            positional.append(k)
+        elif token in takes_value:
+            k += takes_value[token]  # skip the option's value, whatever it looks like
+        elif token.startswith("--"):
+            pass  # '--opt=value' or an unknown long option: the parser says which
+        elif token[:2] in takes_value:
+            ambiguous.append(k)
+        else:
+            candidates.append(k)
+        k += 1
+    if "--" in args:
+        dash = args.index("--")
+        after = args[dash + 1 :]
+        if not any(i < dash for i in positional) and len(after) > 1 and not candidates:
+            # '-- EXPR --at 1': EXPR is the only positional, so what follows it is options.
+            return [*args[:dash], *after[1:], "--", after[0]]
+        return args
+    if positional:
+        return args
+    for k in sorted(candidates + ambiguous):
+        token = args[k]
+        # An unknown '-x**2+' is a broken expression, not an option: let the parser say where.
+        broken = k in candidates and not _OPTION_LIKE.fullmatch(token)
+        if broken or _reads_as_expression(token):
+            return [*args[:k], *args[k + 1 :], "--", token]
+    return args
+
+
+_OPTION_LIKE = re.compile(r"-[A-Za-z][A-Za-z0-9_-]*")
+
+
+def _reads_as_expression(text: str) -> bool:
+    from gradcli.expr import parse
+
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+        parse(text)
+    except GradcliError:
+        return False
+    except Exception:  # whatever the parser thinks of it, it is not an expression that works
+        return False
+    return True
 
 
 app = typer.Typer(
@@ -207,5 +346,7 @@ def _root(
     '@name' stands for a named test function (gradcli functions lists them).
 
     Exit codes: 0 done, 1 undefined/not real at a point or a file that cannot be written,
-    2 usage or rejected expression, 3 descend --strict with a run that did not converge, 130 Ctrl-C.
+    2 usage or rejected expression, 3 descend --strict with a run that did not converge, 130 Ctrl-C,
+    143 SIGTERM, 129 SIGHUP (a figure is never left half-written). An EXPR may start with '-'
+    where it stands: gradcli grad "-x^2" --at 1.
     """

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gradcli.cli.app import app
-from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
+from gradcli.cli.inputs import STREAMED, PointStream, emit, load_function, stdin_users, streamed
 from gradcli.cli.options import (
     AtOpt,
     CheckOpt,
@@ -18,6 +18,10 @@ from gradcli.cli.options import (
     StepOpt,
     VarsOpt,
 )
+
+if TYPE_CHECKING:
+    from gradcli.calculus.results import GradientPoint
+    from gradcli.views.render import Document
 
 
 @app.command()
@@ -63,19 +67,29 @@ def grad(
       gradcli grad "x**2 - y**2" --at 0,0 --hessian
       gradcli grad "x*y" --at 1,2 --dir 1,1 --check
     """
-    from gradcli.calculus.derivatives import gradient
+    from gradcli.calculus.derivatives import GradientAt
     from gradcli.points import parse_point
     from gradcli.views.symbolic import gradient_document
 
     stdin_users(expr, at)
     fn = load_function(expr, vars, let)
-    points = load_points(at, fn)
     unit = parse_point(direction, fn, parameter="direction") if direction is not None else None
-    result = gradient(fn, points, direction=unit, with_hessian=hessian, check=check, h=h)
-    doc = gradient_document(result, precision)
-    if explain:
-        from gradcli.views.explanation import attach_explanation
+    compute = GradientAt(fn, direction=unit, with_hessian=hessian, check=check, h=h)
+    points = PointStream(at, fn)
+    if fmt in STREAMED:
+        # One document per point, each written before the next point is read.
+        def document(rows: list[GradientPoint]) -> Document:
+            return gradient_document(compute.result(rows), precision)
 
-        for var, derivative in zip(fn.variables, result.gradient):
-            attach_explanation(doc, fn, (var,), points, target=derivative)
-    emit(doc, fmt, "grad")
+        emit(streamed(document, points.answers(compute), fmt), fmt, "grad")
+    else:
+        rows = list(points.answers(compute))
+        doc = gradient_document(compute.result(rows), precision)
+        if explain:
+            from gradcli.views.explanation import attach_explanation
+
+            where = [row.at for row in rows]
+            for var, derivative in zip(fn.variables, compute.grad):
+                attach_explanation(doc, fn, (var,), where, target=derivative)
+        emit(doc, fmt, "grad")
+    points.finish()

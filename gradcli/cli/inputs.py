@@ -4,9 +4,10 @@ document it emits."""
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from gradcli.errors import UsageError
+from gradcli.errors import GradcliError, UsageError
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -14,10 +15,30 @@ if TYPE_CHECKING:
     from gradcli.views.render import Document
 
 STDIN_LIMIT = 1 << 20
+MAX_BAD_LINES = 10  # reported one by one; after that the input is garbage, not a typo: stop
+T = TypeVar("T")
+
+
+def stdin_stream(what: str) -> TextIO:
+    """Standard input, when '-' asked for it; a usage error (exit 2) when there is none to read.
+
+    A process started with stdin closed (``0<&-``) has ``sys.stdin`` None. (A folder as stdin is
+    refused by the Python interpreter itself, before gradcli runs.)
+    """
+    stream = sys.stdin
+    if stream is None or getattr(stream, "closed", False):
+        raise UsageError(f"'-' reads {what} from standard input, but it is closed")
+    return stream
 
 
 def read_stdin_text(what: str) -> str:
-    data = sys.stdin.read(STDIN_LIMIT + 1)
+    stream = stdin_stream(what)
+    try:
+        data = stream.read(STDIN_LIMIT + 1)
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} on stdin is not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} from standard input: {exc.strerror or exc}") from None
     if len(data) > STDIN_LIMIT:
         raise UsageError(f"{what} on stdin is too large (more than {STDIN_LIMIT} characters)")
     return data.strip()
@@ -34,7 +55,10 @@ def load_function(text: str, vars: str | None = None, let: str | None = None) ->
 
         expanded = expand(text.strip())
         if expanded is not None:
-            sys.stderr.write(f"gradcli: {text.strip()} = {expanded}\n")
+            from gradcli.cli.app import write_stderr
+            from gradcli.views.render import printable
+
+            write_stderr(f"gradcli: {printable(text.strip())} = {printable(expanded)}\n")
             text = expanded
     return parse(text, vars=vars, let=let)
 
@@ -43,7 +67,86 @@ def load_points(texts: list[str] | None, fn: Function, option: str = "--at") -> 
     """The points given with ``option`` (repeatable, '-' for stdin); errors name that flag."""
     from gradcli.points import parse_points
 
-    return parse_points(texts or [], fn, parameter=option.lstrip("-").replace("-", "_"))
+    texts = texts or []
+    stdin = stdin_stream("points") if reads_stdin(texts) else None
+    return parse_points(texts, fn, parameter=_parameter(option), stdin=stdin)
+
+
+def reads_stdin(texts: list[str] | None) -> bool:
+    return any(t.strip() == "-" for t in texts or [])
+
+
+def _parameter(option: str) -> str:
+    return option.lstrip("-").replace("-", "_")
+
+
+class PointStream:
+    """The points of ``--at`` (with '-' for one per line of stdin), answered as they are read.
+
+    ``answers(compute)`` yields ``compute(point)`` for each point in order. A bad line (not a point)
+    or a point where the answer is undefined (a :class:`~gradcli.errors.GradcliError` from
+    ``compute``) is reported at once on stderr, with its line number, and skipped: the good answers
+    are all still written. :meth:`finish` then exits with the worst code seen (2 for a bad line, 1
+    for an undefined value), so a script still learns that something was wrong. After
+    :data:`MAX_BAD_LINES` bad lines the rest of stdin is not read: a megabyte of garbage gets a
+    few lines of errors, not a megabyte of them.
+    """
+
+    def __init__(self, texts: list[str] | None, fn: Function, option: str = "--at") -> None:
+        self.texts = texts or []
+        self.fn = fn
+        self.option = option
+        self.stdin = stdin_stream("points") if reads_stdin(self.texts) else None
+        self.failed: int = 0
+        self.bad = 0  # lines that were not points
+
+    def answers(self, compute: Callable[[Point], T]) -> Iterator[T]:
+        from gradcli.cli.app import report_error
+        from gradcli.points import iter_points, on_line
+
+        parameter = _parameter(self.option)
+        for line, point in iter_points(self.texts, self.fn, parameter=parameter, stdin=self.stdin):
+            if isinstance(point, GradcliError):
+                self.bad += 1
+                if self.bad > MAX_BAD_LINES:
+                    raise UsageError(
+                        f"stdin line {line}: more than {MAX_BAD_LINES} lines are not points; "
+                        "stopped reading"
+                    )
+                report_error(point)
+                self.failed = max(self.failed, point.exit_code)
+                continue
+            try:
+                yield compute(point)
+            except GradcliError as exc:
+                if line is None:
+                    raise  # a point typed on the command line fails the command, as ever
+                report_error(on_line(exc, line))
+                self.failed = max(self.failed, exc.exit_code)
+
+    def finish(self) -> None:
+        """Exit with the worst code seen once every answer is written (nothing if all were good)."""
+        if self.failed:
+            import typer
+
+            raise typer.Exit(self.failed)
+
+
+STREAMED = ("ndjson", "csv")  # the formats written one record per point, as the points are read
+
+
+def streamed(document: Callable[[list[T]], Document], answers: Iterable[T], fmt: str) -> Document:
+    """A document whose NDJSON records or CSV rows are made one answer at a time, as ``answers``
+    yields them (each answer is viewed through ``document`` on its own): the first is written
+    before the second point is read, and a bad line costs only itself."""
+    from dataclasses import replace
+
+    head = document([])
+    ones = (document([answer]) for answer in answers)
+    if fmt == "csv":
+        rows = (row for one in ones for row in one.csv_rows or ())
+        return replace(head, csv_rows=rows, flush_rows=True)
+    return replace(head, stream=(record for one in ones for record in one.stream or ()))
 
 
 def stdin_users(expr: str, *point_lists: list[str] | None) -> None:
@@ -56,7 +159,11 @@ def stdin_users(expr: str, *point_lists: list[str] | None) -> None:
 
 
 def emit(doc: Document, fmt: str, command: str) -> None:
+    """Write ``doc`` in ``fmt``: the format is checked first, then the figures the command wrote
+    are put in place (a refused format leaves every target untouched), then the output follows."""
+    from gradcli.cli.process import commit_files
     from gradcli.views.render import check_format, render
 
     check_format(fmt, doc.formats(), command)
+    commit_files()
     render(doc, fmt)

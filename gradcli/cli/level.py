@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gradcli.cli.app import app
 from gradcli.cli.critical import RangeOpt
-from gradcli.cli.inputs import emit, load_function
+from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
 from gradcli.cli.options import ExprArg, FormatOpt, LetOpt, PrecisionOpt, VarsOpt
+from gradcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from gradcli.function import Function
+    from gradcli.points import Point
 
 
 @app.command()
@@ -64,12 +69,24 @@ def level(
     """
     from gradcli.calculus.level import level_set
     from gradcli.expr import parse_constant
-    from gradcli.points import parse_point, parse_range
+    from gradcli.points import parse_range
     from gradcli.views.symbolic import level_document
 
+    stdin_users(expr, [at] if at is not None else None)
     fn = load_function(expr, vars, let)
-    point = parse_point(at, fn) if at is not None else None
+    point = _one_point(at, fn) if at is not None else None
     c = parse_constant(value, what="--value") if value is not None else None
     bounds = parse_range(search_range, fn.names) if search_range else None
     result = level_set(fn, at=point, value=c, samples=samples, bounds=bounds)
     emit(level_document(result, precision), fmt, "level")
+
+
+def _one_point(text: str, fn: Function) -> Point:
+    """The point of ``--at`` ('-': the one point on stdin)."""
+    points = load_points([text], fn)
+    if len(points) != 1:
+        raise UsageError(
+            f"--at -: a level set passes through one point; stdin held {len(points)}",
+            hint="run gradcli level once per point",
+        )
+    return points[0]

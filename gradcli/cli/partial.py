@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gradcli.cli.app import app
-from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
+from gradcli.cli.inputs import STREAMED, PointStream, emit, load_function, stdin_users, streamed
 from gradcli.cli.options import (
     AtOpt,
     CheckOpt,
@@ -19,6 +19,10 @@ from gradcli.cli.options import (
     VarsOpt,
 )
 from gradcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from gradcli.calculus.results import PartialPoint
+    from gradcli.views.render import Document
 
 
 @app.command()
@@ -68,7 +72,7 @@ def partial(
       gradcli partial "sin(x)" --order 4
       gradcli partial "x**2 + y**2" --wrt x --explain
     """
-    from gradcli.calculus.derivatives import partial as compute
+    from gradcli.calculus.derivatives import PartialAt
     from gradcli.views.symbolic import partial_document
 
     stdin_users(expr, at)
@@ -82,11 +86,21 @@ def partial(
                 raise UsageError("--order needs --wrt when f has several variables")
             names = [fn.names[0]]
         names = names * order
-    points = load_points(at, fn)
-    result = compute(fn, names, points, check=check, h=h)
-    doc = partial_document(result, precision)
-    if explain:
-        from gradcli.views.explanation import attach_explanation
+    compute = PartialAt(fn, names, check=check, h=h)
+    points = PointStream(at, fn)
+    if fmt in STREAMED:
+        # One document per point, each written before the next point is read.
+        def document(rows: list[PartialPoint]) -> Document:
+            return partial_document(compute.result(rows), precision)
 
-        attach_explanation(doc, fn, result.wrt, points, target=result.derivative)
-    emit(doc, fmt, "partial")
+        emit(streamed(document, points.answers(compute), fmt), fmt, "partial")
+    else:
+        rows = list(points.answers(compute))
+        doc = partial_document(compute.result(rows), precision)
+        if explain:
+            from gradcli.views.explanation import attach_explanation
+
+            where = [row.at for row in rows]
+            attach_explanation(doc, fn, compute.symbols, where, target=compute.derivative)
+        emit(doc, fmt, "partial")
+    points.finish()
