@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from gradcli.calculus.kinks import neighbourhood_kind, nonsmooth_at, nonsmooth_chain
 from gradcli.calculus.evaluate import evaluate, finite_difference, require_variables, tidy
 from gradcli.calculus.results import (
     Directional,
@@ -54,17 +55,20 @@ def partial(
         raise UsageError(f"{{h}} must be a positive finite step, got {h}", parameters=("h",))
     # One time budget for the whole chain: a 12th derivative may not take 12 budgets.
     deadline = time.monotonic() + DIFF_SECONDS
-    lower = fn.expr
+    chain = [fn.expr]  # f and each derivative on the way: a kink in any of them breaks the last
     for sym in symbols[:-1]:
-        lower = differentiate(lower, sym, seconds=deadline - time.monotonic())
+        chain.append(differentiate(chain[-1], sym, seconds=deadline - time.monotonic()))
+    lower = chain[-1]
     derivative = simplest(differentiate(lower, symbols[-1], seconds=deadline - time.monotonic()))
+    chain.append(derivative)
     last = fn.names.index(symbols[-1].name)
     rows = []
     for at in points:
         value = evaluate(fn.expr, fn, at)
         d = evaluate(derivative, fn, at, what=_partial_name(fn, symbols))
         fd = finite_difference(fn, lower, last, at, d.value, h) if check else None
-        rows.append(PartialPoint(at=at, value=value, derivative=d, check=fd))
+        nonsmooth = nonsmooth_chain(fn, chain, at)
+        rows.append(PartialPoint(at=at, value=value, derivative=d, check=fd, nonsmooth=nonsmooth))
     return PartialResult(fn=fn, wrt=tuple(symbols), derivative=derivative, points=rows)
 
 
@@ -125,15 +129,24 @@ def gradient(
             ascent = tuple(gi.value / norm.value for gi in g)
             descent = tuple(-c for c in ascent)
         eig = matrix = None
-        classification = None
+        classification = classified_by = None
+        nonsmooth = nonsmooth_at(fn, at, grad, None)
         if stationary or with_hessian:
             from gradcli.numeric import classify, eigenvalues  # numpy only where a Hessian is asked
 
             hess = hess if hess is not None else hessian_exprs(fn, grad)
             matrix = hessian_at(fn, hess, at)
             eig = eigenvalues(matrix)
-            if stationary:
-                classification = classify(eig)
+            nonsmooth = nonsmooth or nonsmooth_at(fn, at, grad, hess)
+            if stationary and nonsmooth is None:
+                classification, classified_by = classify(eig), "hessian"
+        if nonsmooth is not None:
+            # No Hessian test at a kink: compare f with its values around the point. Away from
+            # ∇f = 0 (by convention) only an extremum is worth naming: |x| + x/2 has its minimum
+            # at 0, where the gradient shown is 1/2.
+            kind = neighbourhood_kind(fn, at)
+            if stationary or kind in ("minimum", "maximum"):
+                classification, classified_by = kind, "neighbourhood"
         directional = None
         if unit is not None and direction is not None:
             directional = _directional(g, direction, unit, exact=at.is_exact)
@@ -154,6 +167,8 @@ def gradient(
                 eigenvalues=eig,
                 directional=directional,
                 check=fd,
+                nonsmooth=nonsmooth,
+                classified_by=classified_by,
             )
         )
     return GradientResult(fn=fn, gradient=grad, points=rows, hessian=hess if with_hessian else None)
