@@ -84,14 +84,12 @@ class Compiled:
         flat = self._call(self._hessian, points, self.n * self.n)
         return flat.reshape((*flat.shape[:-1], self.n, self.n))
 
-    def smoothness(self, point: Sequence[float]) -> int:
+    def smoothness(self, point: Sequence[float] | Array) -> int:
         """How often f is differentiable at ``point``: 0 (a kink of f, like |x| at 0), 1 (a kink
         of ∇f, like x·|x| at 0, where the Hessian does not exist) or 2 (f is smooth enough for the
         Hessian test). Cheap when f has no abs, relu, max, min, sign or heaviside in it."""
         variables = self.fn.variables
-        if on_kink(variables, self.fn.expr, point) and jumps(
-            variables, self.gradient_exprs, point
-        ):
+        if on_kink(variables, self.fn.expr, point) and jumps(variables, self.gradient_exprs, point):
             return 0
         flat = [h for row in self.hessian_exprs for h in row]
         if any(on_kink(variables, g, point) for g in self.gradient_exprs) and jumps(
@@ -185,7 +183,7 @@ def _values(variables: Sequence[Any], exprs: Sequence[Any], points: Array) -> Ar
     return out
 
 
-def on_kink(variables: Sequence[Any], expr: Any, point: Sequence[float]) -> bool:
+def on_kink(variables: Sequence[Any], expr: Any, point: Sequence[float] | Array) -> bool:
     """Whether an argument of abs, relu, sign, heaviside or δ in ``expr`` is 0 at the point, or
     two arguments of a max or min tie there (within :data:`KINK_TOLERANCE`)."""
     sites = kink_sites(expr)
@@ -197,7 +195,7 @@ def on_kink(variables: Sequence[Any], expr: Any, point: Sequence[float]) -> bool
     return bool(np.any(np.abs(u) <= KINK_TOLERANCE * scale))
 
 
-def jumps(variables: Sequence[Any], exprs: Sequence[Any], point: Sequence[float]) -> bool:
+def jumps(variables: Sequence[Any], exprs: Sequence[Any], point: Sequence[float] | Array) -> bool:
     """Whether ``exprs`` (a derivative) take different values on different sides of the point —
     so the function they are the derivative of has a kink there.
 
@@ -221,7 +219,7 @@ def jumps(variables: Sequence[Any], exprs: Sequence[Any], point: Sequence[float]
     return narrow > 1e-8 * size and narrow > JUMP_SHARE * wide
 
 
-def neighbourhood_kind(variables: Sequence[Any], expr: Any, point: Sequence[float]) -> str:
+def neighbourhood_kind(variables: Sequence[Any], expr: Any, point: Sequence[float] | Array) -> str:
     """minimum / maximum / saddle / unclassified from f around the point, where the Hessian test
     cannot be used: f at three radii in each of :func:`_directions` compared with f(point).
 

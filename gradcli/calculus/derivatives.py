@@ -8,8 +8,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.calculus.kinks import neighbourhood_kind, nonsmooth_at, nonsmooth_chain
 from gradcli.calculus.evaluate import evaluate, finite_difference, require_variables, tidy
+from gradcli.calculus.kinks import neighbourhood_kind, nonsmooth_at, nonsmooth_chain
 from gradcli.calculus.results import (
     Directional,
     GradientPoint,

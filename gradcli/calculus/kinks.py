@@ -13,6 +13,7 @@ Facts only (``Nonsmooth``, ``Kink``); the views word them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from gradcli.calculus.results import Kink, Nonsmooth
@@ -96,3 +97,23 @@ def neighbourhood_kind(fn: Function, at: Point) -> str:
     from gradcli.numeric import neighbourhood_kind as around
 
     return around(fn.variables, fn.expr, at.values)
+
+
+def classify_stationary(fn: Function, values: Sequence[float], eigenvalues: Sequence[float]) -> str:
+    """The Hessian's verdict on a stationary point, or — where f is not twice differentiable
+    there — the verdict of comparing f around it (``unclassified`` when that shows nothing)."""
+    import numpy as np
+
+    from gradcli.numeric import classify_points
+
+    point = np.asarray(values, dtype=float).reshape(1, -1)
+    return classify_points(
+        _compiled(fn), point, np.asarray(eigenvalues, dtype=float).reshape(1, -1)
+    )[0]
+
+
+@lru_cache(maxsize=8)
+def _compiled(fn: Function) -> Any:
+    from gradcli.numeric import compile_function
+
+    return compile_function(fn)

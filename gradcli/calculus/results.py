@@ -61,7 +61,9 @@ class PartialPoint:
     value: Value
     derivative: Value
     check: FiniteDifference | None = None
-    nonsmooth: Nonsmooth | None = None  # the derivative does not exist here; the value is a convention
+    nonsmooth: Nonsmooth | None = (
+        None  # the derivative does not exist here; the value is a convention
+    )
 
 
 @dataclass(frozen=True)

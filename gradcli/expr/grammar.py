@@ -215,7 +215,7 @@ def relu_function() -> Any:
             return None
 
         def _eval_is_real(self) -> bool | None:
-            return self.args[0].is_real  # type: ignore[no-any-return]
+            return self.args[0].is_real
 
         def _eval_is_extended_nonnegative(self) -> bool | None:
             return True if self.args[0].is_extended_real else None

@@ -6,8 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from gradcli.calculus.notation import derivative_name
-from gradcli.calculus.results import GradientPoint, GradientResult, Nonsmooth, PartialPoint, PartialResult
-from gradcli.function import Function
+from gradcli.calculus.results import (
+    GradientPoint,
+    GradientResult,
+    Nonsmooth,
+    PartialPoint,
+    PartialResult,
+)
 from gradcli.views.text import pretty
 
 # PyTorch autograd's value at each kind of kink (checked with torch 2.13, float64; docs/CLI.md).

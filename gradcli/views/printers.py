@@ -30,9 +30,9 @@ from sympy.printing.str import StrPrinter
 def _sympify_namespace() -> frozenset[str]:
     """Every name ``sympify`` resolves to something other than a new Symbol: sympy's public
     names (it parses with ``from sympy import *``) and Python's builtins."""
-    namespace: dict[str, Any] = {}
-    exec("from sympy import *", namespace)  # noqa: S102 - a fixed import, nothing user-typed
-    return frozenset(namespace) | frozenset(dir(builtins))
+    import sympy
+
+    return frozenset(sympy.__all__) | frozenset(dir(builtins))
 
 
 def reads_back(name: str) -> bool:
