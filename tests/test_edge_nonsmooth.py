@@ -359,3 +359,12 @@ def test_machine_printer_spells_names_sympify_would_misread() -> None:
     lam, i_, x = sympy.Symbol("lambda"), sympy.Symbol("I"), sympy.Symbol("x")
     assert machine(lam * x) == "Symbol('lambda')*x"
     assert sympy.sympify(machine(i_**2 * x)) == i_**2 * x
+
+
+def test_descend_and_plot_json_functions_read_back(tmp_path: Path) -> None:
+    x = sympy.Symbol("x")
+    record = ok_json("descend", "relu(x-1)^2 + I", "--from", "3,1", "--steps", "2")
+    assert sympy.sympify(record["function"]) == sympy.Max(0, x - 1) ** 2 + sympy.Symbol("I")
+    out = tmp_path / "f.png"
+    record = ok_json("plot", "relu(x) + y^2", "-o", str(out))
+    assert sympy.sympify(record["function"]) == sympy.Max(0, x) + sympy.Symbol("y") ** 2
