@@ -69,15 +69,26 @@ MODULES = ("numpy", "math", "mpmath")
 
 def extra_functions(module: str) -> dict[str, Callable[..., Any]]:
     """gradcli's functions that ``lambdify`` cannot spell in ``module`` — the one namespace every
-    compiled evaluator uses, so the real cube root is the same function everywhere."""
+    compiled evaluator uses, so the real cube root is the same function everywhere.
+
+    ``DiracDelta`` (the derivative of a step: the second derivative of abs and relu, the first of
+    sign) is 0 everywhere, also at 0: that is what PyTorch autograd computes, and the value at the
+    kink is a convention the output names (see :mod:`gradcli.calculus.kinks`). NaN stays NaN.
+    """
     if module == "numpy":
         import numpy as np
 
-        return {"cbrt": np.cbrt}
+        def delta(v: Any, k: Any = 0) -> Any:
+            return np.where(np.isnan(v), np.nan, 0.0)
+
+        return {"cbrt": np.cbrt, "DiracDelta": delta}
     if module == "math":
         import math
 
-        return {"cbrt": lambda v: math.copysign(abs(v) ** (1 / 3), v)}
+        return {
+            "cbrt": lambda v: math.copysign(abs(v) ** (1 / 3), v),
+            "DiracDelta": lambda v, k=0: math.nan if math.isnan(v) else 0.0,
+        }
     if module == "mpmath":
         import mpmath
 
@@ -88,9 +99,20 @@ def extra_functions(module: str) -> dict[str, Callable[..., Any]]:
             "Heaviside": lambda v, at_zero=0.5: (
                 mpmath.mpf(1) if v > 0 else mpmath.mpf(0) if v < 0 else mpmath.mpf(at_zero)
             ),
-            "DiracDelta": lambda v, k=0: mpmath.mpf(0) if v != 0 else mpmath.inf,
+            "DiracDelta": lambda v, k=0: mpmath.mpf(0) if v >= 0 or v < 0 else mpmath.nan,
         }
     raise ValueError(f"module must be one of {', '.join(MODULES)}, not {module!r}")
+
+
+def conventional(expr: Any) -> Any:
+    """``expr`` with every Dirac delta replaced by 0, the value the evaluators give it (PyTorch's
+    second derivative of abs and relu): exact evaluation must agree with the compiled one, and
+    ``DiracDelta(0)`` has no number sympy could print."""
+    import sympy as sp
+
+    if not expr.has(sp.DiracDelta):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
 
 
 def lambdify(
@@ -112,3 +134,41 @@ def lambdify(
     return sympy.lambdify(
         list(variables), exprs, modules=[extra_functions(module), module], cse=shared
     )
+
+
+# Functions whose graph has a corner or a jump where their argument is 0 (Max and Min: where two of
+# their arguments tie), by sympy class name -> the name gradcli's users know them by.
+KINK_FUNCTIONS = {
+    "Abs": "abs",
+    "relu": "relu",
+    "Max": "max",
+    "Min": "min",
+    "sign": "sign",
+    "Heaviside": "heaviside",
+    "DiracDelta": "delta",
+}
+MAX_KINK_SITES = 256  # max/min of 64 arguments has 2016 ties; beyond this, check the first ones
+
+
+def kink_sites(expr: Any) -> list[tuple[str, Any, Any]]:
+    """``(kind, sub-expression, u)`` for every place ``expr`` may fail to be smooth: where u = 0.
+
+    Syntactic only (|x|³ is listed although it is twice differentiable): callers confirm a kink by
+    looking at the derivative on either side. Sorted, so that facts come out in a fixed order.
+    """
+    import itertools
+
+    import sympy as sp
+
+    sites: list[tuple[str, Any, Any]] = []
+    found = [e for e in expr.atoms(sp.Function) if type(e).__name__ in KINK_FUNCTIONS]
+    found += [e for e in expr.atoms(sp.Max, sp.Min)]
+    for e in sorted(set(found), key=sp.default_sort_key):
+        kind = KINK_FUNCTIONS[type(e).__name__]
+        if kind in ("max", "min"):
+            sites += [(kind, e, a - b) for a, b in itertools.combinations(e.args, 2)]
+        else:
+            sites.append((kind, e, e.args[0]))
+        if len(sites) >= MAX_KINK_SITES:
+            break
+    return sites[:MAX_KINK_SITES]

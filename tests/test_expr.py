@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gradcli.errors import GradcliError, ParseError, UsageError
 from gradcli.expr import MAX_LENGTH, parse, parse_constant
+from gradcli.expr.grammar import relu_function
 
 x, y, z = sympy.symbols("x y z", real=True)
 
@@ -41,7 +42,7 @@ x, y, z = sympy.symbols("x y z", real=True)
         ("max(x, y, 0)", sympy.Max(x, y, 0)),
         ("atan2(y, x)", sympy.atan2(y, x)),
         ("sigmoid(x)", 1 / (1 + sympy.exp(-x))),
-        ("relu(x)", sympy.Max(0, x)),
+        ("relu(x)", relu_function()(x)),  # its own class: relu'(0) = 0, as torch.relu
         ("softplus(x)", sympy.log(1 + sympy.exp(x))),
         ("-x**2", -(x**2)),
         ("2**-1*x", x / 2),

@@ -10,10 +10,11 @@ import numpy as np
 
 from gradcli.calculus.derivatives import gradient_exprs, hessian_at, hessian_exprs
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
+from gradcli.calculus.kinks import classify_stationary
 from gradcli.calculus.results import CriticalPoint, CriticalResult, Value
 from gradcli.function import Function
 from gradcli.limits import TimeUp, time_limit
-from gradcli.numeric import classify, eigenvalues
+from gradcli.numeric import eigenvalues
 from gradcli.points import Point
 
 
@@ -154,4 +155,4 @@ def _critical_point(
         value = Value(None, float(compiled.value(arr)))
         eig = eigenvalues(compiled.hessian(arr).tolist())
         exact = None
-    return CriticalPoint(exact, values, value, eig, classify(eig), found_by)
+    return CriticalPoint(exact, values, value, eig, classify_stationary(fn, values, eig), found_by)

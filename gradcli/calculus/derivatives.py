@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradcli.calculus.evaluate import evaluate, finite_difference, require_variables, tidy
+from gradcli.calculus.kinks import neighbourhood_kind, nonsmooth_at, nonsmooth_chain
 from gradcli.calculus.results import (
     Directional,
     GradientPoint,
@@ -69,13 +70,15 @@ class PartialAt:
             raise UsageError(f"{{h}} must be a positive finite step, got {h}", parameters=("h",))
         # One time budget for the whole chain: a 12th derivative may not take 12 budgets.
         deadline = time.monotonic() + DIFF_SECONDS
-        lower = fn.expr
+        chain = [fn.expr]  # f and each derivative on the way: a kink in any of them breaks the last
         for sym in symbols[:-1]:
-            lower = differentiate(lower, sym, seconds=deadline - time.monotonic())
+            chain.append(differentiate(chain[-1], sym, seconds=deadline - time.monotonic()))
+        lower = chain[-1]
         self.fn, self.symbols, self.lower, self.check, self.h = fn, tuple(symbols), lower, check, h
         self.derivative = simplest(
             differentiate(lower, symbols[-1], seconds=deadline - time.monotonic())
         )
+        self.chain = [*chain, self.derivative]
         self.name = _partial_name(fn, symbols)
 
     def __call__(self, at: Point) -> PartialPoint:
@@ -85,7 +88,8 @@ class PartialAt:
         d = evaluate(self.derivative, fn, at, what=self.name)
         last = fn.names.index(self.symbols[-1].name)
         fd = finite_difference(fn, self.lower, last, at, d.value, self.h) if self.check else None
-        return PartialPoint(at=at, value=value, derivative=d, check=fd)
+        nonsmooth = nonsmooth_chain(fn, self.chain, at)
+        return PartialPoint(at=at, value=value, derivative=d, check=fd, nonsmooth=nonsmooth)
 
     def result(self, rows: Sequence[PartialPoint]) -> PartialResult:
         return PartialResult(
@@ -175,7 +179,8 @@ class GradientAt:
             ascent = unit_vector([gi.value for gi in g])
             descent = tuple(-c for c in ascent) if ascent is not None else None
         eig = matrix = None
-        classification = None
+        classification = classified_by = None
+        nonsmooth = nonsmooth_at(fn, at, grad, None)
         if stationary or self.with_hessian:
             from gradcli.numeric import classify, eigenvalues  # numpy only where a Hessian is asked
 
@@ -183,8 +188,16 @@ class GradientAt:
                 self.hess = hessian_exprs(fn, grad)
             matrix = hessian_at(fn, self.hess, at)
             eig = eigenvalues(matrix)
-            if stationary:
-                classification = classify(eig)
+            nonsmooth = nonsmooth or nonsmooth_at(fn, at, grad, self.hess)
+            if stationary and nonsmooth is None:
+                classification, classified_by = classify(eig), "hessian"
+        if nonsmooth is not None:
+            # No Hessian test at a kink: compare f with its values around the point. Away from
+            # ∇f = 0 (by convention) only an extremum is worth naming: |x| + x/2 has its minimum
+            # at 0, where the gradient shown is 1/2.
+            kind = neighbourhood_kind(fn, at)
+            if stationary or kind in ("minimum", "maximum"):
+                classification, classified_by = kind, "neighbourhood"
         directional = None
         if self.unit is not None and self.direction is not None:
             directional = _directional(g, self.direction, self.unit, exact=at.is_exact)
@@ -206,6 +219,8 @@ class GradientAt:
             eigenvalues=eig,
             directional=directional,
             check=fd,
+            nonsmooth=nonsmooth,
+            classified_by=classified_by,
         )
 
     def result(self, rows: Sequence[GradientPoint]) -> GradientResult:

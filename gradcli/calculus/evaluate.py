@@ -16,7 +16,7 @@ from gradcli.errors import MathError, UsageError
 from gradcli.function import Function
 from gradcli.limits import TimeUp, bounded, time_limit
 from gradcli.points import Point
-from gradcli.symbolic import simplest
+from gradcli.symbolic import conventional, simplest
 
 EVALUATE_SECONDS = 2.0
 SOLVE_SECONDS = 3.0
@@ -44,6 +44,7 @@ def evaluate(expr: Any, fn: Function, at: Point, what: str = "f") -> Value:
     Raises :class:`MathError` (exit 1) when the value is undefined, infinite or not real there.
     """
     sp = _sympy()
+    expr = conventional(expr)  # δ(0) has no number: the evaluators' convention is 0
     exact: Any = None
     if at.is_exact:
         # Substitution alone is cheap and says 'undefined' exactly (1/0 -> zoo, 0*log(0) -> nan).
@@ -63,6 +64,10 @@ def evaluate(expr: Any, fn: Function, at: Point, what: str = "f") -> Value:
                     exact = tidy(exact)
                 number = complex(sp.N(exact, 17))
         except TimeUp:
+            exact = None
+        except (TypeError, ValueError, ArithmeticError):
+            # sympy left something it cannot turn into a number: use the float evaluator's value
+            # (or say undefined below) rather than let a sympy error out of the core.
             exact = None
     if number is None:
         number = guess if guess is not None else complex(float("nan"))

@@ -37,11 +37,33 @@ class FiniteDifference:
 
 
 @dataclass(frozen=True)
+class Kink:
+    """A place where f (or a derivative of it) is not smooth: ``expr``'s argument is 0 here, or two
+    of its arguments tie (max, min)."""
+
+    kind: str  # abs | relu | max | min | sign | heaviside | delta
+    expr: Any  # the sub-expression, e.g. Abs(x) or Max(x, y)
+
+
+@dataclass(frozen=True)
+class Nonsmooth:
+    """At this point the derivative of order ``order`` does not exist (1: f is not differentiable;
+    2: f is, once, but its gradient is not), because of ``kinks``. The numbers shown there follow
+    PyTorch autograd's conventions (see :mod:`gradcli.calculus.kinks`)."""
+
+    order: int
+    kinks: tuple[Kink, ...]
+
+
+@dataclass(frozen=True)
 class PartialPoint:
     at: Point
     value: Value
     derivative: Value
     check: FiniteDifference | None = None
+    nonsmooth: Nonsmooth | None = (
+        None  # the derivative does not exist here; the value is a convention
+    )
 
 
 @dataclass(frozen=True)
@@ -77,11 +99,15 @@ class GradientPoint:
     ascent: tuple[float, ...] | None  # None when ∇f = 0
     descent: tuple[float, ...] | None
     stationary: bool
-    classification: str | None = None  # minimum | maximum | saddle | degenerate (when stationary)
+    # minimum | maximum | saddle | degenerate (when stationary) | unclassified (at a kink, when f
+    # looks the same all around)
+    classification: str | None = None
     hessian: tuple[tuple[float, ...], ...] | None = None
     eigenvalues: tuple[float, ...] | None = None
     directional: Directional | None = None
     check: tuple[FiniteDifference, ...] | None = None
+    nonsmooth: Nonsmooth | None = None  # f is not (twice) differentiable here
+    classified_by: str | None = None  # "hessian", or "neighbourhood" (f compared around a kink)
 
 
 @dataclass(frozen=True)

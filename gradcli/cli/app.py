@@ -342,7 +342,7 @@ def _root(
     EXPR syntax: Python/sympy (x**2 + y**2), ^ for powers, implicit products (2x, 3x y, 2(x+1)),
     Unicode (x², ·, ×, −, π, √x). Constants pi and e; every other name is a real variable.
     Functions: sin cos tan sec csc cot asin acos atan atan2 sinh cosh tanh asinh acosh atanh exp log
-    (log(x, b)) ln log2 log10 sqrt cbrt abs sign min max sigmoid relu softplus erf.
+    (log(x, b)) ln log2 log10 sqrt cbrt abs sign min max sigmoid relu softplus erf heaviside.
     '@name' stands for a named test function (gradcli functions lists them).
 
     Exit codes: 0 done, 1 undefined/not real at a point or a file that cannot be written,

@@ -27,7 +27,8 @@ MAX_NAME_LENGTH = 64
 
 FUNCTIONS_DOC = (
     "sin cos tan sec csc cot asin acos atan atan2(y, x) sinh cosh tanh asinh acosh atanh "
-    "exp log(x) log(x, base) ln log2 log10 sqrt cbrt abs sign min max sigmoid relu softplus erf"
+    "exp log(x) log(x, base) ln log2 log10 sqrt cbrt abs sign min max sigmoid relu softplus erf "
+    "heaviside"
 )
 
 # --- characters ---------------------------------------------------------------------------------
@@ -117,7 +118,9 @@ CONSTANT_NAMES = {"pi", "e", "E"}
 _SAME_NAME = (
     "sin cos tan sec csc cot asin acos atan sinh cosh tanh asinh acosh atanh exp sqrt erf".split()
 )
-_OWN_BUILDERS = "atan2 log ln log2 log10 cbrt abs sign min max sigmoid relu softplus".split()
+_OWN_BUILDERS = (
+    "atan2 log ln log2 log10 cbrt abs sign min max sigmoid relu softplus heaviside".split()
+)
 FUNCTION_NAMES = frozenset(_SAME_NAME + _OWN_BUILDERS)
 
 
@@ -147,7 +150,11 @@ def function_table() -> dict[str, tuple[tuple[int, int], Callable[..., sympy.Exp
             "max": ((1, 64), sympy.Max),
             # The ML functions are built from elementary ones so derivatives are plain to read.
             "sigmoid": (one, lambda x: 1 / (1 + sympy.exp(-x))),
-            "relu": (one, lambda x: sympy.Max(0, x)),
+            # relu is a class of its own, not Max(0, x): torch's relu'(0) is 0, while
+            # torch.maximum (and sympy's Max) give each tied argument 1/2.
+            "relu": (one, relu_function()),
+            # H(0) = 1/2, sympy's and numpy's default and the value at a tie of max/min.
+            "heaviside": (one, sympy.Heaviside),
             "softplus": (one, lambda x: sympy.log(1 + sympy.exp(x))),
         }
     )
@@ -183,6 +190,52 @@ def real_cube_root() -> Any:
             return root if exp is None else rf"\left({root}\right)^{{{exp}}}"
 
     return cbrt
+
+
+@functools.cache  # one class for the process, like the cube root
+def relu_function() -> Any:
+    """relu(u) = max(0, u) as a sympy Function whose derivative is H(u) with H(0) = 0.
+
+    That is PyTorch autograd's convention (``torch.relu``), so a descent through the kink steps as
+    torch does. Numerically it is ``Max(0, u)``: every lambdify printer is told so below, which keeps
+    evaluators free of a namespace entry for it.
+    """
+    import sympy
+
+    def as_max(self: Any, printer: Any) -> str:
+        return str(printer._print(sympy.Max(0, self.args[0])))
+
+    class relu(sympy.Function):
+        @classmethod
+        def eval(cls, arg: sympy.Expr) -> sympy.Expr | None:
+            if arg.is_extended_nonnegative:
+                return arg
+            if arg.is_extended_nonpositive:
+                return sympy.S.Zero
+            return None
+
+        def _eval_is_real(self) -> bool | None:
+            return self.args[0].is_real
+
+        def _eval_is_extended_nonnegative(self) -> bool | None:
+            return True if self.args[0].is_extended_real else None
+
+        def fdiff(self, argindex: int = 1) -> sympy.Expr:
+            return sympy.Heaviside(self.args[0], 0)
+
+        def _eval_rewrite_as_Max(self, arg: sympy.Expr, **kwargs: Any) -> sympy.Expr:
+            return sympy.Max(0, arg)
+
+        def _eval_evalf(self, prec: int) -> sympy.Expr:
+            return sympy.Max(0, self.args[0]).evalf(prec)
+
+        def _latex(self, printer: Any, exp: Any = None) -> str:
+            text = r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
+            return text if exp is None else rf"{text}^{{{exp}}}"
+
+        _numpycode = _pythoncode = _mpmathcode = _lambdacode = as_max
+
+    return relu
 
 
 def unknown_function_hint(name: str) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcli.numeric import classify_many
+from gradcli.numeric import classify_points
 from gradcli.optimize.runs import (
     Diverged,
     EndPoint,
@@ -57,8 +57,10 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
     """
     converged = [r for r in runs if r.status == "converged"]
     if converged:
-        values = _eigenvalues(compiled, np.array([r.path[-1] for r in converged]))
-        for run, ev, kind in zip(converged, values, classify_many(values)):
+        ends = np.array([r.path[-1] for r in converged])
+        values = _eigenvalues(compiled, ends)
+        # At a kink the Hessian says nothing: classify_points compares f around the end instead.
+        for run, ev, kind in zip(converged, values, classify_points(compiled, ends, values)):
             run.eigenvalues = ev
             run.classification = kind
     # gd's stability limit needs the curvature at the start, only for runs that overshot

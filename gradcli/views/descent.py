@@ -90,7 +90,7 @@ def stream_document(fn: Function, descent: Descent, fmt: str) -> Document:
     from gradcli.views.render import Document
 
     line_search = any(p.settings.line_search for p in descent.plan)
-    header = {"function": fn.understood, "variables": list(fn.names)}
+    header = {"function": _machine(fn.expr), "variables": list(fn.names)}
     if fmt == "ndjson":
         return Document(record=header, stream=_ndjson_records(descent, fn.names))
     return Document(
@@ -171,7 +171,7 @@ def descent_document(
 
     names = fn.names
     record = {
-        "function": fn.understood,
+        "function": _machine(fn.expr),
         "variables": list(names),
         "runs": [run_json(r, names) for r in runs],
     }
@@ -310,3 +310,10 @@ def _notes(runs: Sequence[DescentRun]) -> list[str]:
             "--format csv or json has every step"
         )
     return notes
+
+
+def _machine(expr: Any) -> str:
+    """The function as text plain sympy.sympify reads back (relu as Max(0, u), Symbol('I'), …)."""
+    from gradcli.views.printers import machine
+
+    return machine(expr)

@@ -34,7 +34,7 @@ def figure_document(
     width, height = figure.figure.canvas.get_width_height()
     ranges = figure.ranges
     record: dict[str, Any] = {
-        "function": fn.understood,
+        "function": _machine(fn.expr),
         "variables": list(fn.names),
         "output": output,
         "format": fmt,
@@ -92,3 +92,10 @@ def figure_document(
                 ("from", vector(record["runs"][0]["start"].values(), 3, typographic=True))
             )
     return Document(record, fields=fields, tables=tables, notes=list(figure.notes), title=None)
+
+
+def _machine(expr: Any) -> str:
+    """The function as text plain sympy.sympify reads back (relu as Max(0, u), Symbol('I'), …)."""
+    from gradcli.views.printers import machine
+
+    return machine(expr)

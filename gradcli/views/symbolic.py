@@ -20,20 +20,19 @@ from gradcli.calculus.results import (
 )
 from gradcli.function import Function
 from gradcli.points import Point
+from gradcli.views.nonsmooth import classification_text, grad_kink, kink_record, partial_kink
+from gradcli.views.printers import equations, latex, machine
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, number, pretty, vector
 
 
 def _sstr(expr: Any) -> str:
-    import sympy
-
-    return str(sympy.sstr(expr))
+    """Machine text: plain ``sympy.sympify`` reads it back as the same expression."""
+    return machine(expr)
 
 
 def _latex(expr: Any) -> str:
-    import sympy
-
-    return str(sympy.latex(expr))
+    return latex(expr)
 
 
 def _exact(value: Value) -> str | None:
@@ -45,7 +44,7 @@ def _shown(value: Value, precision: int) -> str:
 
 
 def _header(fn: Function) -> dict[str, Any]:
-    return {"function": fn.understood, "variables": list(fn.names)}
+    return {"function": _sstr(fn.expr), "variables": list(fn.names)}
 
 
 def _fields(fn: Function) -> list[tuple[str, str]]:
@@ -99,6 +98,8 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
         }
         if p.check is not None:
             rec["check"] = _check_record(p.check)
+        if p.nonsmooth is not None:
+            rec["nonsmooth"] = kink_record(p.nonsmooth, partial_kink(result, p), _sstr)
         records.append(rec)
     record = {
         **_header(fn),
@@ -135,7 +136,7 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
     order = len(result.wrt)
     top = r"\partial f" if order == 1 else rf"\partial^{{{order}}} f"
     latex = rf"\frac{{{top}}}{{{wrt_latex}}} = {_latex(result.derivative)}"
-    notes = []
+    notes = [partial_kink(result, p) for p in result.points if p.nonsmooth is not None]
     if check:
         notes.append(
             "forward: the slope of a small step, error ~ h; central: a step both ways, error ~ h²"
@@ -153,7 +154,8 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
 
 
 # --- grad ---------------------------------------------------------------------------------------
-def _grad_record(fn: Function, p: GradientPoint) -> dict[str, Any]:
+def _grad_record(result: GradientResult, p: GradientPoint) -> dict[str, Any]:
+    fn = result.fn
     rec: dict[str, Any] = {
         "at": _at(p.at),
         "value": p.value.value,
@@ -170,6 +172,10 @@ def _grad_record(fn: Function, p: GradientPoint) -> dict[str, Any]:
     }
     if p.classification:
         rec["classification"] = p.classification
+        rec["classified_by"] = p.classified_by
+    rec["differentiable"] = p.nonsmooth is None or p.nonsmooth.order > 1
+    if p.nonsmooth is not None:
+        rec["nonsmooth"] = kink_record(p.nonsmooth, grad_kink(result, p), _sstr)
     if p.eigenvalues is not None:
         rec["eigenvalues"] = list(p.eigenvalues)
     if p.hessian is not None:
@@ -195,9 +201,10 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
         rows.append(["‖∇f‖", _shown(p.norm, precision)])
     if p.stationary:
         kind = p.classification or "stationary point"
-        kind = "degenerate stationary point" if kind == "degenerate" else kind
-        rows.append(["stationary", f"∇f = 0: a {kind}"])
-    elif not one and p.ascent is not None and p.descent is not None:
+        rows.append(["stationary", classification_text(kind, p.classified_by, True)])
+    elif p.classification:  # an extremum at a kink, where the gradient shown is not 0
+        rows.append(["kink", classification_text(p.classification, p.classified_by, False)])
+    if not one and p.ascent is not None and p.descent is not None:
         rows.append(["steepest ascent", vector(p.ascent, precision) + "  (∇f/‖∇f‖)"])
         rows.append(["steepest descent", vector(p.descent, precision) + "  (−∇f/‖∇f‖)"])
     if p.eigenvalues is not None:
@@ -221,7 +228,7 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
 def gradient_document(result: GradientResult, precision: int = 6) -> Document:
     fn = result.fn
     one = len(fn.names) == 1
-    records = [_grad_record(fn, p) for p in result.points]
+    records = [_grad_record(result, p) for p in result.points]
     record: dict[str, Any] = {
         **_header(fn),
         "gradient": [_sstr(g) for g in result.gradient],
@@ -283,10 +290,11 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         record=record,
         fields=fields,
         tables=tables,
+        notes=[grad_kink(result, p) for p in result.points if p.nonsmooth is not None],
         stream=records,
         csv_header=header,
         csv_rows=csv_rows,
-        latex="\n".join(latex_lines),
+        latex=equations(latex_lines),
     )
 
 
@@ -474,7 +482,7 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
         csv_rows=[[*s.point, *s.gradient, *s.tangent, s.angle] for s in result.samples]
         if result.samples
         else None,
-        latex="\n".join(latex),
+        latex=equations(latex),
     )
 
 

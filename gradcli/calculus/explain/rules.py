@@ -310,7 +310,7 @@ class Engine:
         if len(moving) > 1:
             return self._multi_argument(e, moving, rule, depth, level)
         i = moving[0]
-        if isinstance(e, sympy.Max) and len(e.args) == 2 and e.args[1 - i] == 0:
+        if name == "relu" or (isinstance(e, sympy.Max) and len(e.args) == 2 and e.args[1 - i] == 0):
             rule = ("relu", "ReLU rule, relu′(u) = H(u): 1 for u > 0, 0 for u < 0")
         if isinstance(e, sympy.log) and _softplus_argument(e) is not None:
             u = _softplus_argument(e)
