@@ -222,7 +222,8 @@ def _classify(
             kind = classify(eig)
             if kind == "degenerate" and f.found_by == "numeric" and probes < MAX_CONTINUUM_PROBES:
                 probes += 1
-                null = vectors[:, int(np.argmin(np.abs(eig)))]
+                small = np.abs(eig) <= 1e-9 * max(1.0, float(np.max(np.abs(eig))))
+                null = vectors[:, small] if small.any() else vectors[:, [np.argmin(np.abs(eig))]]
                 if on_a_continuum(compiled, x, null):
                     continuum.append(x)
                     continue

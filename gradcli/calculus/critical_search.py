@@ -85,9 +85,10 @@ def _primes(n: int) -> list[int]:
 def newton_steps(compiled: Compiled, x: Array) -> Array:
     """The Newton step H⁻¹∇f at each point (NaN where it is not defined).
 
-    A Levenberg shift relative to the Hessian's own size keeps the step defined at singular
-    Hessians without an absolute floor: an absolute floor would make the step tiny on a flat
-    tail (∇f ≈ 1e-21, H ≈ 1e-20) and accept it as a root.
+    A Levenberg shift keeps the step defined at exactly singular Hessians. It is relative to the
+    Hessian's own size and far below round-off: an absolute floor would make the step tiny on a
+    flat tail (∇f ≈ 1e-21, H ≈ 1e-20) and accept it as a root, and a larger relative one would
+    stall Newton short of a degenerate root (x⁴ at 0, where H → 0 along one axis only).
     """
     n = x.shape[-1]
     g = compiled.gradient(x)
@@ -96,7 +97,7 @@ def newton_steps(compiled: Compiled, x: Array) -> Array:
         bad = ~(np.all(np.isfinite(g), axis=-1) & np.all(np.isfinite(h), axis=(-1, -2)))
         h = np.where(bad[:, None, None], np.eye(n), h)
         g = np.where(bad[:, None], 0.0, g)
-        shift = 1e-12 * np.abs(h).max(axis=(-1, -2)) + 1e-300
+        shift = 1e-30 * np.abs(h).max(axis=(-1, -2)) + 1e-300
         a = h + shift[:, None, None] * np.eye(n)[None]
         try:
             step = np.linalg.solve(a, g[..., None])[..., 0]
@@ -157,10 +158,31 @@ def search(
         iterations=iterations,
         timed_out=timed_out,
     )
-    found = x[accepted]
+    found = _polish(compiled, x[accepted], deadline)
     # Newton's last step leaves ~1e-16·‖x‖ of noise: a coordinate that small is a zero.
     found[np.abs(found) <= 1e-14 * (1 + np.linalg.norm(found, axis=1, keepdims=True))] = 0.0
     return SearchOutcome(distinct(found), summary)
+
+
+def _polish(compiled: Compiled, found: Array, deadline: float) -> Array:
+    """More Newton steps on the accepted points, short ones only.
+
+    A simple root is already exact to round-off, and stays put. Newton converges only linearly
+    to a degenerate root (x⁴ at 0: x ← 2x/3), so the acceptance test passes about 1e-9 from it;
+    60 more steps bring it to round-off too.
+    """
+    for _ in range(60):
+        if not len(found) or time.monotonic() > deadline:
+            break
+        step = newton_steps(compiled, found)
+        with np.errstate(all="ignore"):
+            scale = 1 + np.linalg.norm(found, axis=1)
+            size = np.linalg.norm(step, axis=1)
+            short = np.isfinite(size) & (size <= 1e-6 * scale)
+        if not np.any(short & (size > 1e-16 * scale)):
+            break
+        found = np.where(short[:, None], found - step, found)
+    return found
 
 
 def distinct(points: Array, tolerance: float = DUPLICATE_TOLERANCE) -> Array:
@@ -181,19 +203,42 @@ def distinct(points: Array, tolerance: float = DUPLICATE_TOLERANCE) -> Array:
     return np.array(kept)
 
 
-def on_a_continuum(compiled: Compiled, point: Array, direction: Array) -> bool:
+def on_a_continuum(compiled: Compiled, point: Array, null: Array) -> bool:
     """Whether the stationary ``point`` lies on a curve or surface of stationary points.
 
-    Newton restarted a little way along the Hessian's null direction converges back to an
-    isolated (if degenerate) stationary point, but stays put on a continuum of them.
+    ``null`` holds the Hessian's null directions (as columns). From a point a little way along one,
+    Newton restricted to the directions across it settles on the set if there is one; there the
+    full Newton step is zero. Near an isolated (if degenerate) point it is not: the full step
+    still points back to it. Plain Newton cannot tell, since on x²y² it heads for the origin from
+    everywhere. Where the null space is wider than a line (the crossing of x = 0 and y = 0 in
+    x²y²) its basis is arbitrary, so the coordinate axes projected into it are tried as well.
     """
+    n = len(point)
+    directions = list(null.T)
+    for axis in np.eye(n):
+        projected = null @ (null.T @ axis)
+        if np.linalg.norm(projected) >= 0.5:
+            directions.append(projected / np.linalg.norm(projected))
     delta = 1e-3 * (1 + float(np.linalg.norm(point)))
-    x = (point + delta * direction)[None, :]
-    for _ in range(40):
-        step = newton_steps(compiled, x)
-        if not np.all(np.isfinite(step)):
-            return False
-        x = x - step
-        if float(np.linalg.norm(step)) <= STEP_TOLERANCE * (1 + float(np.linalg.norm(x))):
-            return float(np.linalg.norm(x[0] - point)) > delta / 2
+    for d in directions[: 2 * n]:
+        across = np.eye(n) - np.outer(d, d)
+        x = point + delta * d
+        for _ in range(40):
+            g = compiled.gradient(x[None])[0]
+            h = compiled.hessian(x[None])[0]
+            with np.errstate(all="ignore"):
+                a = across @ h @ across + np.outer(d, d)
+                try:
+                    step = np.linalg.solve(a, across @ g)
+                except np.linalg.LinAlgError:
+                    break
+            if not np.all(np.isfinite(step)):
+                break
+            x = x - step
+            if float(np.linalg.norm(step)) <= STEP_TOLERANCE * (1 + float(np.linalg.norm(x))):
+                full = newton_steps(compiled, x[None])[0]
+                tiny = STEP_TOLERANCE * (1 + float(np.linalg.norm(x)))
+                if np.all(np.isfinite(full)) and float(np.linalg.norm(full)) <= tiny:
+                    return True
+                break
     return False
