@@ -342,3 +342,34 @@ def test_exact_points_on_a_curve_are_not_listed_twice() -> None:
     assert result.points == []
     (curve,) = result.families
     assert [sympy.sstr(e) for e in curve.equations] == ["y - sin(x)"]
+
+
+def test_a_singular_hessian_with_a_nonzero_gradient_is_not_a_stationary_point() -> None:
+    # McCormick's Hessian is singular on x + y = 0, where ∇f = (1.5, 1.5): a least-squares
+    # Newton step is zero there and once passed (0.5, -0.5) off as a degenerate point.
+    doc = critical_json("@mccormick")
+    # Analytically: x - y = 1 and cos(x + y) = -1/2, so x + y = ±2π/3 + 2kπ.
+    sums = [s + 2 * k * math.pi for s in (2 * math.pi / 3, -2 * math.pi / 3) for k in range(-3, 4)]
+    expected = sorted(((u + 1) / 2, (u - 1) / 2) for u in sums)
+    expected = [p for p in expected if all(abs(c) <= 5 for c in p)]
+    got = [point for point, _ in found(doc)]
+    assert len(got) == len(expected) == 6
+    assert np.allclose(got, expected, rtol=0, atol=1e-9)
+    assert "degenerate" not in {p["classification"] for p in doc["points"]}
+
+
+def test_one_variable_polynomials_give_points_not_sets() -> None:
+    doc = critical_json("x**3 - 3*x")
+    assert [(p["at"]["x"], p["classification"]) for p in doc["points"]] == [
+        (-1.0, "maximum"),
+        (1.0, "minimum"),
+    ]
+    assert doc["families"] == [] and doc["complete"] is True
+
+
+def test_three_variable_polynomial_systems_are_eliminated_completely() -> None:
+    doc = critical_json("x**2 + y**2 + z**2 - x*y*z")
+    points = sorted(tuple(p["at"].values()) for p in doc["points"])
+    corners = [(a, b, a * b / 2) for a in (-2.0, 2.0) for b in (-2.0, 2.0)]
+    assert points == sorted([(0.0, 0.0, 0.0), *corners])
+    assert doc["complete"] is True and doc["method"] == "elimination"

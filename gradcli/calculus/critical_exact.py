@@ -27,7 +27,7 @@ from typing import Any
 
 from gradcli.calculus.results import StationarySet
 
-MAX_BEZOUT = 400  # product of the components' degrees: the most solutions elimination may face
+MAX_BEZOUT = 100  # product of the components' degrees (dense systems past ~64 take seconds)
 MAX_CANDIDATES = 4096  # products of eliminant roots checked at 50 digits
 MAX_CHOICES = 256  # one factor per component: combinations explored
 MAX_ROOTS = 2000  # solutions of one univariate equation inside the range
@@ -109,6 +109,8 @@ def solve_exact(components: Sequence[Any], variables: Sequence[Any], bounds: Any
             return polynomial(polys, variables)
         return _Factored(variables, bounds).solve(factors)
     except GiveUp as stop:
+        if stop.reason == "size":  # too many solutions or too high a degree for sympy too
+            return ExactOutcome(gave_up="size")
         outcome = _sympy_solve(comps, variables)
         outcome.gave_up = stop.reason
         return outcome
@@ -125,6 +127,13 @@ def polynomial(exprs: Sequence[Any], variables: Sequence[Any]) -> ExactOutcome:
     if any(not p.domain.is_QQ and not p.domain.is_ZZ for p in polys):
         raise GiveUp("form")  # irrational coefficients (π, √2): no exact elimination over ℚ
     n = len(variables)
+    if n == 1:  # one equation in one unknown: its real roots, exactly
+        (v,) = variables
+        product = sp.Mul(*(p.as_expr() for p in polys))
+        if sp.Poly(product, v).is_zero:
+            return ExactOutcome(sets=[StationarySet((), 1)], complete=True, method="elimination")
+        roots = list(dict.fromkeys(sp.Poly(product, v).real_roots()))
+        return ExactOutcome([(r,) for r in roots], complete=True, method="roots")
     sets: list[StationarySet] = []
     common = polys[0]
     for p in polys[1:]:

@@ -24,6 +24,7 @@ Array = np.ndarray[Any, Any]
 MAX_STARTS = 2048  # starts in all, whatever the dimension
 MAX_CELLS = 2_000_000  # starts × n² Hessian entries held at once (16 MB of float64)
 MAX_ITERATIONS = 100  # enough for linear convergence to a degenerate root: (2/3)^100 ≈ 2e-18
+EPS = 2.0**-52
 STEP_TOLERANCE = 1e-9  # a converged Newton step, relative to 1 + ‖x‖
 DUPLICATE_TOLERANCE = 1e-6  # two results closer than this (relative to 1 + ‖x‖) are one point
 
@@ -101,10 +102,40 @@ def newton_steps(compiled: Compiled, x: Array) -> Array:
         a = h + shift[:, None, None] * np.eye(n)[None]
         try:
             step = np.linalg.solve(a, g[..., None])[..., 0]
-        except np.linalg.LinAlgError:  # an exactly singular matrix somewhere: one by one
-            step = np.stack([np.linalg.lstsq(m, v, rcond=None)[0] for m, v in zip(a, g)])
+        except np.linalg.LinAlgError:  # exactly singular somewhere (x + y = 0 in McCormick)
+            step = np.stack([_singular_step(m, v) for m, v in zip(a, g)])
     step[bad] = np.nan
     return step
+
+
+def _singular_step(a: Array, g: Array) -> Array:
+    """The step for one matrix, with a shift that counts in float64 where it is singular.
+
+    Not a least-squares step: where ∇f is outside the Hessian's range that step is zero, and
+    a point where ∇f = (1.5, 1.5) would pass for converged.
+    """
+    try:
+        return np.linalg.solve(a, g)
+    except np.linalg.LinAlgError:
+        shift = 4 * EPS * max(float(np.abs(a).max()), 1e-300)
+        try:
+            return np.linalg.solve(a + shift * np.eye(len(g)), g)
+        except np.linalg.LinAlgError:
+            return np.full(len(g), np.nan)
+
+
+def is_root(compiled: Compiled, x: Array) -> Array:
+    """Whether ∇f vanishes at each point, judged against the Hessian's scale there.
+
+    ‖∇f‖ ≤ 1e-8·‖H‖·(1 + ‖x‖): what round-off leaves at a root, whatever the scale of f; a flat
+    tail has ∇f ≈ H·O(1) and fails, however small both are.
+    """
+    g = compiled.gradient(x)
+    h = compiled.hessian(x)
+    with np.errstate(all="ignore"):
+        size = np.abs(h).max(axis=(-1, -2)) * (1 + np.linalg.norm(x, axis=-1))
+        ok = np.linalg.norm(g, axis=-1) <= 1e-8 * size
+        return ok | (np.all(g == 0, axis=-1))
 
 
 def search(
@@ -147,6 +178,8 @@ def search(
         x[idx] = moved
         converged[idx[done]] = True
         active[idx[done | lost]] = False
+    if converged.any():  # belt and braces: a converged start must sit on a root of ∇f
+        converged[converged] = is_root(compiled, x[converged])
     inside = np.all((x >= lo - 1e-9 * span) & (x <= hi + 1e-9 * span), axis=1)
     accepted = converged & inside
     summary = NumericSearch(

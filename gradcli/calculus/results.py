@@ -145,7 +145,9 @@ class CriticalResult:
     fn: Function
     points: list[CriticalPoint]
     families: list[StationarySet]  # stationary sets that are not isolated points
-    method: str  # "linear" | "elimination" | "factored" | "sympy" | "none": the exact solve used
+    method: (
+        str  # "linear" | "roots" | "elimination" | "factored" | "sympy" | "none": the solve used
+    )
     complete: bool  # True only when the method proves the list is complete (within ``scope``)
     search_range: tuple[tuple[float, float], ...]
     notes: list[str] = field(default_factory=list)

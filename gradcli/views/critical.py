@@ -17,9 +17,12 @@ from gradcli.views.text import decimal, number, pretty, vector
 _METHODS = {
     "linear": "∇f = 0 solved exactly (linear algebra)",
     "elimination": "∇f = 0 solved exactly by elimination (resultants)",
+    "roots": "∇f = 0 solved exactly (the real roots of a polynomial)",
     "factored": "∇f = 0 solved exactly, factor by factor",
     "sympy": "sympy.solve, which may leave out roots it cannot write down",
 }
+MAX_ROWS = 200
+
 _GAVE_UP = {
     "size": "the system is too large to solve exactly",
     "form": "no exact method applies to this system",
@@ -75,7 +78,14 @@ def critical_document(result: CriticalResult, precision: int = 6) -> Document:
     if len({p.found_by for p in result.points}) == 1:  # one source: the method note says it
         columns.pop()
         rows = [row[:-1] for row in rows]
-    tables = [Table(columns, rows, title=_title(result, counts))] if result.points else []
+    tables = []
+    if result.points:
+        # Thousands of rows (sin(x)·sin(y) over [-1000, 1000]²) teach nothing on a screen and
+        # take seconds to lay out; the machine formats carry every point.
+        shown = rows[:MAX_ROWS]
+        if len(rows) > MAX_ROWS:
+            shown.append(["⋮"] + [""] * (len(columns) - 1))
+        tables.append(Table(columns, shown, title=_title(result, counts)))
     latex = r"\nabla f = 0:\quad " + r",\quad ".join(
         "(" + ", ".join(_latex(c) for c in p.exact) + ")"
         if p.exact
@@ -145,6 +155,11 @@ def _notes(result: CriticalResult, precision: int) -> list[str]:
         notes.append(f"the exact solve gave up: {_GAVE_UP[result.gave_up]}")
     if result.search:
         notes.append(_search_text(result.search, _span(result)))
+    if len(result.points) > MAX_ROWS:
+        notes.append(
+            f"the table shows the first {MAX_ROWS} of {len(result.points)} points;"
+            " --format json or csv lists them all"
+        )
     if result.outside:
         many = result.outside != 1
         notes.append(
