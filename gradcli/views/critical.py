@@ -87,10 +87,17 @@ def critical_document(result: CriticalResult, precision: int = 6) -> Document:
             shown.append(["⋮"] + [""] * (len(columns) - 1))
         tables.append(Table(columns, shown, title=_title(result, counts)))
     latex = r"\nabla f = 0:\quad " + r",\quad ".join(
-        "(" + ", ".join(_latex(c) for c in p.exact) + ")"
-        if p.exact
-        else vector(p.values, precision)
-        for p in result.points
+        [
+            "(" + ", ".join(_latex(c) for c in p.exact) + ")"
+            if p.exact
+            else vector(p.values, precision)
+            for p in result.points
+        ]
+        + [
+            r" \wedge ".join(_latex(e) + " = 0" for e in s.equations)
+            for s in result.families
+            if s.equations
+        ]
     )
     return Document(
         record=record,
