@@ -389,3 +389,9 @@ def test_three_variable_polynomial_systems_are_eliminated_completely() -> None:
     corners = [(a, b, a * b / 2) for a in (-2.0, 2.0) for b in (-2.0, 2.0)]
     assert points == sorted([(0.0, 0.0, 0.0), *corners])
     assert doc["complete"] is True and doc["method"] == "elimination"
+
+
+def test_a_solution_where_the_gradient_is_undefined_is_not_a_stationary_point() -> None:
+    # ∇atan2(y, x) = (−y, x)/(x² + y²): the numerators vanish only at the origin, where ∇f is 0/0.
+    doc = critical_json("atan2(y, x)")
+    assert doc["points"] == [] and doc["families"] == []

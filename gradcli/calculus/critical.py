@@ -81,13 +81,19 @@ def critical_points(
             outside += 1
             continue
         found.append(_Found(None if float_inputs else coords, values, "symbolic"))
+    xs = np.array([f.values for f in found]).reshape(-1, n)
+    # ∇f must exist at a solution: atan2(y, x) has ∇f = (−y, x)/(x² + y²), and dropping the
+    # never-zero 1/(x² + y²) leaves (0, 0), where ∇f is 0/0.
+    defined = _gradient_defined(compiled, xs)
     # A point on a curve of stationary points is part of the curve, said once, not a row.
-    on_sets = _on_sets(fn, sets, np.array([f.values for f in found]).reshape(-1, n))
-    found = [f for f, on in zip(found, on_sets) if not on]
+    on_sets = _on_sets(fn, sets, xs)
+    found = [f for f, ok, on in zip(found, defined, on_sets) if ok and not on]
     summary = None
+    search_failed = False
     if not exact.complete:
         deadline = max(time.monotonic() + MIN_SEARCH_SECONDS, started + TOTAL_SECONDS)
         outcome = _search(compiled, box, deadline, max_starts)
+        search_failed = outcome is None
         if outcome is not None:
             summary = outcome.summary
             on_sets = _on_sets(fn, sets, outcome.points)
@@ -110,6 +116,7 @@ def critical_points(
         search_range=box,
         scope="range" if exact.complete and (given or exact.scope == "range") else "everywhere",
         search=summary,
+        search_failed=search_failed,
         outside=outside,
         periodic=exact.periodic,
         gave_up=exact.gave_up,
@@ -144,6 +151,16 @@ def _search(
         return search(compiled, box, deadline, max_starts)
     except (NameError, TypeError, ValueError, AttributeError, ZeroDivisionError):
         return None  # e.g. a derivative with no numeric form (DiracDelta): exact points only
+
+
+def _gradient_defined(compiled: Compiled, xs: np.ndarray[Any, Any]) -> list[bool]:
+    if not len(xs):
+        return []
+    try:
+        g = compiled.gradient(xs)
+    except (NameError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+        return [True] * len(xs)  # no numeric form to judge by: keep the exact solution
+    return [bool(ok) for ok in np.all(np.isfinite(g), axis=1)]
 
 
 def _floats(coords: Sequence[Any]) -> tuple[float, ...] | None:

@@ -152,7 +152,8 @@ class CriticalResult:
     search_range: tuple[tuple[float, float], ...]
     notes: list[str] = field(default_factory=list)
     scope: str = "everywhere"  # where ``complete`` holds: "everywhere" | "range"
-    search: NumericSearch | None = None  # None when no numeric search was needed
+    search: NumericSearch | None = None  # None when no numeric search was needed or possible
+    search_failed: bool = False  # f's derivatives could not be evaluated numerically
     outside: int = 0  # exact stationary points left out because they lie outside the range
     periodic: bool = False  # the solutions repeat without end; only those in the range are listed
     gave_up: str | None = None  # why the exact solve stopped: "time" | "size" | "form" | None

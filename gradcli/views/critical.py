@@ -72,6 +72,7 @@ def critical_document(result: CriticalResult, precision: int = 6) -> Document:
         "range": {n: list(b) for n, b in zip(fn.names, result.search_range)},
         "counts": counts,
         "search": _search_record(search) if search else None,
+        "search_failed": result.search_failed,
         "rejected": search.rejected if search else 0,
     }
     columns = ["point", "f", "Hessian eigenvalues", "classification", "found by"]
@@ -162,6 +163,8 @@ def _notes(result: CriticalResult, precision: int) -> list[str]:
         notes.append(f"the exact solve gave up: {_GAVE_UP[result.gave_up]}")
     if result.search:
         notes.append(_search_text(result.search, _span(result)))
+    elif result.search_failed:
+        notes.append("no numeric search: f's derivatives cannot be evaluated numerically here")
     if len(result.points) > MAX_ROWS:
         notes.append(
             f"the table shows the first {MAX_ROWS} of {len(result.points)} points;"
