@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gradcli.calculus import critical as critical_module
@@ -395,3 +397,29 @@ def test_a_solution_where_the_gradient_is_undefined_is_not_a_stationary_point() 
     # ∇atan2(y, x) = (−y, x)/(x² + y²): the numerators vanish only at the origin, where ∇f is 0/0.
     doc = critical_json("atan2(y, x)")
     assert doc["points"] == [] and doc["families"] == []
+
+
+_LEAVES = st.sampled_from(["x", "y", "0", "1", "2.5", "pi", "-x", "x*y", "y**2"])
+_EXPRS = st.recursive(
+    _LEAVES,
+    lambda c: (
+        st.tuples(c, st.sampled_from(["+", "-", "*", "/", "^"]), c).map(
+            lambda t: f"({t[0]}){t[1]}({t[2]})"
+        )
+        | st.tuples(st.sampled_from(["sin", "log", "sqrt", "exp", "abs", "cos", "relu"]), c).map(
+            lambda t: f"{t[0]}({t[1]})"
+        )
+    ),
+    max_leaves=5,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(_EXPRS)
+def test_fuzzed_critical_answers_or_refuses_cleanly(expr: str) -> None:
+    result = run("critical", expr, "--vars", "x,y", "--format", "json")
+    assert result.exit_code in (0, 1, 2), (expr, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if result.exit_code == 0:
+        json.loads(result.stdout)

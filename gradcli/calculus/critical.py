@@ -136,8 +136,6 @@ def _exact(grad: Sequence[Any], variables: Sequence[Any], box: Any) -> ExactOutc
             return solve_exact(grad, variables, box)
     except TimeUp:
         return ExactOutcome(gave_up="time")
-    except (ArithmeticError, RecursionError, MemoryError):
-        return ExactOutcome(gave_up="form")
     except Exception:  # sympy's solvers raise many internal error types;
         # the numeric search still answers, so none of them may end the command.
         return ExactOutcome(gave_up="form")
