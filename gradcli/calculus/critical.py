@@ -25,11 +25,13 @@ from gradcli.numeric import Compiled, classify, compile_function
 from gradcli.points import Point
 
 DEFAULT_RANGE = (-5.0, 5.0)
-TOTAL_SECONDS = 6.0  # exact solve (at most SOLVE_SECONDS) and numeric search together
+TOTAL_SECONDS = 4.5  # exact solve (at most SOLVE_SECONDS) and numeric search together
 MIN_SEARCH_SECONDS = 1.0
+FINISH_SECONDS = 0.3  # at least this for continuum probes and exact values, after the search
 EXACT_VALUE_SECONDS = 1.0  # exact f at exact points, all points together
 MAX_VARIABLES = 40  # the Hessian has n² entries to differentiate and evaluate at every start
 MAX_CONTINUUM_PROBES = 200
+PROBE_SECONDS = 1.0  # all continuum probes together; a point left unprobed is listed as it is
 SHOWN_LENGTH = 40  # longer exact coordinates (roots of degree-9 polynomials) are shown as decimals
 ON_SET_TOLERANCE = 1e-6
 
@@ -102,7 +104,9 @@ def critical_points(
                 near = np.linalg.norm(known - p, axis=1) <= 1e-6 * (1 + np.linalg.norm(p))
                 if not on_set and not near.any():
                     found.append(_Found(None, tuple(float(c) for c in p), "numeric"))
-    points, continuum = _classify(fn, compiled, found, time.monotonic() + EXACT_VALUE_SECONDS)
+    now = time.monotonic()
+    finish = max(now + FINISH_SECONDS, min(now, started + TOTAL_SECONDS) + EXACT_VALUE_SECONDS)
+    points, continuum = _classify(fn, compiled, found, finish)
     if continuum:
         through = tuple(float(c) for c in continuum[0])
         sets.append(StationarySet((), None, through=through, found=len(continuum)))
@@ -225,6 +229,7 @@ def _classify(
     points: list[CriticalPoint] = []
     continuum: list[np.ndarray[Any, Any]] = []
     probes = 0
+    probe_deadline = min(time.monotonic() + PROBE_SECONDS, deadline)
     for f, x, value, h in zip(found, xs, values, hessians):
         if not np.isfinite(value) and f.exact is None:
             continue  # f undefined there: not a point of its graph
@@ -239,7 +244,7 @@ def _classify(
                 probes += 1
                 small = np.abs(eig) <= 1e-9 * max(1.0, float(np.max(np.abs(eig))))
                 null = vectors[:, small] if small.any() else vectors[:, [np.argmin(np.abs(eig))]]
-                if on_a_continuum(compiled, x, null):
+                if on_a_continuum(compiled, x, null, probe_deadline):
                     continuum.append(x)
                     continue
         exact = f.exact if f.exact is not None and _short(f.exact) else None

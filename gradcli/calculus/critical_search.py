@@ -22,7 +22,7 @@ from gradcli.numeric import Compiled
 Array = np.ndarray[Any, Any]
 
 MAX_STARTS = 2048  # starts in all, whatever the dimension
-MAX_CELLS = 2_000_000  # starts × n² Hessian entries held at once (16 MB of float64)
+MAX_CELLS = 600_000  # starts × n² Hessian entries per iteration (5 MB; full 2048 up to n = 17)
 MAX_ITERATIONS = 100  # enough for linear convergence to a degenerate root: (2/3)^100 ≈ 2e-18
 EPS = 2.0**-52
 STEP_TOLERANCE = 1e-9  # a converged Newton step, relative to 1 + ‖x‖
@@ -236,7 +236,7 @@ def distinct(points: Array, tolerance: float = DUPLICATE_TOLERANCE) -> Array:
     return np.array(kept)
 
 
-def on_a_continuum(compiled: Compiled, point: Array, null: Array) -> bool:
+def on_a_continuum(compiled: Compiled, point: Array, null: Array, deadline: float) -> bool:
     """Whether the stationary ``point`` lies on a curve or surface of stationary points.
 
     ``null`` holds the Hessian's null directions (as columns). From a point a little way along one,
@@ -257,6 +257,8 @@ def on_a_continuum(compiled: Compiled, point: Array, null: Array) -> bool:
         across = np.eye(n) - np.outer(d, d)
         x = point + delta * d
         for _ in range(40):
+            if time.monotonic() > deadline:
+                return False
             g = compiled.gradient(x[None])[0]
             h = compiled.hessian(x[None])[0]
             with np.errstate(all="ignore"):
