@@ -1,158 +1,285 @@
-"""Stationary points: sympy's solution of ∇f = 0 within a time bound, completed or replaced by a
-vectorised multi-start Newton search."""
+"""Stationary points: ∇f = 0 solved exactly where a method can prove it found every solution
+(:mod:`gradcli.calculus.critical_exact`), otherwise completed by a bounded multi-start Newton
+search (:mod:`gradcli.calculus.critical_search`) that accepts only converged roots.
+
+Both halves are bounded in time and size, so ``critical`` answers within seconds whatever f is.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gradcli.calculus.derivatives import gradient_exprs, hessian_at, hessian_exprs
+from gradcli.calculus.critical_exact import ExactOutcome, solve_exact
+from gradcli.calculus.critical_search import MAX_STARTS, SearchOutcome, on_a_continuum, search
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
-from gradcli.calculus.kinks import classify_stationary
-from gradcli.calculus.results import CriticalPoint, CriticalResult, Value
+from gradcli.calculus.results import CriticalPoint, CriticalResult, StationarySet, Value
+from gradcli.errors import MathError, UsageError
 from gradcli.function import Function
 from gradcli.limits import TimeUp, time_limit
-from gradcli.numeric import eigenvalues
+from gradcli.numeric import Compiled, classify_points, compile_function
 from gradcli.points import Point
 
-
-def _is_polynomial(fn: Function) -> bool:
-    return bool(fn.expr.is_polynomial(*fn.variables))
-
-
-def _symbolic_critical(fn: Function, grad: Sequence[Any]) -> tuple[list[dict[Any, Any]], bool]:
-    """Solutions of ∇f = 0 from sympy within the time bound; (solutions, finished in time)."""
-    import sympy as sp
-
-    try:
-        with time_limit(SOLVE_SECONDS):
-            solutions = sp.solve(list(grad), list(fn.variables), dict=True)
-        return solutions, True
-    except TimeUp:
-        return [], False
-    except (NotImplementedError, ValueError, TypeError, ZeroDivisionError):
-        return [], False
+DEFAULT_RANGE = (-5.0, 5.0)
+TOTAL_SECONDS = 4.5  # exact solve (at most SOLVE_SECONDS) and numeric search together
+MIN_SEARCH_SECONDS = 1.0
+FINISH_SECONDS = 0.3  # at least this for continuum probes and exact values, after the search
+EXACT_VALUE_SECONDS = 1.0  # exact f at exact points, all points together
+MAX_VARIABLES = 40  # the Hessian has n² entries to differentiate and evaluate at every start
+MAX_CONTINUUM_PROBES = 200
+PROBE_SECONDS = 1.0  # all continuum probes together; a point left unprobed is listed as it is
+SHOWN_LENGTH = 40  # longer exact coordinates (roots of degree-9 polynomials) are shown as decimals
+ON_SET_TOLERANCE = 1e-6
 
 
-def _newton_search(
-    fn: Function, bounds: Sequence[tuple[float, float]], starts_per_axis: int
-) -> np.ndarray[Any, Any]:
-    """Stationary points by damped Newton on ∇f = 0 from a grid of starts, all starts at once."""
-    from gradcli.numeric import compile_function
-
-    compiled = compile_function(fn)
-    n = len(fn.variables)
-    k = max(3, round(starts_per_axis ** (2 / n)) if n > 2 else starts_per_axis)
-    axes = [np.linspace(lo, hi, k) for lo, hi in bounds]
-    starts = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=-1)
-    x = starts.copy()
-    with np.errstate(all="ignore"):
-        for _ in range(60):
-            g = compiled.gradient(x)
-            hm = compiled.hessian(x)
-            # Levenberg damping keeps Newton defined at singular Hessians (degenerate points).
-            damp = 1e-10 * (1 + np.abs(hm).max(axis=(-1, -2)))
-            step = np.linalg.solve(hm + damp[:, None, None] * np.eye(n)[None], g[..., None])[..., 0]
-            x = x - np.where(np.isfinite(step), step, 0.0)
-        g = compiled.gradient(x)
-        f = compiled.value(x)
-    scale = 1 + np.abs(f)
-    ok = np.all(np.isfinite(x), axis=1) & (np.linalg.norm(g, axis=1) <= 1e-8 * scale)
-    lo = np.array([b[0] for b in bounds])
-    hi = np.array([b[1] for b in bounds])
-    span = hi - lo
-    ok &= np.all((x >= lo - 1e-9 * span) & (x <= hi + 1e-9 * span), axis=1)
-    found: list[np.ndarray[Any, Any]] = []
-    for p in x[ok]:
-        if not any(np.linalg.norm(p - q) <= 1e-6 * (1 + np.linalg.norm(q)) for q in found):
-            found.append(p)
-    return np.array(found).reshape(-1, n)
+@dataclass
+class _Found:
+    exact: tuple[Any, ...] | None
+    values: tuple[float, ...]
+    found_by: str
 
 
 def critical_points(
     fn: Function,
     bounds: Sequence[tuple[float, float]] | None = None,
     *,
-    starts_per_axis: int = 41,
+    max_starts: int = MAX_STARTS,
 ) -> CriticalResult:
     """The stationary points of f, each classified from its Hessian.
 
-    sympy solves ∇f = 0 within a time bound; a numeric multi-start Newton search over ``bounds``
-    (default −5..5 on each axis) adds what sympy did not give, and replaces it when sympy gives up.
+    ``bounds`` is the range: the numeric search looks there (default −5..5 on each axis), and
+    when it is given every listed point lies in it. A list called complete is proven so: by
+    solving a linear or polynomial system exactly (then everywhere, unless ``bounds`` was given),
+    or by enumerating the solutions of factored equations inside the range.
     """
-    import sympy as sp
-
+    started = time.monotonic()
     require_variables(fn)
     n = len(fn.variables)
-    bounds = tuple(bounds) if bounds is not None else tuple((-5.0, 5.0) for _ in range(n))
-    grad = gradient_exprs(fn)
-    hess = hessian_exprs(fn, grad)
-    solutions, finished = _symbolic_critical(fn, grad)
-    points: list[CriticalPoint] = []
-    families: list[str] = []
-    notes: list[str] = []
-    for sol in solutions:
-        if len(sol) < n or any(v.free_symbols for v in sol.values()):
-            families.append(
-                ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in sol.items())
-                + "".join(f" ({v.name} free)" for v in fn.variables if v not in sol)
-            )
+    if n > MAX_VARIABLES:
+        raise UsageError(
+            f"critical handles at most {MAX_VARIABLES} variables; f has {n}",
+            hint="fix some of them with {let}",
+            parameters=("let",),
+        )
+    given = bounds is not None
+    box = tuple(bounds) if bounds is not None else tuple(DEFAULT_RANGE for _ in range(n))
+    compiled = compile_function(fn)
+    grad = compiled.gradient_exprs
+    exact = _exact(grad, fn.variables, box)
+    keep_all = exact.complete and exact.scope == "everywhere" and not given
+    float_inputs = bool(fn.expr.atoms(_sympy().Float))
+    sets = list(exact.sets)
+    found: list[_Found] = []
+    outside = 0
+    for coords in exact.points:
+        values = _floats(coords)
+        if values is None:
+            continue  # a complex solution is not a point of a real function's graph
+        if not keep_all and not _inside(values, box):
+            outside += 1
             continue
-        exact = tuple(sol[v] for v in fn.variables)
-        numbers = [complex(sp.N(c, 17)) for c in exact]
-        if any(abs(z.imag) > 1e-12 * max(1.0, abs(z.real)) for z in numbers):
-            continue  # complex solutions are not points of a real function's graph
-        values = tuple(z.real for z in numbers)
-        shown = tuple(c if len(sp.sstr(c)) <= 40 else None for c in exact)
-        points.append(_critical_point(fn, hess, shown, values, "symbolic"))
-    numeric = _newton_search(fn, bounds, starts_per_axis)
-    added = 0
-    for p in numeric:
-        if not any(np.allclose(p, q.values, rtol=1e-6, atol=1e-6) for q in points):
-            points.append(_critical_point(fn, hess, None, tuple(float(c) for c in p), "numeric"))
-            added += 1
-    span = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds)
-    complete = finished and _is_polynomial(fn) and added == 0 and not families
-    if finished and solutions:
-        method = "solved ∇f = 0 symbolically"
-        if added:
-            method += f"; a numeric search over {span} found {added} more"
-    elif finished:
-        method = f"sympy found no isolated solutions; numeric search over {span}"
-    else:
-        method = f"sympy did not finish within {SOLVE_SECONDS:g} s; numeric search over {span}"
-    if not complete:
-        notes.append(
-            f"possibly incomplete: points outside {span} or missed by the search may exist"
-        )
-    if families:
-        notes.append(
-            "∇f vanishes on a whole set (not isolated points): every point there is degenerate"
-        )
+        found.append(_Found(None if float_inputs else coords, values, "symbolic"))
+    xs = np.array([f.values for f in found]).reshape(-1, n)
+    # ∇f must exist at a solution: atan2(y, x) has ∇f = (−y, x)/(x² + y²), and dropping the
+    # never-zero 1/(x² + y²) leaves (0, 0), where ∇f is 0/0.
+    defined = _gradient_defined(compiled, xs)
+    # A point on a curve of stationary points is part of the curve, said once, not a row.
+    on_sets = _on_sets(fn, sets, xs)
+    found = [f for f, ok, on in zip(found, defined, on_sets) if ok and not on]
+    summary = None
+    search_failed = False
+    if not exact.complete:
+        deadline = max(time.monotonic() + MIN_SEARCH_SECONDS, started + TOTAL_SECONDS)
+        outcome = _search(compiled, box, deadline, max_starts)
+        search_failed = outcome is None
+        if outcome is not None:
+            summary = outcome.summary
+            on_sets = _on_sets(fn, sets, outcome.points)
+            known = np.array([f.values for f in found]).reshape(-1, n)
+            for p, on_set in zip(outcome.points, on_sets):
+                near = np.linalg.norm(known - p, axis=1) <= 1e-6 * (1 + np.linalg.norm(p))
+                if not on_set and not near.any():
+                    found.append(_Found(None, tuple(float(c) for c in p), "numeric"))
+    now = time.monotonic()
+    finish = max(now + FINISH_SECONDS, min(now, started + TOTAL_SECONDS) + EXACT_VALUE_SECONDS)
+    points, continuum = _classify(fn, compiled, found, finish)
+    if continuum:
+        through = tuple(float(c) for c in continuum[0])
+        sets.append(StationarySet((), None, through=through, found=len(continuum)))
     points.sort(key=lambda p: p.values)
-    return CriticalResult(fn, points, families, method, complete, bounds, notes)
+    return CriticalResult(
+        fn=fn,
+        points=points,
+        families=sets,
+        method=exact.method,
+        complete=exact.complete,
+        search_range=box,
+        scope="range" if exact.complete and (given or exact.scope == "range") else "everywhere",
+        search=summary,
+        search_failed=search_failed,
+        outside=outside,
+        periodic=exact.periodic,
+        gave_up=exact.gave_up,
+        seconds=SOLVE_SECONDS,
+    )
 
 
-def _critical_point(
-    fn: Function,
-    hess: Sequence[Sequence[Any]],
-    exact: tuple[Any, ...] | None,
-    values: tuple[float, ...],
-    found_by: str,
-) -> CriticalPoint:
-    from gradcli.numeric import compile_function
+def _sympy() -> Any:
+    import sympy
 
-    names = fn.names
-    if exact is not None and all(c is not None for c in exact):
-        at = Point(names, exact, values)
-        value = evaluate(fn.expr, fn, at)
-        eig = eigenvalues(hessian_at(fn, hess, at))
-    else:
-        compiled = compile_function(fn)
-        arr = np.array(values)
-        value = Value(None, float(compiled.value(arr)))
-        eig = eigenvalues(compiled.hessian(arr).tolist())
-        exact = None
-    return CriticalPoint(exact, values, value, eig, classify_stationary(fn, values, eig), found_by)
+    return sympy
+
+
+def _exact(grad: Sequence[Any], variables: Sequence[Any], box: Any) -> ExactOutcome:
+    try:
+        with time_limit(SOLVE_SECONDS):
+            return solve_exact(grad, variables, box)
+    except TimeUp:
+        return ExactOutcome(gave_up="time")
+    except Exception:  # sympy's solvers raise many internal error types;
+        # the numeric search still answers, so none of them may end the command.
+        return ExactOutcome(gave_up="form")
+
+
+def _search(
+    compiled: Compiled, box: Sequence[tuple[float, float]], deadline: float, max_starts: int
+) -> SearchOutcome | None:
+    """The numeric search, or None where f's derivatives cannot be evaluated numerically."""
+    try:
+        return search(compiled, box, deadline, max_starts)
+    except (NameError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+        return None  # e.g. a derivative with no numeric form (DiracDelta): exact points only
+
+
+def _gradient_defined(compiled: Compiled, xs: np.ndarray[Any, Any]) -> list[bool]:
+    if not len(xs):
+        return []
+    try:
+        g = compiled.gradient(xs)
+    except (NameError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+        return [True] * len(xs)  # no numeric form to judge by: keep the exact solution
+    return [bool(ok) for ok in np.all(np.isfinite(g), axis=1)]
+
+
+def _floats(coords: Sequence[Any]) -> tuple[float, ...] | None:
+    sp = _sympy()
+    out = []
+    for c in coords:
+        z = complex(sp.N(c, 17))
+        if abs(z.imag) > 1e-12 * max(1.0, abs(z.real)) or not np.isfinite(z.real):
+            return None
+        out.append(z.real)
+    return tuple(out)
+
+
+def _inside(values: Sequence[float], box: Sequence[tuple[float, float]]) -> bool:
+    return all(
+        lo - 1e-9 * (hi - lo) <= v <= hi + 1e-9 * (hi - lo) for v, (lo, hi) in zip(values, box)
+    )
+
+
+def _on_sets(
+    fn: Function, sets: Sequence[StationarySet], points: np.ndarray[Any, Any]
+) -> list[bool]:
+    """Whether each numeric point lies on one of the stationary sets already found exactly."""
+    from gradcli.symbolic import lambdify
+
+    flags = [False] * len(points)
+    if not len(points):
+        return flags
+    for s in sets:
+        if not s.equations:
+            return [True] * len(points)  # every point is stationary
+        try:
+            check = lambdify(fn.variables, list(s.equations))
+            # Complex arithmetic: √(π − x²) at x = √π is √(−1e-16), 1e-8i, not NaN.
+            with np.errstate(all="ignore"):
+                columns = points.T.astype(complex)
+                values = [np.broadcast_to(np.abs(v), len(points)) for v in check(*columns)]
+        except Exception:  # a set we cannot evaluate claims no point
+            continue
+        on = np.all(
+            [v <= ON_SET_TOLERANCE * (1 + np.abs(points).max(axis=1)) for v in values], axis=0
+        )
+        flags = [a or bool(b) for a, b in zip(flags, on)]
+    return flags
+
+
+def _classify(
+    fn: Function, compiled: Compiled, found: Sequence[_Found], deadline: float
+) -> tuple[list[CriticalPoint], list[np.ndarray[Any, Any]]]:
+    """CriticalPoints from the Hessian's eigenvalues; numeric points on a continuum of stationary
+    points are returned apart (a curve is reported once, not as a hundred rows)."""
+    if not found:
+        return [], []
+    xs = np.array([f.values for f in found], dtype=float)
+    n = xs.shape[1]
+    try:
+        values = compiled.value(xs)
+    except (NameError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+        values = np.full(len(xs), np.nan)
+    try:
+        hessians = compiled.hessian(xs)
+    except (NameError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+        hessians = np.full((len(xs), n, n), np.nan)
+    points: list[CriticalPoint] = []
+    continuum: list[np.ndarray[Any, Any]] = []
+    probes = 0
+    probe_deadline = min(time.monotonic() + PROBE_SECONDS, deadline)
+    for f, x, value, h in zip(found, xs, values, hessians):
+        if not np.isfinite(value) and f.exact is None:
+            continue  # f undefined there: not a point of its graph
+        if not np.all(np.isfinite(h)):
+            # No Hessian there: compare f around the point instead (|x| has a minimum at 0).
+            eig = np.full(n, np.nan)
+            kind = classify_points(compiled, x[None], eig[None])[0]
+        else:
+            h = (h + h.T) / 2
+            eig, vectors = np.linalg.eigh(h)
+            # At a kink (δ counted as 0) the Hessian says nothing; classify_points looks around.
+            kind = classify_points(compiled, x[None], eig[None])[0]
+            if kind == "degenerate" and f.found_by == "numeric" and probes < MAX_CONTINUUM_PROBES:
+                probes += 1
+                small = np.abs(eig) <= 1e-9 * max(1.0, float(np.max(np.abs(eig))))
+                null = vectors[:, small] if small.any() else vectors[:, [np.argmin(np.abs(eig))]]
+                if on_a_continuum(compiled, x, null, probe_deadline):
+                    continuum.append(x)
+                    continue
+        exact = f.exact if f.exact is not None and _short(f.exact) else None
+        shown = _exact_value(fn, exact, f.values, deadline) if exact is not None else None
+        if shown is None and not np.isfinite(value):
+            continue
+        points.append(
+            CriticalPoint(
+                exact=exact,
+                values=f.values,
+                value=shown or Value(None, float(value)),
+                eigenvalues=tuple(float(e) for e in eig),
+                classification=kind,
+                found_by=f.found_by,
+            )
+        )
+    return points, continuum
+
+
+def _short(coords: Sequence[Any]) -> bool:
+    sp = _sympy()
+    return all(not c.has(sp.CRootOf) and len(sp.sstr(c)) <= SHOWN_LENGTH for c in coords)
+
+
+def _exact_value(
+    fn: Function, exact: tuple[Any, ...], values: tuple[float, ...], deadline: float
+) -> Value | None:
+    """f at an exact point, exactly, while the shared budget lasts (else the float will do)."""
+    left = deadline - time.monotonic()
+    if left <= 0.05:
+        return None
+    # evaluate bounds itself; a time_limit around it would be reset by its own inner one.
+    try:
+        return evaluate(fn.expr, fn, Point(fn.names, exact, values))
+    except MathError:
+        return None

@@ -129,14 +129,51 @@ class CriticalPoint:
 
 
 @dataclass(frozen=True)
+class StationarySet:
+    """Where ∇f = 0 on more than isolated points: a curve, a surface, or every point.
+
+    ``equations`` are sympy expressions that are all zero on the set (none: every point is
+    stationary). A set found only numerically has no equations but a point ``through`` it and the
+    number of search results that landed on it.
+    """
+
+    equations: tuple[Any, ...]
+    dimension: int | None  # 1 for a curve, 2 for a surface, n for all of space; None if unknown
+    through: tuple[float, ...] | None = None
+    found: int = 0  # numeric results on this set (not listed as points)
+
+
+@dataclass(frozen=True)
+class NumericSearch:
+    """What the multi-start Newton search did: every start ends accepted, outside or rejected."""
+
+    starts: int
+    design: str  # "grid" | "halton" (a deterministic quasi-random design in high dimension)
+    accepted: int  # starts where Newton converged quadratically to a root of ∇f in the range
+    outside: int  # starts that converged to a stationary point outside the range
+    rejected: int  # starts where Newton did not converge (flat tails, divergence, too slow)
+    iterations: int
+    timed_out: bool  # the time budget ended the search before every start had settled
+
+
+@dataclass(frozen=True)
 class CriticalResult:
     fn: Function
     points: list[CriticalPoint]
-    families: list[str]  # stationary sets that are not isolated points, e.g. "x = y"
-    method: str  # how the points were found, said plainly
-    complete: bool  # True only when the symbolic solution is known to be complete
+    families: list[StationarySet]  # stationary sets that are not isolated points
+    method: (
+        str  # "linear" | "roots" | "elimination" | "factored" | "sympy" | "none": the solve used
+    )
+    complete: bool  # True only when the method proves the list is complete (within ``scope``)
     search_range: tuple[tuple[float, float], ...]
     notes: list[str] = field(default_factory=list)
+    scope: str = "everywhere"  # where ``complete`` holds: "everywhere" | "range"
+    search: NumericSearch | None = None  # None when no numeric search was needed or possible
+    search_failed: bool = False  # f's derivatives could not be evaluated numerically
+    outside: int = 0  # exact stationary points left out because they lie outside the range
+    periodic: bool = False  # the solutions repeat without end; only those in the range are listed
+    gave_up: str | None = None  # why the exact solve stopped: "time" | "size" | "form" | None
+    seconds: float = 0.0  # the exact solve's time bound
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,10 @@ RangeOpt = Annotated[
         "--range",
         "-r",
         metavar="LO:HI",
-        help="Where the numeric search looks: '-5:5' for every variable or 'x=-4:4,y=-2:2'.",
+        help=(
+            "Where to look: '-5:5' for every variable or 'x=-4:4,y=-2:2' (default -5:5 for the"
+            " search). Given, every point listed lies in it."
+        ),
         show_default=False,
     ),
 ]
@@ -34,19 +37,23 @@ def critical(
     """Stationary points (∇f = 0), each classified from the Hessian's eigenvalues as a minimum
     (all > 0), maximum (all < 0), saddle (mixed signs) or degenerate (a zero eigenvalue).
 
-    sympy solves ∇f = 0 within a time limit; a numeric multi-start search over --range adds or
-    replaces what it cannot, and says when the list may be incomplete.
+    ∇f = 0 is solved exactly where a method can prove the list complete: linear algebra,
+    elimination for polynomials (never-zero factors such as exp(…) dropped first), or factor by
+    factor inside --range, which lists periodic solutions there. Otherwise a bounded multi-start
+    Newton search over --range accepts only converged roots, says how many starts it rejected and
+    that the list may be incomplete. Curves of stationary points are reported once, as curves.
 
     Examples:
 
     \b
       gradcli critical "x**3 - 3*x + y**2"
-      gradcli critical "(x**2+y-11)**2+(x+y**2-7)**2" --range -6:6
+      gradcli critical "(x**2+y-11)**2+(x+y**2-7)**2"
+      gradcli critical "sin(x)*sin(y)" --range -4:4
       gradcli critical "x**2 - y**2" --format json
     """
     from gradcli.calculus.critical import critical_points
     from gradcli.points import parse_range
-    from gradcli.views.symbolic import critical_document
+    from gradcli.views.critical import critical_document
 
     fn = load_function(expr, vars, let)
     bounds = parse_range(search_range, fn.names) if search_range else None

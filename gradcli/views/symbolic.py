@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradcli.calculus.results import (
-    CriticalResult,
     FiniteDifference,
     GradientPoint,
     GradientResult,
@@ -295,88 +294,6 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         csv_header=header,
         csv_rows=csv_rows,
         latex=equations(latex_lines),
-    )
-
-
-# --- critical -----------------------------------------------------------------------------------
-def critical_document(result: CriticalResult, precision: int = 6) -> Document:
-    fn = result.fn
-    records = []
-    rows = []
-    for p in result.points:
-        at = dict(zip(fn.names, p.values))
-        records.append(
-            {
-                "at": at,
-                "value": p.value.value,
-                "classification": p.classification,
-                "eigenvalues": list(p.eigenvalues),
-                "found_by": p.found_by,
-                "exact": {
-                    "at": [_sstr(c) for c in p.exact] if p.exact else None,
-                    "value": _exact(p.value),
-                },
-            }
-        )
-        where = (
-            "(" + ", ".join(number(c, v, precision) for c, v in zip(p.exact, p.values)) + ")"
-            if p.exact
-            else vector(p.values, precision)
-        )
-        # Newton leaves f ≈ 1e-31 at a zero minimum: show that float noise as the 0 it is.
-        f_shown = _shown(p.value, precision) if abs(p.value.value) > 1e-14 else "0"
-        rows.append([where, f_shown, vector(p.eigenvalues, 4), p.classification, p.found_by])
-    counts: dict[str, int] = {}
-    for p in result.points:
-        counts[p.classification] = counts.get(p.classification, 0) + 1
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
-    record = {
-        **_header(fn),
-        "points": records,
-        "families": result.families,
-        "method": result.method,
-        "complete": result.complete,
-        "range": {n: list(b) for n, b in zip(fn.names, result.search_range)},
-        "counts": counts,
-    }
-    columns = ["point", "f", "Hessian eigenvalues", "classification", "found by"]
-    if len({p.found_by for p in result.points}) == 1:  # one source: the method note says it
-        columns.pop()
-        rows = [row[:-1] for row in rows]
-    tables = [
-        Table(
-            columns,
-            rows,
-            title=f"{len(result.points)} stationary point{'s' if len(result.points) != 1 else ''} ({summary})",
-        )
-    ]
-    notes = [f"method: {result.method}", *result.notes]
-    if result.families:
-        notes.insert(0, "∇f = 0 along: " + "; ".join(result.families))
-    latex = r"\nabla f = 0:\quad " + r",\quad ".join(
-        "(" + ", ".join(_latex(c) for c in p.exact) + ")"
-        if p.exact
-        else vector(p.values, precision)
-        for p in result.points
-    )
-    return Document(
-        record=record,
-        fields=_fields(fn),
-        tables=tables,
-        notes=notes,
-        stream=records,
-        csv_header=[
-            *fn.names,
-            "f",
-            "classification",
-            *(f"eigenvalue_{i + 1}" for i in range(len(fn.names))),
-            "found_by",
-        ],
-        csv_rows=[
-            [*p.values, p.value.value, p.classification, *p.eigenvalues, p.found_by]
-            for p in result.points
-        ],
-        latex=latex,
     )
 
 
