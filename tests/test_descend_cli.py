@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -244,6 +246,7 @@ def gradcli(*args: str, input: str | None = None) -> subprocess.CompletedProcess
                           capture_output=True, text=True, env=ENV, timeout=120)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_process_exit_codes_and_stdin() -> None:
     ok = gradcli(HIMMELBLAU, "--from", "-", "--summary", "--lr", "0.01", "--format", "csv",
                  input="0,0\n# a comment\n\n-1,1\n")  # fmt: skip
@@ -253,6 +256,7 @@ def test_process_exit_codes_and_stdin() -> None:
     assert gradcli("x**2", "--from", "1", "--lr", "1.5", "--strict").returncode == 3
 
 
+@pytest.mark.slow
 def test_head_closes_a_300000_step_stream_quietly() -> None:
     command = [sys.executable, "-m", "gradcli", "descend", BOWL, "--from", "3,1", "--steps",
                "300000", "--tol", "0", "--lr", "1e-7", "--format", "csv"]  # fmt: skip
@@ -269,13 +273,24 @@ def test_head_closes_a_300000_step_stream_quietly() -> None:
     assert time.monotonic() - began < 30  # stopped early: all 300,000 steps would take longer
 
 
+@pytest.mark.slow
 def test_ctrl_c_shows_what_ran_and_exits_130() -> None:
     command = [sys.executable, "-m", "gradcli", "descend", BOWL, "--from", "3,1", "--lr", "1e-9",
                "--steps", "100000000", "--tol", "0"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-    time.sleep(2.0)  # start-up, then some steps
+    # stderr on a terminal: the progress bar that appears there says the descent is running (a
+    # fixed sleep would land in start-up on a busy machine).
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, env=ENV)
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + 120
+    while b"descending" not in shown:
+        assert time.monotonic() < deadline and proc.poll() is None, (proc.poll(), shown)
+        if select.select([leader], [], [], 1)[0]:
+            shown += os.read(leader, 65536)
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
+    out, _ = proc.communicate(timeout=60)  # the progress bar is small: it cannot fill the terminal
+    os.close(leader)
     assert proc.returncode == 130
     text = out.decode()
     assert "interrupted at step" in text  # the run's title: what ran, up to where

@@ -385,6 +385,7 @@ def test_descent_figure_is_what_descend_plot_calls(tmp_path: Path) -> None:
     assert target.read_bytes().startswith(MAGIC["png"]) and plot.tracks
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_no_pyplot() -> None:
     code = (
         "import sys; from gradcli.expr import parse; from gradcli.plotting import plot_function;"
