@@ -109,6 +109,7 @@ def test_ctrl_c_during_a_streamed_descent_exits_130_cleanly() -> None:
     args = ["x**2+y**2", "--from", "3,1", "--steps", "50000000", "--tol", "0", "--lr", "1e-9"]
     proc = subprocess.Popen(
         [*GRADCLI, "descend", *args, "--format", "ndjson"],
+        bufsize=0,  # unbuffered: readline takes one line, communicate() gets all the rest
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=PLAIN_ENV,
