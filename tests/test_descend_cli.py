@@ -9,10 +9,10 @@ import json
 import os
 import pty
 import re
-import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -278,19 +278,38 @@ def test_ctrl_c_shows_what_ran_and_exits_130() -> None:
     command = [sys.executable, "-m", "gradcli", "descend", BOWL, "--from", "3,1", "--lr", "1e-9",
                "--steps", "100000000", "--tol", "0"]  # fmt: skip
     # stderr on a terminal: the progress bar that appears there says the descent is running (a
-    # fixed sleep would land in start-up on a busy machine).
+    # fixed sleep would land in start-up on a busy machine). The terminal is read until gradcli
+    # closes it: a full one would block the bar's redraws, and with them gradcli.
     leader, follower = pty.openpty()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, env=ENV)
     os.close(follower)
-    shown = b""
-    deadline = time.monotonic() + 120
-    while b"descending" not in shown:
-        assert time.monotonic() < deadline and proc.poll() is None, (proc.poll(), shown)
-        if select.select([leader], [], [], 1)[0]:
-            shown += os.read(leader, 65536)
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)  # the progress bar is small: it cannot fill the terminal
-    os.close(leader)
+    shown: list[bytes] = []
+    running = threading.Event()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: gradcli has closed the terminal
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+            if b"descending" in b"".join(shown[-2:]):
+                running.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        assert running.wait(120), (proc.poll(), b"".join(shown))
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # never leave a 100,000,000-step descent running
+            proc.kill()
+            proc.wait()
+        reader.join(10)
+        os.close(leader)
     assert proc.returncode == 130
     text = out.decode()
     assert "interrupted at step" in text  # the run's title: what ran, up to where

@@ -6,6 +6,7 @@ first streamed line, or the temporary file of the figure it is writing).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -14,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,17 @@ pytestmark = pytest.mark.slow  # every test here starts real processes
 GRADCLI = [sys.executable, "-m", "gradcli"]
 PLAIN_ENV = {**os.environ, "NO_COLOR": "1"}
 PIPE_BUFFER = 65536  # Linux's default pipe capacity
+
+
+@contextlib.contextmanager
+def killed_on_failure(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """However the block ends, the process does not outlive the test."""
+    try:
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def wait_for(ready: Callable[[], bool], proc: subprocess.Popen[bytes], what: str) -> None:
@@ -47,17 +59,18 @@ def piped_into_head(args: list[str], stdin: bytes | None = None) -> tuple[int, b
     head = subprocess.Popen(["head", "-n", "1"], stdin=producer.stdout, stdout=subprocess.PIPE)
     assert producer.stdout is not None
     producer.stdout.close()  # head owns the read end: when it exits, gradcli gets EPIPE
-    if stdin is not None:
-        assert producer.stdin is not None
-        try:
-            producer.stdin.write(stdin)
-            producer.stdin.close()
-        except BrokenPipeError:
-            pass
-    out, _ = head.communicate(timeout=120)
-    assert producer.stderr is not None
-    err = producer.stderr.read()
-    return producer.wait(timeout=120), out, err
+    with killed_on_failure(producer):
+        if stdin is not None:
+            assert producer.stdin is not None
+            try:
+                producer.stdin.write(stdin)
+                producer.stdin.close()
+            except BrokenPipeError:
+                pass
+        out, _ = head.communicate(timeout=120)
+        assert producer.stderr is not None
+        err = producer.stderr.read()
+        return producer.wait(timeout=120), out, err
 
 
 LONG = ["x**2+y**2", "--from", "3,1", "--steps", "300000", "--tol", "0", "--lr", "1e-7"]
@@ -97,9 +110,10 @@ def test_ctrl_c_during_a_plot_exits_130_and_leaves_no_file(tmp_path: Path) -> No
     )
     # The figure is drawn into a temporary file beside the target (seconds at this size): interrupt
     # it there, the moment a half-written file exists, which is what must not be left behind.
-    wait_for(lambda: any(tmp_path.iterdir()), proc, "the temporary figure file")
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    with killed_on_failure(proc):
+        wait_for(lambda: any(tmp_path.iterdir()), proc, "the temporary figure file")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # neither the figure nor a temp file
@@ -115,10 +129,11 @@ def test_ctrl_c_during_a_streamed_descent_exits_130_cleanly() -> None:
         env=PLAIN_ENV,
     )
     assert proc.stdout is not None
-    first = proc.stdout.readline()  # the descent is running once its first step is streamed
-    assert json.loads(first)["step"] == 0
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    with killed_on_failure(proc):
+        first = proc.stdout.readline()  # the descent is running once its first step is streamed
+        assert json.loads(first)["step"] == 0
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert err == b"\ngradcli: interrupted\n"
     assert out == b"" or out.endswith(b"\n")  # no half-written record
