@@ -64,9 +64,11 @@ def piped_into_head(args: list[str], stdin: bytes | None = None) -> tuple[int, b
             assert producer.stdin is not None
             try:
                 producer.stdin.write(stdin)
-                producer.stdin.close()
             except BrokenPipeError:
-                pass
+                pass  # gradcli answered and stopped reading before it had all the points
+            finally:  # closed here, not by the garbage collector flushing into a broken pipe
+                with contextlib.suppress(BrokenPipeError):
+                    producer.stdin.close()
         out, _ = head.communicate(timeout=120)
         assert producer.stderr is not None
         err = producer.stderr.read()
