@@ -310,8 +310,9 @@ def test_ctrl_c_shows_what_ran_and_exits_130() -> None:
             proc.wait()
         reader.join(10)
         os.close(leader)
-    assert proc.returncode == 130
     text = out.decode()
-    assert "interrupted at step" in text  # the run's title: what ran, up to where
+    terminal = b"".join(shown).decode(errors="replace")[-1000:]
+    assert proc.returncode == 130, (proc.returncode, text[-2000:], terminal)
+    assert "interrupted at step" in text, (text[-2000:], terminal)  # what ran, up to where
     summary = text[text.index("summary") :]
-    assert "interrupted" in summary and "100,000,000" not in summary
+    assert "interrupted" in summary and "100,000,000" not in summary, summary
