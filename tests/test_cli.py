@@ -171,6 +171,7 @@ def gradcli(*args: str, input: str | None = None) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.slow
 def test_subprocess_points_from_stdin_give_one_record_each() -> None:
     proc = gradcli(
         "grad", "x**2+y**2", "--at", "-", "--format", "ndjson", input="3,1\n-2,-2\n0,0\n"
@@ -182,6 +183,7 @@ def test_subprocess_points_from_stdin_give_one_record_each() -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.slow
 def test_subprocess_exit_codes_and_clean_stdout() -> None:
     bad = gradcli("grad", "x[0]", "--at", "1")
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
@@ -189,6 +191,7 @@ def test_subprocess_exit_codes_and_clean_stdout() -> None:
     assert undefined.returncode == 1 and undefined.stdout == ""
 
 
+@pytest.mark.slow
 def test_subprocess_version_and_help() -> None:
     assert gradcli("--version").stdout.startswith("gradcli ")
     help_text = gradcli("grad", "--help").stdout

@@ -7,10 +7,12 @@ import csv
 import io
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -244,6 +246,7 @@ def gradcli(*args: str, input: str | None = None) -> subprocess.CompletedProcess
                           capture_output=True, text=True, env=ENV, timeout=120)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_process_exit_codes_and_stdin() -> None:
     ok = gradcli(HIMMELBLAU, "--from", "-", "--summary", "--lr", "0.01", "--format", "csv",
                  input="0,0\n# a comment\n\n-1,1\n")  # fmt: skip
@@ -253,6 +256,7 @@ def test_process_exit_codes_and_stdin() -> None:
     assert gradcli("x**2", "--from", "1", "--lr", "1.5", "--strict").returncode == 3
 
 
+@pytest.mark.slow
 def test_head_closes_a_300000_step_stream_quietly() -> None:
     command = [sys.executable, "-m", "gradcli", "descend", BOWL, "--from", "3,1", "--steps",
                "300000", "--tol", "0", "--lr", "1e-7", "--format", "csv"]  # fmt: skip
@@ -269,15 +273,46 @@ def test_head_closes_a_300000_step_stream_quietly() -> None:
     assert time.monotonic() - began < 30  # stopped early: all 300,000 steps would take longer
 
 
+@pytest.mark.slow
 def test_ctrl_c_shows_what_ran_and_exits_130() -> None:
     command = [sys.executable, "-m", "gradcli", "descend", BOWL, "--from", "3,1", "--lr", "1e-9",
                "--steps", "100000000", "--tol", "0"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-    time.sleep(2.0)  # start-up, then some steps
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    # stderr on a terminal: the progress bar that appears there says the descent is running (a
+    # fixed sleep would land in start-up on a busy machine). The terminal is read until gradcli
+    # closes it: a full one would block the bar's redraws, and with them gradcli.
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, env=ENV)
+    os.close(follower)
+    shown: list[bytes] = []
+    running = threading.Event()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: gradcli has closed the terminal
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+            if b"descending" in b"".join(shown[-2:]):
+                running.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        assert running.wait(120), (proc.poll(), b"".join(shown))
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # never leave a 100,000,000-step descent running
+            proc.kill()
+            proc.wait()
+        reader.join(10)
+        os.close(leader)
     text = out.decode()
-    assert "interrupted at step" in text  # the run's title: what ran, up to where
+    terminal = b"".join(shown).decode(errors="replace")[-1000:]
+    assert proc.returncode == 130, (proc.returncode, text[-2000:], terminal)
+    assert "interrupted at step" in text, (text[-2000:], terminal)  # what ran, up to where
     summary = text[text.index("summary") :]
-    assert "interrupted" in summary and "100,000,000" not in summary
+    assert "interrupted" in summary and "100,000,000" not in summary, summary

@@ -1,19 +1,27 @@
 """The hostile-input catalogue: every input is refused (or answered) with the documented exit code,
 one clear stderr line, no traceback, nothing on stdout, no file written, and promptly.
 
-The 2-second bound is a guard against hangs, enforced with SIGALRM, not a benchmark: every input
-here is refused or answered in milliseconds.
+The bound of a few seconds is a guard against hangs, not a benchmark: every input here is refused
+or answered in milliseconds on an idle machine. It is kept by a watchdog thread that interrupts the
+test with an exception no ``except Exception`` can swallow, and it does not use SIGALRM, which
+gradcli's own time limits use (they would cancel it).
+
+The fuzz in the suite is derandomized (the same examples every run); ``pytest -m fuzz`` runs a long
+random one, and every failure it finds is kept below as a regression example.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -162,21 +170,32 @@ OPTION_CASES = [
 ]
 
 
+HANG_SECONDS = 10.0  # far above the milliseconds these take, with room for a fully loaded machine
+
+
+class Hang(BaseException):
+    """A BaseException on purpose: sympy's ``except Exception`` blocks would swallow anything less."""
+
+
 @pytest.fixture
 def guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Run in an empty folder with a 2 s alarm; afterwards the folder must still be empty."""
+    """Run in an empty folder with a hang watchdog; afterwards the folder must still be empty."""
     monkeypatch.chdir(tmp_path)
 
-    def hang(signum: int, frame: object) -> None:
-        raise AssertionError("no answer within 2 seconds")
+    def hang(signum: int, frame: FrameType | None) -> None:
+        raise Hang(f"no answer within {HANG_SECONDS} seconds")
 
-    previous = signal.signal(signal.SIGALRM, hang)
-    signal.setitimer(signal.ITIMER_REAL, 2.0)
+    previous = signal.signal(signal.SIGUSR1, hang)
+    main = threading.main_thread().ident
+    assert main is not None
+    watchdog = threading.Timer(HANG_SECONDS, signal.pthread_kill, (main, signal.SIGUSR1))
+    watchdog.start()
     try:
         yield tmp_path
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        watchdog.cancel()
+        watchdog.join()
+        signal.signal(signal.SIGUSR1, previous)
     assert os.listdir(tmp_path) == [], "a hostile input left a file behind"
 
 
@@ -242,14 +261,89 @@ _EXPRS = st.recursive(
 _POINTS = st.sampled_from(["0,0", "1,-1", "1/3,2", "-2,pi", "1e-300,0", "0", "a,b"])
 
 
-@settings(max_examples=120, deadline=None)
-@given(_EXPRS | st.text(max_size=20), _POINTS, st.sampled_from(["grad", "partial", "level"]))
-def test_fuzzed_commands_answer_or_refuse_cleanly(expr: str, point: str, command: str) -> None:
+def answer_or_refuse(command: str, expr: str, point: str) -> tuple[bool, str]:
+    """Run one fuzzed command; (whether it answered or refused cleanly, its first stderr line)."""
     args = [command, expr, "--at", point, "--vars", "x,y"]
     if command == "partial":
         args += ["--wrt", "x"]
     result = runner.invoke(app, args)
-    assert result.exit_code in (0, 1, 2), (args, result.stderr)
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
-    if result.exit_code:
-        assert result.stdout == "" and result.stderr.startswith("gradcli: error: ")
+    first = (result.stderr.splitlines() or [""])[0]
+    clean = (
+        result.exit_code in (0, 1, 2)
+        and "Traceback" not in result.stderr
+        and "internal error" not in result.stderr
+        and (
+            result.exit_code == 0 or (result.stdout == "" and first.startswith("gradcli: error: "))
+        )
+    )
+    return clean, first
+
+
+FUZZ_ARGS = (_EXPRS | st.text(max_size=20), _POINTS, st.sampled_from(["grad", "partial", "level"]))
+
+
+@settings(max_examples=150)  # derandomized by the suite profile (tests/conftest.py)
+@given(*FUZZ_ARGS)
+@example("abs(x)", "1,-1", "grad")  # the known bugs' neighbours that work stay checked
+@example("log(x)", "1e-300,0", "partial")
+def test_fuzzed_commands_answer_or_refuse_cleanly(expr: str, point: str, command: str) -> None:
+    clean, first = answer_or_refuse(command, expr, point)
+    assert clean, (command, expr, point, first)
+
+
+def _bug(command: str, expr: str, point: str, what: str) -> object:
+    return pytest.param(
+        command,
+        expr,
+        point,
+        marks=pytest.mark.xfail(strict=True, reason=f"issue 10: {what}"),
+        id=f"{command} {expr} at {point}",
+    )
+
+
+# Failures the fuzz found, kept as they were found. Each is a product bug: when it is fixed, its
+# xfail turns into a failure (strict), and the example moves to REGRESSIONS.
+KNOWN_BUGS = [
+    _bug(
+        "grad",
+        "abs(x)",
+        "0,0",
+        "∇f = 0 at abs's kink, so grad classifies the point with a Hessian that holds "
+        "DiracDelta(0): internal error TypeError",
+    ),
+    _bug(
+        "grad",
+        "log(x)",
+        "1e-300,0",
+        "∇f = (1e300, 0) and the norm squares 1e300 as a float: internal error OverflowError",
+    ),
+]
+REGRESSIONS: list[object] = []
+
+
+@pytest.mark.parametrize(("command", "expr", "point"), KNOWN_BUGS + REGRESSIONS)
+def test_fuzz_findings(command: str, expr: str, point: str) -> None:
+    clean, first = answer_or_refuse(command, expr, point)
+    assert clean, first
+
+
+def _signature(first_line: str) -> str:
+    """What kind of failure a first stderr line is, with numbers and quoted text left out."""
+    return re.sub(r"'[^']*'|\d+(\.\d+)?(e[-+]?\d+)?", "…", first_line)
+
+
+FUZZ_EXAMPLES = int(os.environ.get("GRADCLI_FUZZ_EXAMPLES", "3000"))
+
+
+@pytest.mark.fuzz
+@pytest.mark.slow
+@settings(max_examples=FUZZ_EXAMPLES)  # the fuzz profile: random, with an example database
+@given(*FUZZ_ARGS)
+def test_fuzz_at_length(expr: str, point: str, command: str) -> None:
+    """On demand (pytest -m fuzz). Keep every failure it reports in KNOWN_BUGS or REGRESSIONS."""
+    clean, first = answer_or_refuse(command, expr, point)
+    if not clean:
+        # a failure already kept in KNOWN_BUGS would hide new ones: look past it
+        known = {_signature(answer_or_refuse(*p.values)[1]) for p in KNOWN_BUGS}  # type: ignore[attr-defined]
+        assume(_signature(first) not in known)
+    assert clean, (command, expr, point, first)

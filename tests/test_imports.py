@@ -6,6 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each check needs a fresh interpreter
+
 CORE = [
     "gradcli",
     "gradcli.expr",

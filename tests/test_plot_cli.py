@@ -85,6 +85,7 @@ def test_an_unwritable_target_exits_1(tmp_path: Path) -> None:
     assert code == 1 and "cannot write" in err
 
 
+@pytest.mark.slow
 def test_a_real_process_draws_a_pole_quietly(tmp_path: Path) -> None:
     target = tmp_path / "pole.png"
     env = {**os.environ, "NO_COLOR": "1"}
