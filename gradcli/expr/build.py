@@ -219,7 +219,7 @@ class _Builder:
             estimate = abs(exponent) * _digits(base.expr)
             if estimate > MAX_CONSTANT_DIGITS:
                 raise self.fail(
-                    f"constant power too large (about {estimate:.3g} digits; the limit is "
+                    f"{self.segment(node)}: constant power too large (about {estimate:.3g} digits; the limit is "
                     f"{MAX_CONSTANT_DIGITS})",
                     node,
                 )
@@ -241,7 +241,12 @@ class _Builder:
         approx = None
         if all(a.constant for a in args):  # checked before sympy evaluates anything
             approx = self.guarded(node, lambda: magnitude.call(name, [a.approx for a in args]))
-        return _Built(builder(*[a.expr for a in args]), approx)
+        try:
+            expr = builder(*[a.expr for a in args])
+        except (ValueError, TypeError, ArithmeticError) as exc:  # max(0, acosh(0)): I*pi/2
+            reason = "needs real arguments" if "comparable" in str(exc) else "is not defined here"
+            raise self.fail(f"{self.segment(node)}: {name} {reason}", node) from None
+        return _Built(expr, approx)
 
 
 _ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
