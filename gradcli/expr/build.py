@@ -141,7 +141,9 @@ class _Builder:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail("only numbers are allowed as literals", node)
-            text = ast.get_source_segment(self.python, node) or str(node.value)
+            # The rewritten text is one line of ASCII, so offsets index it directly;
+            # ast.get_source_segment splits the whole text per call: quadratic in a long sum.
+            text = self.python[node.col_offset : node.end_col_offset] or str(node.value)
             value = literal(text)
             return _Built(value, self.guarded(node, lambda: magnitude.exact(value)))
         if isinstance(node, ast.Name):
@@ -179,7 +181,10 @@ class _Builder:
         values handed in from Python get a time bound instead)."""
         from gradcli.limits import bounded
 
-        approx = self.guarded(node, lambda: bounded(1.0, lambda: magnitude.exact(value), None))
+        approx = self.guarded(
+            node,
+            lambda: bounded(1.0, lambda: magnitude.exact(value), None, f"evaluating {node.id}"),
+        )
         if approx is None:
             raise self.fail(f"the value of {node.id} took too long to evaluate", node)
         return approx
