@@ -90,7 +90,15 @@ class _Builder:
         if not self.origin or end is None:
             return "this constant"
         start = self.column(node)
-        stop = self.origin[min(end, len(self.origin)) - 1] + 1
+        # A character of the rewritten text maps to the start of its user token, so the segment
+        # ends where the next token starts (whitespace is trimmed below).
+        stop = self.origin[end] if end < len(self.origin) else len(self.source)
+        if stop <= start:  # the ')' closing a '√x' maps back to the '√': end after the last token
+            stop = max(self.origin[getattr(node, "col_offset", 0) : end]) + 1
+            while stop < len(self.source) and (
+                self.source[stop].isalnum() or self.source[stop] in "._"
+            ):
+                stop += 1
         text = " ".join(self.source[start:stop].split())
         return text if len(text) <= 48 else text[:45] + "..."
 
