@@ -124,12 +124,15 @@ class time_limit:  # lower case: it is used like a function, ``with time_limit(2
             pass
 
     def _close(self) -> None:
-        bound, self._bound = self._bound, None
+        bound = self._bound
         if bound is None:
             return
         _watchdog.remove(bound)
         if bound.by_signal:
             _signal_pop(bound)
+        self._bound = (
+            None  # last: if cut short, __del__ does it all again (each step is idempotent)
+        )
 
 
 def bounded(
@@ -230,7 +233,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
     if not _signal_stack:  # the last bound was just left: nothing is bounded any more
         return
     _arm()
-    if frame is not None and frame.f_code.co_filename == __file__:
+    if _in_bookkeeping(frame):
         return  # never in our own bookkeeping: the repeating timer comes back shortly
     now = time.monotonic()
     if _signal_saved and _signal_saved[1] is not None and _signal_saved[1] <= now:
@@ -275,6 +278,8 @@ class _Watchdog:
         with self.changed:
             while True:
                 now = time.monotonic()
+                if any(now >= b.deadline for b in self.bounds):
+                    self._forget_ended_threads()
                 wake = float("inf")
                 for bound in self.bounds:
                     if _hard_exit_enabled:
@@ -288,11 +293,29 @@ class _Watchdog:
                         wake = min(wake, max(bound.next_raise, now + 0.01))
                 self.changed.wait(None if wake == float("inf") else max(wake - now, 0.001))
 
+    def _forget_ended_threads(self) -> None:
+        """Drop overdue bounds whose thread is gone: nothing is left to raise in or to stop."""
+        running = sys._current_frames()
+        alive = [b for b in self.bounds if b.thread in running]
+        if len(alive) < len(self.bounds):
+            self.bounds[:] = alive
+            _backstop.arm(self.bounds)
+
 
 def _exiting(thread: int) -> bool:
     """Whether ``thread`` is in this module's bookkeeping right now (then not raise there)."""
-    frame = sys._current_frames().get(thread)
-    return frame is not None and frame.f_code.co_filename == __file__
+    return _in_bookkeeping(sys._current_frames().get(thread))
+
+
+def _in_bookkeeping(frame: Any) -> bool:
+    """Whether ``frame`` or a caller of it is this module's bookkeeping: entering or leaving a
+    bound, arming timers (including the library code they call, such as a lock's ``__enter__``).
+    A TimeUp raised there would leave a bound half-registered."""
+    while frame is not None:
+        if frame.f_code in _BOOKKEEPING:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
@@ -425,6 +448,24 @@ class _Backstop:
 
 _watchdog = _Watchdog()
 _backstop = _Backstop()
+_BOOKKEEPING = frozenset(
+    f.__code__
+    for f in (
+        time_limit.__enter__,
+        time_limit.__exit__,
+        time_limit.__del__,
+        time_limit._close,
+        _Watchdog.add,
+        _Watchdog.remove,
+        _signal_push,
+        _signal_pop,
+        _arm,
+        _Backstop.arm,
+        _Backstop.disarm,
+        set_hard_exit,
+        on_hard_exit,
+    )
+)
 
 
 def _after_fork() -> None:
