@@ -92,7 +92,19 @@ def parse_let(text: str | None) -> dict[str, Any]:
             )
         if name in CONSTANT_NAMES or name in FUNCTION_NAMES:
             raise UsageError(f"{{let}} cannot redefine {name!r}", parameters=("let",))
-        result[name] = parse_constant(value, what=f"{{let}} {name}", parameters=("let",))
+        try:
+            result[name] = parse_constant(value, what=f"{{let}} {name}", parameters=("let",))
+        except ParseError as exc:
+            if exc.template.startswith("{let}"):
+                raise
+            # the caret is under the value: say which --let pair it belongs to
+            raise ParseError(
+                f"{{let}} {name}: {exc.template}",
+                hint=exc.hint_template,
+                source=exc.source,
+                column=exc.column,
+                parameters=("let", *exc.parameters),
+            ) from None
     return result
 
 
@@ -137,6 +149,19 @@ def parse_vars(text: str | None) -> list[str] | None:
     return names
 
 
+def _exact(value: Any) -> Any:
+    """A ``let`` value handed in from Python: plain numbers become exact, as if typed (0.1 is 1/10)."""
+    import sympy
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if not math.isfinite(value):
+        raise UsageError(f"{{let}} values must be finite, got {value!r}", parameters=("let",))
+    return sympy.Rational(repr(value))
+
+
 def parse(
     text: str,
     vars: Sequence[str] | str | None = None,
@@ -149,7 +174,11 @@ def parse(
     """
     import sympy
 
-    lets = parse_let(let) if isinstance(let, str) or let is None else dict(let)
+    lets = (
+        parse_let(let)
+        if isinstance(let, str) or let is None
+        else {name: _exact(value) for name, value in let.items()}
+    )
     expr, symbols = build_sympy(text, lets)
     order = (
         parse_vars(vars) if isinstance(vars, str) else (list(vars) if vars is not None else None)

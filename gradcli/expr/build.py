@@ -1,18 +1,25 @@
 """From Python text to a sympy expression: the syntax tree is checked, then built bottom-up.
 
 ``ast.parse`` builds a syntax tree only (nothing is compiled or run). Our own code then walks it,
-refusing every node outside an allowlist, and builds the sympy expression bottom-up and iteratively,
-tracking the size of every constant so that ``9**9**9**9`` is refused before sympy computes anything.
+refusing every node outside an allowlist, and builds the sympy expression bottom-up and iteratively.
+
+Every constant subexpression carries an approximate value (:mod:`gradcli.expr.magnitude`), checked
+before each operator or function is applied, so that ``9**9**9**9``, ``exp(exp(exp(5)))`` and
+``sin(10**400)`` are refused, with a caret on the culprit, before sympy computes anything; exact
+rationals are also limited in digits, so every one can be printed.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gradcli.errors import ParseError
+from gradcli.expr import magnitude
 from gradcli.expr.grammar import (
     MAX_CONSTANT_DIGITS,
     MAX_LENGTH,
@@ -27,18 +34,17 @@ from gradcli.expr.tokens import rewrite, tokenize
 @dataclass
 class _Built:
     expr: Any
-    size: float | None  # estimated digits of an exact constant; None when not constant
+    approx: Any = None  # the approximate value of a constant (expr.magnitude); None if not constant
+
+    @property
+    def constant(self) -> bool:
+        return self.approx is not None
 
 
 def _digits(value: Any) -> float:
-    """Estimated digits (numerator + denominator) of an exact sympy number; floats count as 17."""
-
-    if value.is_Rational:
-        p, q = abs(int(value.p)), int(value.q)
-        return (math.log10(p) if p else 0.0) + math.log10(q) + 1
-    if value.is_Float:
-        return 17.0
-    return 1.0
+    """log10 of the larger of numerator and denominator of an exact rational: what it costs."""
+    p, q = abs(int(value.p)), int(value.q)
+    return max(math.log10(p) if p else 0.0, math.log10(q))
 
 
 def literal(text: str) -> Any:
@@ -69,6 +75,7 @@ class _Builder:
         self.let = let
         self.functions = function_table()
         self.symbols: dict[str, Any] = {}
+        self.let_approx: dict[str, Any] = {}
 
     def column(self, node: ast.AST) -> int:
         offset = getattr(node, "col_offset", 0)
@@ -76,6 +83,43 @@ class _Builder:
 
     def fail(self, message: str, node: ast.AST, hint: str | None = None) -> ParseError:
         return ParseError(message, source=self.source, column=self.column(node), hint=hint)
+
+    def segment(self, node: ast.AST) -> str:
+        """The user's text of ``node`` (shortened), to name it in a message."""
+        end = getattr(node, "end_col_offset", None)
+        if not self.origin or end is None:
+            return "this constant"
+        start = self.column(node)
+        # A character of the rewritten text maps to the start of its user token, so the segment
+        # ends where the next token starts (whitespace is trimmed below).
+        stop = self.origin[end] if end < len(self.origin) else len(self.source)
+        if stop <= start:  # the ')' closing a '√x' maps back to the '√': end after the last token
+            stop = max(self.origin[getattr(node, "col_offset", 0) : end]) + 1
+            while stop < len(self.source) and (
+                self.source[stop].isalnum() or self.source[stop] in "._"
+            ):
+                stop += 1
+        text = " ".join(self.source[start:stop].split())
+        return text if len(text) <= 48 else text[:45] + "..."
+
+    def guarded(self, node: ast.AST, approximate: Callable[[], Any]) -> Any:
+        """``approximate()``, the value of a constant node; a caret on the node if it is refused."""
+        try:
+            return approximate()
+        except magnitude.Refusal as refusal:
+            raise self.fail(f"{self.segment(node)} {refusal}", node) from None
+
+    def exact_digits(self, node: ast.AST, built: _Built) -> _Built:
+        """``built``, once an exact rational result is known to be printable."""
+        if built.constant and built.expr.is_Rational:
+            digits = _digits(built.expr)
+            if digits > MAX_CONSTANT_DIGITS:
+                raise self.fail(
+                    f"{self.segment(node)} is too long an exact number (about {digits:.3g} digits; "
+                    f"the limit is {MAX_CONSTANT_DIGITS})",
+                    node,
+                )
+        return built
 
     def build(self, tree: ast.Expression) -> Any:
         # Iterative post-order: a 2000-term sum nests 2000 deep and would exhaust Python's stack.
@@ -88,7 +132,8 @@ class _Builder:
                 stack.append((node, True))
                 stack.extend((c, False) for c in reversed(children))
                 continue
-            done[id(node)] = self.combine(node, [done.pop(id(c)) for c in children])
+            built = self.combine(node, [done.pop(id(c)) for c in children])
+            done[id(node)] = self.exact_digits(node, built)
         return done[id(tree.body)].expr
 
     def children(self, node: ast.AST) -> list[ast.AST]:
@@ -104,14 +149,17 @@ class _Builder:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail("only numbers are allowed as literals", node)
-            text = ast.get_source_segment(self.python, node) or str(node.value)
+            # The rewritten text is one line of ASCII, so offsets index it directly;
+            # ast.get_source_segment splits the whole text per call: quadratic in a long sum.
+            text = self.python[node.col_offset : node.end_col_offset] or str(node.value)
             value = literal(text)
-            return _Built(value, _digits(value))
+            return _Built(value, self.guarded(node, lambda: magnitude.exact(value)))
         if isinstance(node, ast.Name):
             return self.name(node)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
-                return _Built(-args[0].expr, args[0].size)
+                a = args[0]
+                return _Built(-a.expr, -a.approx if a.constant else None)
             if isinstance(node.op, ast.UAdd):
                 return args[0]
             raise self.fail("this operator is not supported", node)
@@ -125,42 +173,53 @@ class _Builder:
         sp = self.sympy
         name = "lambda" if node.id == "_lambda" else node.id
         if name in self.let:
-            value = self.let[name]
-            return _Built(value, _digits(value) if value.is_Number else 1.0)
+            if name not in self.let_approx:
+                self.let_approx[name] = self.let_value(node, self.let[name])
+            return _Built(self.let[name], self.let_approx[name])
         if name == "pi":
-            return _Built(sp.pi, 1.0)
+            return _Built(sp.pi, magnitude.exact(sp.pi))
         if name in ("e", "E"):
-            return _Built(sp.E, 1.0)
+            return _Built(sp.E, magnitude.exact(sp.E))
         if name not in self.symbols:
             self.symbols[name] = sp.Symbol(name, real=True)
         return _Built(self.symbols[name], None)
 
+    def let_value(self, node: ast.Name, value: Any) -> Any:
+        """The approximation of a ``let`` constant (parse_let's values passed the guard already;
+        values handed in from Python get a time bound instead)."""
+        from gradcli.limits import bounded
+
+        approx = self.guarded(
+            node,
+            lambda: bounded(1.0, lambda: magnitude.exact(value), None, f"evaluating {node.id}"),
+        )
+        if approx is None:
+            raise self.fail(f"the value of {node.id} took too long to evaluate", node)
+        return approx
+
     def binop(self, node: ast.BinOp, a: _Built, b: _Built) -> _Built:
         op = node.op
-        const = a.size is not None and b.size is not None
-        size = (a.size or 0) + (b.size or 0) + 1 if const else None
-        if isinstance(op, ast.Add):
-            return _Built(a.expr + b.expr, size)
-        if isinstance(op, ast.Sub):
-            return _Built(a.expr - b.expr, size)
-        if isinstance(op, ast.Mult):
-            return _Built(a.expr * b.expr, size)
-        if isinstance(op, ast.Div):
-            if b.size is not None and b.expr.is_zero:
-                raise self.fail("division by zero", node, hint="the expression is undefined")
-            return _Built(a.expr / b.expr, size)
+        if isinstance(op, ast.Div) and b.constant and b.expr.is_zero:
+            raise self.fail("division by zero", node, hint="the expression is undefined")
         if isinstance(op, ast.Pow):
             return self.power(node, a, b)
-        raise self.fail(
-            f"the operator {_OP_NAMES.get(type(op), type(op).__name__)} is not supported", node
-        )
+        symbol = _ARITHMETIC.get(type(op))
+        if symbol is None:
+            raise self.fail(
+                f"the operator {_OP_NAMES.get(type(op), type(op).__name__)} is not supported", node
+            )
+        approx = None
+        if a.constant and b.constant:  # checked before sympy does any exact arithmetic
+            approx = self.guarded(node, lambda: magnitude.arithmetic(symbol, a.approx, b.approx))
+        operate = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+        return _Built(operate[symbol](a.expr, b.expr), approx)
 
     def power(self, node: ast.BinOp, base: _Built, exp: _Built) -> _Built:
         sp = self.sympy
-        if exp.size is None:
+        if not exp.constant:
             return _Built(sp.Pow(base.expr, exp.expr), None)
-        exponent = float(sp.re(exp.expr.evalf(20)))  # bounded: exp.size is within the limit
-        if base.size is None:
+        exponent = float(magnitude.context().re(exp.approx))  # may be inf: it is only compared
+        if not base.constant:
             if abs(exponent) > MAX_SYMBOLIC_EXPONENT:
                 raise self.fail(
                     f"exponent too large (|{exponent:.3g}| > {MAX_SYMBOLIC_EXPONENT})", node
@@ -168,14 +227,19 @@ class _Builder:
             return _Built(sp.Pow(base.expr, exp.expr), None)
         if base.expr.is_zero and exponent < 0:
             raise self.fail("division by zero (0 to a negative power)", node)
-        estimate = abs(exponent) * max(base.size, 1.0)
-        if estimate > MAX_CONSTANT_DIGITS:
-            raise self.fail(
-                f"constant power too large (about {estimate:.3g} digits; the limit is "
-                f"{MAX_CONSTANT_DIGITS})",
-                node,
-            )
-        return _Built(sp.Pow(base.expr, exp.expr), estimate + 1)
+        if base.expr.is_Rational and exp.expr.is_Rational:
+            # sympy computes these exactly: the digits of the result, not only its size, count
+            estimate = abs(exponent) * _digits(base.expr)
+            if estimate > MAX_CONSTANT_DIGITS:
+                raise self.fail(
+                    f"{self.segment(node)}: constant power too large (about {estimate:.3g} digits; the limit is "
+                    f"{MAX_CONSTANT_DIGITS})",
+                    node,
+                )
+        approx = self.guarded(
+            node, lambda: magnitude.power(base.approx, exp.approx, bool(exp.expr.is_Integer))
+        )
+        return _Built(sp.Pow(base.expr, exp.expr), approx)
 
     def call(self, node: ast.Call, args: list[_Built]) -> _Built:
         if not isinstance(node.func, ast.Name) or node.keywords:
@@ -187,11 +251,18 @@ class _Builder:
         if not low <= len(args) <= high:
             want = str(low) if low == high else f"{low} to {high}"
             raise self.fail(f"{name} takes {want} argument(s), got {len(args)}", node)
-        sizes = [a.size for a in args]
-        size = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes) + 1
-        return _Built(builder(*[a.expr for a in args]), size)
+        approx = None
+        if all(a.constant for a in args):  # checked before sympy evaluates anything
+            approx = self.guarded(node, lambda: magnitude.call(name, [a.approx for a in args]))
+        try:
+            expr = builder(*[a.expr for a in args])
+        except (ValueError, TypeError, ArithmeticError) as exc:  # max(0, acosh(0)): I*pi/2
+            reason = "needs real arguments" if "comparable" in str(exc) else "is not defined here"
+            raise self.fail(f"{self.segment(node)}: {name} {reason}", node) from None
+        return _Built(expr, approx)
 
 
+_ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _OP_NAMES = {ast.Mod: "'%'", ast.FloorDiv: "'//'", ast.MatMult: "'@'", ast.BitXor: "'^'"}
 
 

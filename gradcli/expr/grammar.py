@@ -21,7 +21,13 @@ MAX_DEPTH = 64  # nested parentheses (and function calls)
 MAX_UNARY_RUN = 16  # '-----x' chains; each is a level of syntax tree nesting
 MAX_LITERAL_DIGITS = 300  # digits in one numeric literal
 MAX_EXPONENT10 = 308  # |k| in a literal's 'e' exponent: the range of a float
-MAX_CONSTANT_DIGITS = 10_000  # estimated digits of any exact constant subexpression
+# Every constant subexpression, exact or not, stays within 10^±MAX_CONSTANT_DIGITS (estimated
+# before computing: see expr.magnitude). 4000 keeps every exact integer printable (Python refuses
+# to turn ints of more than 4300 digits into text) and every exp/sin of a constant cheap.
+MAX_CONSTANT_DIGITS = 4000
+# |argument| of a periodic function of a constant: beyond it a float cannot tell one period from
+# the next, so sin(10**400) has no meaningful value (and costs a digit of precision per decade).
+MAX_PERIODIC_ARGUMENT = 1e15
 MAX_SYMBOLIC_EXPONENT = 1000  # |n| in x**n where x is not constant
 MAX_NAME_LENGTH = 64
 
