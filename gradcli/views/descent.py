@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradcli.optimize.settings import ENDS
+from gradcli.views.columns import unique_columns
 from gradcli.views.notes import note_text
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, vector
@@ -27,18 +28,21 @@ def csv_header(fn: Function, line_search: bool) -> list[str]:
     """CLI.md's columns, then the accepted Armijo step (with --line-search) and the status, set on
     each run's last row. (Step lengths are in JSON and NDJSON; CSV stays lean for speed.)"""
     names = list(fn.names)
-    return [
-        "run",
-        "method",
-        "lr",
-        "step",
-        *names,
-        "f",
-        *(f"grad_{n}" for n in names),
-        "grad_norm",
-        *(["line_step"] if line_search else []),
-        "status",
-    ]
+    # a variable called f or lr (or norm: grad_norm) gets var_ before its name (views.columns)
+    return unique_columns(
+        [
+            "run",
+            "method",
+            "lr",
+            "step",
+            *(("", n) for n in names),
+            "f",
+            *(("grad_", n) for n in names),
+            "grad_norm",
+            *(["line_step"] if line_search else []),
+            "status",
+        ]
+    )
 
 
 def _csv_rows(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:

@@ -20,6 +20,7 @@ from gradcli.calculus.results import (
 )
 from gradcli.function import Function
 from gradcli.points import Point
+from gradcli.views.columns import unique_columns
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, number, pretty, vector
 
@@ -114,9 +115,10 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
             rows += _check_rows(name, p.check, precision)
         tables.append(Table(["at " + p.at.label(), ""], rows))
     check = any(p.check is not None for p in result.points)
-    header = [*fn.names, "f", "derivative"]
+    own = ["f", "derivative"]
     if check:
-        header += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
+        own += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
+    header = unique_columns([*(("", n) for n in fn.names), *own])
     csv_rows = []
     for p in result.points:
         row: list[Any] = [*p.at.values, p.value.value, p.derivative.value]
@@ -260,14 +262,16 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
     tables = [
         Table(["at " + p.at.label(), ""], _grad_rows(fn, p, precision)) for p in result.points
     ]
-    header = [
-        *fn.names,
-        "f",
-        *(f"grad_{n}" for n in fn.names),
-        "grad_norm",
-        "stationary",
-        "classification",
-    ]
+    header = unique_columns(
+        [
+            *(("", n) for n in fn.names),
+            "f",
+            *(("grad_", n) for n in fn.names),
+            "grad_norm",
+            "stationary",
+            "classification",
+        ]
+    )
     csv_rows = [
         [
             *p.at.values,
@@ -357,13 +361,15 @@ def critical_document(result: CriticalResult, precision: int = 6) -> Document:
         tables=tables,
         notes=notes,
         stream=records,
-        csv_header=[
-            *fn.names,
-            "f",
-            "classification",
-            *(f"eigenvalue_{i + 1}" for i in range(len(fn.names))),
-            "found_by",
-        ],
+        csv_header=unique_columns(
+            [
+                *(("", n) for n in fn.names),
+                "f",
+                "classification",
+                *(f"eigenvalue_{i + 1}" for i in range(len(fn.names))),
+                "found_by",
+            ]
+        ),
         csv_rows=[
             [*p.values, p.value.value, p.classification, *p.eigenvalues, p.found_by]
             for p in result.points
