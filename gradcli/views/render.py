@@ -53,6 +53,9 @@ class Document:
     title: str | None = None
     # The producer promises csv_rows hold only int, str, finite float or None: written as they are.
     csv_plain: bool = False
+    # The JSON text in pieces, written as produced (a long descent streams; ``record`` is then
+    # only its heading). None: ``record`` is the JSON.
+    json_text: Iterable[str] | None = None
 
     def formats(self) -> tuple[str, ...]:
         """The formats this document can be rendered in."""
@@ -126,7 +129,10 @@ def _csv_row(row: Sequence[Any]) -> Sequence[Any]:
 def render(doc: Document, fmt: str, out: TextIO | None = None) -> None:
     """Write ``doc`` to ``out`` (stdout by default) in format ``fmt``."""
     out = out if out is not None else sys.stdout
-    if fmt == "json":
+    if fmt == "json" and doc.json_text is not None:
+        for piece in doc.json_text:
+            out.write(piece)
+    elif fmt == "json":
         out.write(json.dumps(jsonable(doc.record), ensure_ascii=False, allow_nan=False, indent=2))
         out.write("\n")
     elif fmt == "ndjson":
