@@ -230,7 +230,7 @@ def _batched(
                     if tally.add(one):
                         return
             return
-        for first, stop in batches(len(points), count, rows):
+        for first, stop in batches(len(points), count, rows, budget=ROW_BUDGET):
             part = Descent(compiled, points[first:stop], settings, **options, offset=first * count)
             yield part, False
             if tally.add(part):
@@ -240,7 +240,12 @@ def _batched(
         if fmt == "json":
             from gradcli.views.descent_json import json_document
 
-            emit(json_document(fn, descents()), fmt, "descend")
+            with _Deferred() as ctrl_c:  # Ctrl-C acts between steps, never mid-write
+                if not live:
+                    options["on_step"] = ctrl_c.check
+                doc = json_document(fn, descents(), interrupted=ctrl_c.noted)
+                emit(doc, fmt, "descend")
+            tally.interrupted |= ctrl_c.hit
         elif fmt in ("csv", "ndjson"):
             from gradcli.views.descent import stream_document
 
@@ -271,6 +276,44 @@ def _finished(descents: Iterator[tuple[Descent, bool]], tally: _Tally) -> Iterat
         with contextlib.suppress(KeyboardInterrupt):
             descent.drain()
         yield from descent.runs()
+
+
+class _Deferred:
+    """While JSON streams, Ctrl-C is noted instead of raised wherever it strikes (between a piece
+    and its write, the document would lose it); the descent checks between steps and stops there,
+    and the document is closed before the command exits 130."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self.previous: Any = None
+        self.installed = False
+
+    def __enter__(self) -> _Deferred:
+        import signal
+
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._note)
+            self.installed = True
+        except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+            pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.hit = True
+
+    def noted(self) -> bool:
+        return self.hit
+
+    def check(self, step: int, active: int) -> None:
+        """A Descent's ``on_step``: stop it here if Ctrl-C was pressed."""
+        if self.hit:
+            raise KeyboardInterrupt
 
 
 class _Tally:

@@ -104,7 +104,7 @@ class ScalarLane(Lane):
             return tuple(map(float, fn(*map(np.float64, x))))
 
     def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> tuple[float, int, float | None]:
-        return tol_sq, limit, tol if 0 < tol * tol < SQ_TINY else None
+        return tol_sq, limit, tol if tol > 0 and tol * tol < SQ_TINY else None
 
     @staticmethod
     def _check(

@@ -26,8 +26,9 @@ MAX_FRAMES = 60
 MAX_FRAMES_3D = 30
 MIN_FRAMES = 10
 # Every frame is held until the GIF is written (about 4 bytes a pixel with the canvas copy), so
-# frames × pixels is bounded: 60 frames at the default 840×740, fewer for a bigger picture ...
-FRAMES_PIXELS = 40_000_000
+# frames × pixels is bounded: 60 frames at the default size (up to 840×1070), fewer for a
+# bigger picture ...
+FRAMES_PIXELS = 60_000_000
 # ... and a frame over this many pixels is refused (even MIN_FRAMES of them would cost too much).
 FRAME_PIXELS_MAX = FRAMES_PIXELS // MIN_FRAMES
 FRAME_MS = 80

@@ -5,13 +5,15 @@ written piece by piece: a run's settings, then its steps one line each as they a
 how it ended. A long run (300,000 steps) never exists as Python objects all at once, and many runs
 are computed in batches (see :func:`gradcli.optimize.engine.batches`), each written and dropped
 before the next is computed. Ctrl-C finishes the run in progress as ``interrupted``, closes the
-document (so it still parses) and stops.
+document (so it still parses) and stops: the caller notes the signal (``interrupted()`` turns
+True) instead of letting it strike mid-write, and the runs check it between steps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradcli.views.descent import run_head, run_tail, step_json, step_rows
@@ -28,49 +30,51 @@ FLUSH_EVERY = 256  # pieces joined before they are handed to the writer
 
 
 def json_document(
-    fn: Function, batches: Iterable[tuple[Descent, bool]], *, plot: str | None = None
+    fn: Function,
+    batches: Iterable[tuple[Descent, bool]],
+    *,
+    plot: str | None = None,
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> Document:
     """A Document whose JSON text is computed as it is written.
 
     ``batches`` yields Descents in run order, each with ``live``: True for a Descent of one run
     whose steps are written as they are computed, False for one that is run to the end first and
-    then written run by run. The caller learns about Ctrl-C from the runs' statuses.
+    then written run by run. ``interrupted()`` is asked between the steps of a live run (a
+    batch's Descents ask it themselves, through ``on_step``); the producer stops after a batch
+    whose runs say ``interrupted``.
     """
     header = {"function": fn.understood, "variables": list(fn.names)}
-    return Document(record=header, json_text=_pieces(fn, batches, plot))
+    return Document(record=header, json_text=_pieces(fn, batches, plot, interrupted))
 
 
 def _pieces(
-    fn: Function, batches: Iterable[tuple[Descent, bool]], plot: str | None
+    fn: Function,
+    batches: Iterable[tuple[Descent, bool]],
+    plot: str | None,
+    interrupted: Callable[[], bool],
 ) -> Iterator[str]:
     names = fn.names
     yield f'{{\n  "function": {dumps(fn.understood)},\n  "variables": {dumps(list(names))},\n'
     yield '  "runs": ['
     first = True
-    for descent, live in batches:
-        interrupted = False
+    for descent, live in batches:  # after Ctrl-C, the producer sees the statuses and stops
         if live:
             # the run's head and steps go out as they are computed
             yield ("\n" if first else ",\n") + _open(descent, names)
             first = False
-            try:
-                yield from _joined(_live_steps(descent, names))
-            except KeyboardInterrupt:
-                interrupted = True
+            with contextlib.suppress(KeyboardInterrupt):  # the run says interrupted
+                yield from _joined(_live_steps(descent, names, interrupted))
             (run,) = descent.runs()
             yield (
                 "\n" + " " * (RUN_INDENT + 2) + "],\n" + _members(run_tail(run, names)) + "\n    }"
             )
         else:
-            try:
+            with contextlib.suppress(KeyboardInterrupt):  # its runs say interrupted
                 descent.drain()
-            except KeyboardInterrupt:
-                interrupted = True
             for run in descent.runs():
                 yield ("\n" if first else ",\n") + _closed_run(run, names)
                 first = False
-        if interrupted:
-            break  # the caller sees the interrupted statuses and exits 130
     yield "\n  ]" if not first else "]"
     if plot is not None:
         yield f',\n  "plot": {dumps(plot)}'
@@ -83,7 +87,9 @@ def _open(descent: Descent, names: Sequence[str]) -> str:
     return " " * RUN_INDENT + "{\n" + _members(head) + ",\n" + " " * (RUN_INDENT + 2) + '"steps": ['
 
 
-def _live_steps(descent: Descent, names: Sequence[str]) -> Iterator[dict[str, Any]]:
+def _live_steps(
+    descent: Descent, names: Sequence[str], interrupted: Callable[[], bool]
+) -> Iterator[dict[str, Any]]:
     line_search = descent.plan[0].settings.line_search
     for r in descent:
         yield step_json(
@@ -97,6 +103,8 @@ def _live_steps(descent: Descent, names: Sequence[str]) -> Iterator[dict[str, An
             r.line_step,
             line_search,
         )
+        if interrupted():
+            raise KeyboardInterrupt  # here, after a written step: the run ends interrupted there
 
 
 def _closed_run(run: DescentRun, names: Sequence[str]) -> str:
@@ -124,12 +132,17 @@ def _joined(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     indent = "\n" + " " * (RUN_INDENT + 4)
     batch: list[str] = []
     first = True
-    for row in rows:
-        batch.append(("" if first else ",") + indent + _compact(row))
-        first = False
-        if len(batch) >= FLUSH_EVERY:
+    try:
+        for row in rows:
+            batch.append(("" if first else ",") + indent + _compact(row))
+            first = False
+            if len(batch) >= FLUSH_EVERY:
+                yield "".join(batch)
+                batch = []
+    except KeyboardInterrupt:
+        if batch:  # the steps made before Ctrl-C are part of the run: write them first
             yield "".join(batch)
-            batch = []
+        raise
     if batch:
         yield "".join(batch)
 
