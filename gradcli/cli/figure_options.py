@@ -38,10 +38,10 @@ def parse_ranges(text: str | None, names: Sequence[str]) -> dict[str, tuple[floa
         return {}
     text = text.strip()
     if "=" not in text:
-        ranges = dict(zip(names, parse_range(text, names)))
-        for name, (lo, hi) in ranges.items():
+        every = dict(zip(names, parse_range(text, names)))
+        for name, (lo, hi) in every.items():
             _check_span(name, lo, hi)
-        return ranges
+        return every
     ranges: dict[str, tuple[float, float]] = {}
     for name, spec in _named_parts(text, "--range", "e.g. --range x=-4:4,y=-2:2"):
         if name not in names:
