@@ -8,15 +8,16 @@ step is computed, so ``| head`` stops the work early. Tables and JSON are built 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from gradcli.cli.app import app
-from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
+from gradcli.cli.inputs import emit, load_function, stdin_users
 from gradcli.cli.options import (
     DESCENT,
     DescentArgs,
@@ -31,7 +32,10 @@ from gradcli.cli.options import (
 from gradcli.errors import NotConverged, UsageError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from gradcli.function import Function
+    from gradcli.numeric import Compiled
     from gradcli.optimize import Descent, DescentRun, Settings
     from gradcli.optimize.lane import Keep
 
@@ -110,18 +114,27 @@ def descend(
     fn = load_function(expr, vars, let)
     if plot is not None:
         _check_plot(plot, fn)
-    points = load_points(starts, fn, option="--from")
+    from gradcli.cli.starts import load_starts
+
+    points = load_starts(starts, fn, option="--from")
+    if len(points) == 0:
+        raise UsageError("descend needs at least one start and one setting")
 
     from gradcli.numeric import compile_function
-    from gradcli.optimize import Descent
 
     compiled = compile_function(fn)
     streaming = fmt in ("csv", "ndjson")
+    if plot is None and not (streaming and not summary):
+        # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
+        _batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision)
+        return
+    from gradcli.optimize import Descent
+
     keep: Keep = "recorded" if (plot or fmt == "json" or every or all_steps) else "ends"
     progress = None if streaming or not sys.stderr.isatty() else _Progress(settings)
     running = Descent(
         compiled,
-        [p.values for p in points],
+        points,
         settings,
         record_every=every or 1,
         summary_only=summary,
@@ -139,27 +152,198 @@ def descend(
         if plot is not None:
             _draw(fn, running.runs(annotate=False), plot)
         return
-    else:
-        interrupted = False
-        try:
-            running.drain()
-        except KeyboardInterrupt:
-            interrupted = True  # show what ran, then let the funnel exit 130
-        finally:
-            if progress is not None:
-                progress.close()
-        runs = running.runs()
-        if plot is not None and not interrupted:
-            _draw(fn, runs, plot)
-        from gradcli.views.descent import ENDS, descent_document
+    interrupted = False
+    try:
+        running.drain()
+    except KeyboardInterrupt:
+        interrupted = True  # show what ran, then let the funnel exit 130
+    finally:
+        if progress is not None:
+            progress.close()
+    runs = running.runs()
+    if plot is not None and not interrupted:
+        _draw(fn, runs, plot)
+    from gradcli.views.descent import ENDS, descent_document
 
-        view = None if (every or all_steps) else ENDS
-        doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
-        emit(doc, fmt, "descend")
-        if interrupted:
-            raise KeyboardInterrupt
+    view = None if (every or all_steps) else ENDS
+    doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
+    emit(doc, fmt, "descend")
+    if interrupted:
+        raise KeyboardInterrupt
     if strict:
         _check_strict(runs)
+
+
+def _batched(
+    fn: Function,
+    compiled: Compiled,
+    points: np.ndarray[Any, Any],
+    settings: list[Settings],
+    fmt: str,
+    every: int | None,
+    all_steps: bool,
+    summary: bool,
+    strict: bool,
+    precision: int,
+) -> None:
+    """JSON, tables and --summary: runs in run order, computed a batch at a time (see
+    :func:`gradcli.optimize.engine.batches`) and written or summarised as they finish, so memory
+    stays flat whether there is one run of 300,000 steps or 1,000,000 starts. A run too long to
+    hold (JSON) is written step by step as it is computed."""
+    from gradcli.optimize.engine import ROW_BUDGET, batches, check_starts
+    from gradcli.optimize.settings import ENDS
+
+    check_starts(compiled, points)  # every start, before any output
+    count = len(settings)
+    longest = max(s.steps for s in settings)
+    if summary:
+        rows, keep = 1, "final"
+    elif fmt == "json" or every or all_steps:
+        rows, keep = longest // (every or 1) + 2, "recorded"
+    else:
+        rows, keep = 2 * ENDS + 1, "ends"
+    live = fmt == "json" and not summary and rows * count > ROW_BUDGET
+    tally = _Tally()
+    progress = None if fmt != "table" or not sys.stderr.isatty() else _Progress(settings)
+    options: dict[str, Any] = {
+        "record_every": every or 1,
+        "summary_only": summary,
+        "keep": keep,
+        "notes": fmt in ("table", "json"),
+        "step_sizes": fmt != "csv",
+        "on_step": progress,
+        "checked": True,
+    }
+
+    def descents() -> Iterator[tuple[Descent, bool]]:
+        """The Descents in run order, each tallied once its consumer has finished with it."""
+        from gradcli.optimize import Descent
+
+        if live:  # one run at a time, each streamed as it is computed
+            for i in range(len(points)):
+                for j, s in enumerate(settings):
+                    one = Descent(
+                        compiled, points[i : i + 1], [s], **{**options, "keep": "final"},
+                        offset=i * count + j,
+                    )  # fmt: skip
+                    yield one, True
+                    if tally.add(one):
+                        return
+            return
+        for first, stop in batches(len(points), count, rows, budget=ROW_BUDGET):
+            part = Descent(compiled, points[first:stop], settings, **options, offset=first * count)
+            yield part, False
+            if tally.add(part):
+                return
+
+    try:
+        if fmt == "json":
+            from gradcli.views.descent_json import json_document
+
+            with _Deferred() as ctrl_c:  # Ctrl-C acts between steps, never mid-write
+                if not live:
+                    options["on_step"] = ctrl_c.check
+                doc = json_document(fn, descents(), interrupted=ctrl_c.noted)
+                emit(doc, fmt, "descend")
+            tally.interrupted |= ctrl_c.hit
+        elif fmt in ("csv", "ndjson"):
+            from gradcli.views.descent import stream_document
+
+            line_search = any(s.line_search for s in settings)
+            parts = (d for d, _ in descents())
+            emit(stream_document(fn, parts, fmt, line_search=line_search), fmt, "descend")
+        else:
+            from gradcli.views.descent import descent_document
+
+            view = None if (every or all_steps) else ENDS
+            doc = descent_document(
+                fn, _finished(descents(), tally), precision, ends=view, width=_width(fmt)
+            )
+            emit(doc, fmt, "descend")
+    finally:
+        if progress is not None:
+            progress.close()
+    if tally.interrupted:
+        raise KeyboardInterrupt
+    if strict:
+        tally.check()
+
+
+def _finished(descents: Iterator[tuple[Descent, bool]], tally: _Tally) -> Iterator[DescentRun]:
+    """Each batch run to the end (Ctrl-C: what ran, marked interrupted), then its runs."""
+    for descent, _ in descents:
+        # Ctrl-C: its runs say interrupted, and the tally stops the batches
+        with contextlib.suppress(KeyboardInterrupt):
+            descent.drain()
+        yield from descent.runs()
+
+
+class _Deferred:
+    """While JSON streams, Ctrl-C is noted instead of raised wherever it strikes (between a piece
+    and its write, the document would lose it); the descent checks between steps and stops there,
+    and the document is closed before the command exits 130."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self.previous: Any = None
+        self.installed = False
+
+    def __enter__(self) -> _Deferred:
+        import signal
+
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._note)
+            self.installed = True
+        except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+            pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.hit = True
+
+    def noted(self) -> bool:
+        return self.hit
+
+    def check(self, step: int, active: int) -> None:
+        """A Descent's ``on_step``: stop it here if Ctrl-C was pressed."""
+        if self.hit:
+            raise KeyboardInterrupt
+
+
+class _Tally:
+    """How the runs of a batched descent ended: for --strict, and to stop after Ctrl-C."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.failed = 0
+        self.first: tuple[int, str, str] | None = None  # run number, status, reason
+        self.interrupted = False
+
+    def add(self, descent: Descent) -> bool:
+        """Count a finished Descent's runs; True if it was interrupted (then stop)."""
+        for k, status in enumerate(descent.statuses()):
+            self.runs += 1
+            if status != "converged":
+                self.failed += 1
+                if self.first is None:
+                    self.first = (descent.offset + k + 1, status, descent.final(k).reason)
+            if status == "interrupted":
+                self.interrupted = True
+        return self.interrupted
+
+    def check(self) -> None:
+        if self.first is not None:
+            number, status, reason = self.first
+            raise NotConverged(
+                f"{self.failed} of {self.runs} run{'s' if self.runs != 1 else ''} did not "
+                f"converge (run {number}: {status}, {reason})"
+            )
 
 
 def _width(fmt: str) -> int | None:

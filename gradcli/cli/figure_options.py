@@ -14,6 +14,8 @@ from typing import Any
 from gradcli.errors import UsageError
 
 MAX_PIXELS = 40_000_000  # a 40-megapixel figure is already poster-sized; more is a typo
+MAX_LEVELS = 100  # contour levels, counted or listed: more bands than a figure can show
+SPAN_MAX = 1e300  # |LO|, |HI| of --range: the grid's spacing and the axis ticks stay finite
 
 
 def _named_parts(text: str, option: str, example: str) -> list[tuple[str, str]]:
@@ -36,7 +38,10 @@ def parse_ranges(text: str | None, names: Sequence[str]) -> dict[str, tuple[floa
         return {}
     text = text.strip()
     if "=" not in text:
-        return dict(zip(names, parse_range(text, names)))
+        every = dict(zip(names, parse_range(text, names)))
+        for name, (lo, hi) in every.items():
+            _check_span(name, lo, hi)
+        return every
     ranges: dict[str, tuple[float, float]] = {}
     for name, spec in _named_parts(text, "--range", "e.g. --range x=-4:4,y=-2:2"):
         if name not in names:
@@ -44,7 +49,24 @@ def parse_ranges(text: str | None, names: Sequence[str]) -> dict[str, tuple[floa
                 f"--range: {name!r} is not a plotted variable", hint=f"those are {', '.join(names)}"
             )
         ranges[name] = parse_range(spec, [name])[0]
+    for name, (lo, hi) in ranges.items():
+        _check_span(name, lo, hi)
     return ranges
+
+
+def _check_span(name: str, lo: float, hi: float) -> None:
+    """A range whose ends or width are beyond floats (−1e308:1e308 is ∞ wide), or too narrow to
+    hold distinct grid points, is refused."""
+    if not (max(abs(lo), abs(hi)) <= SPAN_MAX and math.isfinite(hi - lo)):
+        raise UsageError(
+            f"--range {name}: {lo!r}:{hi!r} is too wide to sample",
+            hint=f"keep both ends within ±{SPAN_MAX:g}",
+        )
+    if hi - lo <= 1e-9 * max(abs(lo), abs(hi)):
+        raise UsageError(
+            f"--range {name}: {lo!r}:{hi!r} is too narrow for floats to sample",
+            hint="widen it to at least a billionth of its ends' size",
+        )
 
 
 def parse_slice(text: str | None, names: Sequence[str]) -> dict[str, Any]:
@@ -72,12 +94,16 @@ def parse_levels(text: str | None) -> tuple[int | None, tuple[float, ...] | None
     if text is None or not text.strip():
         return None, None
     text = text.strip()
-    parts = [p for p in split_top_level(text) if p.strip()]
-    if len(parts) == 1 and re.fullmatch(r"\d+", text):
-        count = int(text)
-        if not 2 <= count <= 100:
-            raise UsageError(f"--levels {count}: choose 2 to 100 levels")
+    if re.fullmatch(r"\d+", text):
+        count = int(text) if len(text) < 10 else MAX_LEVELS + 1
+        if not 2 <= count <= MAX_LEVELS:
+            raise UsageError(f"--levels {text}: choose 2 to {MAX_LEVELS} levels")
         return count, None
+    if text.count(",") >= MAX_LEVELS:  # before parsing each: a long list is not worth the time
+        raise UsageError(
+            f"--levels: {text.count(',') + 1} values; a figure shows at most {MAX_LEVELS} levels"
+        )
+    parts = [p for p in split_top_level(text) if p.strip()]
     values = tuple(float(parse_constant(p, what="a --levels value")) for p in parts)
     return None, values
 
@@ -100,10 +126,8 @@ def parse_size(text: str | None, dpi: int) -> tuple[float, float] | None:
     return width, height
 
 
-def check_pixels(width: float, height: float, dpi: int) -> None:
-    pixels = width * dpi * height * dpi
-    if pixels > MAX_PIXELS or not math.isfinite(pixels):
-        raise UsageError(
-            f"a {width:g}×{height:g} in figure at {dpi} dpi has {pixels / 1e6:.0f} megapixels",
-            hint=f"keep it under {MAX_PIXELS // 1_000_000} (lower --dpi or --size)",
-        )
+def check_pixels(width: float, height: float, dpi: int, limit: int = MAX_PIXELS) -> None:
+    """Refuse a figure over ``limit`` pixels (the check lives with the figures: plotting's)."""
+    from gradcli.plotting.figures import check_pixels as refuse_over
+
+    refuse_over(width, height, dpi, limit)

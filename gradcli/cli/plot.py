@@ -190,6 +190,11 @@ def plot(
     preset = lookup(expr.strip()) if not fixed else None
     count, level_values = spec.parse_levels(levels)
     resolution = dpi or (100 if animate else 150)
+    figure_size = spec.parse_size(size, resolution)
+    if animate and figure_size is not None:  # every frame is held in memory: refuse before the work
+        from gradcli.plotting.animate import FRAME_PIXELS_MAX
+
+        spec.check_pixels(*figure_size, resolution, FRAME_PIXELS_MAX)
     options = plotting.PlotOptions(
         ranges=spec.parse_ranges(plot_range, drawn.names)
         or (dict(zip(drawn.names, preset.range)) if preset else {}),
@@ -201,7 +206,7 @@ def plot(
         descent_arrows=descent_arrows,
         cmap=cmap,
         dpi=resolution,
-        size=spec.parse_size(size, resolution),
+        size=figure_size,
         title=title,
         theme=theme,
         surface=surface,

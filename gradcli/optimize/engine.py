@@ -34,9 +34,23 @@ if TYPE_CHECKING:
     from gradcli.numeric import Compiled
 
 Array = np.ndarray[Any, Any]
-__all__ = ["Descent", "Keep", "descend", "iter_descent", "plan_runs", "start_points"]
+__all__ = [
+    "Descent",
+    "Keep",
+    "batches",
+    "check_starts",
+    "descend",
+    "iter_descent",
+    "plan_runs",
+    "start_points",
+]
 
 SCALAR_LANE_MAX = 4  # groups of up to this many runs step with scalars (faster than tiny arrays)
+# Bounded memory for run-ordered output (JSON, tables, --summary): runs are computed in batches that
+# hold at most this many recorded rows (a row is a few hundred bytes while it is held) ...
+ROW_BUDGET = 100_000
+# ... and at most this many runs (each run costs a kilobyte or two of bookkeeping while it runs).
+RUNS_PER_BATCH = 10_000
 
 _CALLABLES: weakref.WeakKeyDictionary[Any, dict[str, Callable[..., Any]]] = (
     weakref.WeakKeyDictionary()
@@ -67,6 +81,37 @@ def start_points(starts: Array | Sequence[Sequence[float]], n: int) -> Array:
         got = points.shape[-1] if points.ndim == 2 else points.size
         raise UsageError(f"a start needs {n} coordinate{'s' if n != 1 else ''}, got {got}")
     return points
+
+
+def batches(
+    starts: int, settings: int, rows_per_run: int, *, budget: int = ROW_BUDGET
+) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges ``(first, stop)`` of the starts, each computed as one :class:`Descent`
+    (runs = its starts × every setting, in run order), so that a batch holds at most ``budget``
+    recorded rows and :data:`RUNS_PER_BATCH` runs — always at least one start."""
+    per_start = max(1, settings) * max(1, rows_per_run)
+    size = max(1, min(budget // per_start, RUNS_PER_BATCH // max(1, settings)))
+    for first in range(0, starts, size):
+        yield first, min(starts, first + size)
+
+
+def check_starts(compiled: Compiled, points: Array) -> None:
+    """f and ∇f must be finite real numbers at every start: else it is not a descent problem
+    (a MathError naming the first bad start). One vectorised evaluation for all the starts."""
+    count = len(points)
+    both = _callable(compiled, "both")
+    with np.errstate(all="ignore"):
+        columns = [np.broadcast_to(np.asarray(c), (count,)) for c in both(*points.T)]
+    good = [np.isfinite(c) & (np.imag(c) == 0) for c in columns]
+    bad = ~np.logical_and.reduce(good)
+    if bad.any():
+        k = int(np.argmax(bad))
+        label = "(" + ", ".join(f"{v:g}" for v in points[k]) + ")"
+        what = "f" if not good[0][k] else "∇f"
+        raise MathError(
+            f"{what} is not a finite real number at the start {label}",
+            hint="choose a start inside the function's domain",
+        )
 
 
 def plan_runs(
@@ -168,7 +213,12 @@ class Descent:
         notes: bool = True,
         step_sizes: bool = True,
         on_step: Callable[[int, int], None] | None = None,
+        offset: int = 0,
+        checked: bool = False,
     ) -> None:
+        """``offset``: the index of this Descent's first run among a larger set computed in
+        batches (:func:`batches`): its runs report ``index`` = offset + their own; ``checked``: the
+        starts were already checked with :func:`check_starts`."""
         if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
             raise UsageError(
                 f"{{record_every}} must be a whole number ≥ 1, got {record_every!r}",
@@ -189,7 +239,9 @@ class Descent:
         self.on_step = on_step
         self.both = _callable(compiled, "both")
         self.step = 0  # the step the lanes are working on
-        self._check_starts()
+        self.offset = offset
+        if not checked:
+            check_starts(compiled, self.points)
         line_search = any(p.settings.line_search for p in self.plan)
         self.context = LaneContext(
             self.both,
@@ -206,23 +258,6 @@ class Descent:
             self.lanes = self._make_lanes()
             self._lane_of = {run: lane for lane in self.lanes for run in lane.plans}
         self._started = False
-
-    def _check_starts(self) -> None:
-        """f and ∇f must be finite real numbers at every start: else it is not a descent problem."""
-        points = self.points
-        count = len(points)
-        with np.errstate(all="ignore"):
-            columns = [np.broadcast_to(np.asarray(c), (count,)) for c in self.both(*points.T)]
-        good = [np.isfinite(c) & (np.imag(c) == 0) for c in columns]
-        bad = ~np.logical_and.reduce(good)
-        if bad.any():
-            k = int(np.argmax(bad))
-            label = "(" + ", ".join(f"{v:g}" for v in points[k]) + ")"
-            what = "f" if not good[0][k] else "∇f"
-            raise MathError(
-                f"{what} is not a finite real number at the start {label}",
-                hint="choose a start inside the function's domain",
-            )
 
     def _make_lanes(self) -> list[Lane]:
         groups: dict[tuple[str, bool], list[RunPlan]] = {}
@@ -338,6 +373,9 @@ class Descent:
                 from gradcli.optimize.notes import annotate as add_notes
 
                 add_notes(runs, self.compiled, phenomena=self.notes)
+            if self.offset:
+                for run in runs:
+                    run.index += self.offset
         return runs
 
 

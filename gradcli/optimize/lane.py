@@ -81,6 +81,7 @@ class Start(NamedTuple):
     hyper: Hyper
     sign: Num  # +1 descends, −1 ascends
     tol_sq: Num  # −1 for tol 0: below every ‖∇f‖²
+    tol: Num  # the tolerance itself, for ‖∇f‖² that underflowed (see :meth:`Lane._stops`)
     limit: Num
 
 
@@ -131,14 +132,18 @@ class Lane:
     def _evaluate(self, fn: Callable[..., Any], x: Sequence[Num], count: int) -> Sequence[Num]:
         raise NotImplementedError
 
-    def _check(self, f: Num, sq: Num, x: Sequence[Num], t: int, stops: Any) -> Verdict | None:
+    def _check(
+        self, f: Num, sq: Num, g: Sequence[Num], x: Sequence[Num], t: int, stops: Any
+    ) -> Verdict | None:
         """None when no run stops at step t (``stops``: what :meth:`_stops` made of the runs'
         tolerances and step limits)."""
         raise NotImplementedError
 
-    def _stops(self, tol_sq: Num, limit: Num) -> Any:
+    def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> Any:
         """The runs' ‖∇f‖² tolerances and step limits as :meth:`_check` reads them (made at the
-        start and whenever runs leave the lane, not every step)."""
+        start and whenever runs leave the lane, not every step). ‖∇f‖² ≤ tol² is the test, except
+        for a tol below 1e-150 when ‖∇f‖² is below 1e-300: there the squares may have underflowed,
+        and the scaled norm is compared with tol itself."""
         raise NotImplementedError
 
     def _per_run(self, value: Num, count: int) -> Num:
@@ -212,10 +217,11 @@ class Lane:
         start = self._start()
         runs, x, zero, line_step = start.runs, start.x, start.zero, start.line_step
         hyper, sign, tol_sq, limit = start.hyper, start.sign, start.tol_sq, start.limit
+        tol = start.tol
         shared_sign = not isinstance(sign, np.ndarray)
         descending = shared_sign and sign > 0
         ascending = shared_sign and sign < 0
-        stops = self._stops(tol_sq, limit)
+        stops = self._stops(tol_sq, tol, limit)
         states = [OPTIMIZERS[first.method].init(zero) for _ in x]
         evaluate, check, record, updates, fmax = (
             self._evaluate,
@@ -242,7 +248,7 @@ class Lane:
                 sq: Any = g[0] * g[0] if n else 0.0  # ‖∇f‖², inlined: the hot path of a long run
                 for i in rest:
                     sq += g[i] * g[i]
-                verdict = check(f, sq, x, t, stops)
+                verdict = check(f, sq, g, x, t, stops)
                 if t and statistics:  # for the notes (see DescentRun.rises and .reversals)
                     if descending:
                         rose = f > prev_f + margin
@@ -274,10 +280,11 @@ class Lane:
                     states = [type(st)(*(a[stay] for a in st)) for st in states]
                     hyper = Hyper(*(_pick(v, stay) for v in hyper))
                     sign, tol_sq, limit = _pick(sign, stay), _pick(tol_sq, stay), _pick(limit, stay)
+                    tol = _pick(tol, stay)
                     rises, reversals = rises[stay], reversals[stay]
                     peak_sq, start_sq = peak_sq[stay], start_sq[stay]
                     self.active = count = len(runs)
-                    stops = self._stops(tol_sq, limit)
+                    stops = self._stops(tol_sq, tol, limit)
                     yield emitted
                 elif recording:
                     yield record(state)

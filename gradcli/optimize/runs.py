@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
@@ -15,6 +16,8 @@ Array = np.ndarray[Any, Any]
 
 BOUND = 1e150  # |x|, |f| or ‖∇f‖ beyond this counts as diverged (float64 squares overflow ~1e154)
 BOUND_SQ = BOUND * BOUND  # both engines compare ‖∇f‖² with BOUND² and tol² (no sqrt per step)
+SQ_TINY = 1e-300  # a ‖∇f‖² below this may have lost digits to underflow (and 0 < tol² < this too)
+SQ_HUGE = sys.float_info.max  # a ‖∇f‖² above this overflowed (inf) though ∇f may be finite
 RISE_RTOL = 1e-12  # f must rise by more than this (relative) to count: ignores round-off wobble
 
 CONVERGED, MAX_STEPS, DIVERGED, INTERRUPTED = "converged", "max_steps", "diverged", "interrupted"
@@ -183,6 +186,51 @@ class DescentRun:
     @property
     def converged(self) -> bool:
         return self.status == CONVERGED
+
+
+def norm_from(sq: float, v: Sequence[float]) -> float:
+    """‖v‖ given its square ``sq`` = Σ v_i² summed naively (the fast path, taken when ``sq`` is a
+    normal float); where that square overflowed or underflowed, the scaled form
+    max|v|·‖v/max|v|‖, which is finite whenever ‖v‖ is representable (1e200 has a norm of 1e200,
+    not ∞). The same operations in the same order as :func:`norms_from`, so both lanes agree."""
+    if SQ_TINY <= sq <= SQ_HUGE:
+        return math.sqrt(sq)
+    if sq != sq:  # some v_i is nan
+        return sq
+    biggest = 0.0
+    for vi in v:
+        a = abs(vi)
+        if a > biggest:
+            biggest = a
+    if not 0.0 < biggest < math.inf:  # all zero (the norm is 0) or some v_i infinite (∞)
+        return math.sqrt(sq)
+    total = 0.0
+    for vi in v:
+        r = vi / biggest
+        total += r * r
+    return biggest * math.sqrt(total)
+
+
+def norms_from(sq: Array, v: Sequence[Array]) -> Array:
+    """:func:`norm_from` for (R,) arrays: ``sqrt(sq)``, rescaled on the rows where ``sq`` is not a
+    normal float."""
+    out = np.sqrt(sq)
+    redo = ~((sq >= SQ_TINY) & (sq <= SQ_HUGE))
+    if v and redo.any():
+        rows = np.flatnonzero(redo)
+        parts = [vi[rows] for vi in v]
+        biggest = np.abs(parts[0])
+        for p in parts[1:]:
+            biggest = np.maximum(biggest, np.abs(p))
+        total = np.zeros(len(rows))
+        with np.errstate(all="ignore"):
+            for p in parts:
+                r = p / biggest
+                total += r * r
+            scaled = biggest * np.sqrt(total)
+        usable = (biggest > 0) & (biggest < math.inf)
+        out[rows] = np.where(usable, scaled, out[rows])
+    return out
 
 
 def where(t: int) -> str:

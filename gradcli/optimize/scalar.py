@@ -26,6 +26,8 @@ from gradcli.optimize.runs import (
     DIVERGED,
     INTERRUPTED,
     MAX_STEPS,
+    SQ_HUGE,
+    SQ_TINY,
     DescentRun,
     Final,
     RunPlan,
@@ -34,6 +36,7 @@ from gradcli.optimize.runs import (
     divergence_reason,
     make_run,
     never_started,
+    norm_from,
     stop_reason,
 )
 from gradcli.optimize.settings import ENDS
@@ -48,11 +51,11 @@ def _record(state: State) -> StepRecord:
     size = 0.0
     if t:
         step_sq = 0.0
-        for xi, pi in zip(x, prev_x):
-            d = xi - pi
+        moves = [xi - pi for xi, pi in zip(x, prev_x)]
+        for d in moves:
             step_sq += d * d
-        size = math.sqrt(step_sq)
-    record = (run, t, x, f, g, math.sqrt(sq), size, line_step, None, None)
+        size = norm_from(step_sq, moves)
+    record = (run, t, x, f, g, norm_from(sq, g), size, line_step, None, None)
     return cast("StepRecord", _new(StepRecord, record))
 
 
@@ -83,6 +86,7 @@ class ScalarLane(Lane):
             Hyper(s.lr, s.momentum, s.alpha, s.beta1, s.beta2, s.eps),
             -1.0 if s.ascent else 1.0,
             s.tol * s.tol if s.tol > 0 else -1.0,  # tol 0 never stops early
+            s.tol,
             s.steps,
         )
 
@@ -99,21 +103,26 @@ class ScalarLane(Lane):
         except (ArithmeticError, ValueError, TypeError):
             return tuple(map(float, fn(*map(np.float64, x))))
 
-    def _stops(self, tol_sq: Num, limit: Num) -> tuple[float, int]:
-        return tol_sq, limit
+    def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> tuple[float, int, float | None]:
+        return tol_sq, limit, tol if tol > 0 and tol * tol < SQ_TINY else None
 
     @staticmethod
-    def _check(f: Num, sq: Num, x: Sequence[Num], t: int, stops: Any) -> Verdict | None:
-        tol_sq, limit = stops
+    def _check(
+        f: Num, sq: Num, g: Sequence[Num], x: Sequence[Num], t: int, stops: Any
+    ) -> Verdict | None:
+        tol_sq, limit, tiny_tol = stops
         ok = abs(f) <= BOUND and sq <= BOUND_SQ
         if ok:
             for xi in x:
                 if not abs(xi) <= BOUND:
                     ok = False
                     break
-        if ok and sq > tol_sq and t < limit:
+        converged = sq <= tol_sq
+        if tiny_tol is not None and sq < SQ_TINY:  # the squares may have underflowed
+            converged = norm_from(sq, g) <= tiny_tol
+        if ok and not converged and t < limit:
             return None
-        return Verdict(True, ok, ok and sq <= tol_sq)
+        return Verdict(True, ok, ok and converged)
 
     def _per_run(self, value: Num, count: int) -> Num:
         return value
@@ -165,7 +174,8 @@ class ScalarLane(Lane):
             record = _record(state)
         else:  # _record without its step length, inlined: once per step of a long run
             t, run, x, _, f, g, sq, line_step = state[:8]
-            record = _new(StepRecord, (run, t, x, f, g, sqrt(sq), nan, line_step, None, None))
+            norm = sqrt(sq) if SQ_TINY <= sq <= SQ_HUGE else norm_from(sq, g)
+            record = _new(StepRecord, (run, t, x, f, g, norm, nan, line_step, None, None))
         if self.keeps:
             self._keep(record)
         return cast("StepRecord", record)
@@ -179,16 +189,17 @@ class ScalarLane(Lane):
 
     def _finish(self, state: State, status: str) -> None:
         t, _, x, _, f, g, sq = state[:7]
-        norm = math.sqrt(sq)
+        norm = norm_from(sq, g)
         if status == DIVERGED:
             reason = divergence_reason(x, f, g, norm, t)
         else:
             reason = stop_reason(status, norm, self.plan.settings, t)
         record = _record(state)._replace(status=status, reason=reason)
         rises, reversals, peak, start = state[8:12]
-        self.outcome = Final(
-            status, reason, t, record, rises, reversals, math.sqrt(peak), math.sqrt(start)
-        )
+        # a ‖∇f‖² that overflowed ends the run (diverged) at once: that step is the peak
+        peak_norm = math.sqrt(peak) if peak <= SQ_HUGE else norm
+        start_norm = math.sqrt(start) if start <= SQ_HUGE else norm
+        self.outcome = Final(status, reason, t, record, rises, reversals, peak_norm, start_norm)
         self.active = 0
         if self.ctx.keep != "final":
             self._keep(record)

@@ -22,6 +22,8 @@ from gradcli.optimize.runs import (
     BOUND,
     BOUND_SQ,
     INTERRUPTED,
+    SQ_HUGE,
+    SQ_TINY,
     STATUSES,
     DescentRun,
     Final,
@@ -29,6 +31,7 @@ from gradcli.optimize.runs import (
     StepRecord,
     divergence_reason,
     never_started,
+    norms_from,
     stop_reason,
 )
 from gradcli.optimize.settings import ENDS
@@ -111,10 +114,10 @@ def _chunk(state: State, rows: Array | None) -> Chunk:
         line_step = None if line_step is None else line_step[rows]
     if t:
         step_sq = np.zeros(len(runs))
-        for xi, pi in zip(x, prev_x):
-            d = xi - pi
+        moves = [xi - pi for xi, pi in zip(x, prev_x)]
+        for d in moves:
             step_sq += d * d
-        size = np.sqrt(step_sq)
+        size = norms_from(step_sq, moves)
     else:
         size = np.zeros(len(runs))
     return Chunk(
@@ -123,7 +126,7 @@ def _chunk(state: State, rows: Array | None) -> Chunk:
         np.stack(x, axis=1),
         np.array(f, dtype=float),
         np.stack(g, axis=1),
-        np.sqrt(sq),
+        norms_from(sq, g),
         size,
         None if line_step is None else np.array(line_step, dtype=float),
         np.zeros(len(runs), dtype=bool),
@@ -173,6 +176,7 @@ class VectorLane(Lane):
             _shared([-1.0 if s.ascent else 1.0 for s in per_run]),
             # tol 0 never stops early: -1 is below every ‖∇f‖²
             _shared([s.tol * s.tol if s.tol > 0 else -1.0 for s in per_run]),
+            _shared([s.tol for s in per_run]),
             _shared([s.steps for s in per_run]),
         )
 
@@ -181,13 +185,18 @@ class VectorLane(Lane):
         # an output whose expression is constant comes back as a scalar: broadcast it
         return [v if np.ndim(v) else np.full(count, float(v)) for v in fn(*x)]
 
-    def _stops(self, tol_sq: Num, limit: Num) -> tuple[Num, Num, float, int]:
+    def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> tuple[Num, Num, float, int, Any]:
         # with the loosest tolerance and the nearest step limit: cheap whole-lane tests each step
-        return tol_sq, limit, float(np.max(tol_sq)), int(np.min(limit))
+        tols = np.asarray(tol, dtype=float)
+        tiny = (tols > 0) & (tols * tols < SQ_TINY)
+        return tol_sq, limit, float(np.max(tol_sq)), int(np.min(limit)), tol if tiny.any() else None
 
     @staticmethod
-    def _check(f: Num, sq: Num, x: Sequence[Num], t: int, stops: Any) -> Verdict | None:
-        tol_sq, limit, widest_tol_sq, first_limit = stops
+    def _check(
+        f: Num, sq: Num, g: Sequence[Num], x: Sequence[Num], t: int, stops: Any
+    ) -> Verdict | None:
+        tol_sq, limit, widest_tol_sq, first_limit, tiny_tol = stops
+        low = tiny_tol is not None and sq.min() < SQ_TINY
         # Does any run stop here? Reductions first (nan propagates through max/min).
         stopping = not (
             f.max() <= BOUND
@@ -195,12 +204,15 @@ class VectorLane(Lane):
             and sq.max() <= BOUND_SQ
             and all(xi.max() <= BOUND and xi.min() >= -BOUND for xi in x)
         )
-        if not (stopping or sq.min() <= widest_tol_sq or t >= first_limit):
+        if not (stopping or low or sq.min() <= widest_tol_sq or t >= first_limit):
             return None
         ok = (np.abs(f) <= BOUND) & (sq <= BOUND_SQ)
         for xi in x:
             ok &= np.abs(xi) <= BOUND
-        converged = ok & (sq <= tol_sq)
+        close = sq <= tol_sq
+        if low:  # the squares may have underflowed: compare the scaled norm with tol itself
+            close = np.where(sq < SQ_TINY, norms_from(sq, g) <= tiny_tol, close)
+        converged = ok & close
         done = ~ok | converged | (t >= limit)
         return Verdict(done, ok, converged) if done.any() else None
 
@@ -253,8 +265,9 @@ class VectorLane(Lane):
             codes,
             state.rises[rows].copy(),
             state.reversals[rows].copy(),
-            np.sqrt(state.peak_sq[rows]),
-            np.sqrt(state.start_sq[rows]),
+            # a ‖∇f‖² that overflowed ends the run (diverged) at once: that step is the peak
+            _norm_or(state.peak_sq[rows], chunk.norm),
+            _norm_or(state.start_sq[rows], chunk.norm),
         )
         self.ended_at.append(ended)
         e = len(self.ended_at) - 1
@@ -429,6 +442,12 @@ class VectorLane(Lane):
                 start_norms[k],
             )
         return out
+
+
+def _norm_or(sq: Array, norm: Array) -> Array:
+    """√sq, or ``norm`` (the final ‖∇f‖, scaled) where sq overflowed."""
+    with np.errstate(all="ignore"):
+        return np.where(sq <= SQ_HUGE, np.sqrt(sq), norm)
 
 
 def _concat(chunks: list[Chunk], n: int) -> dict[str, Any]:

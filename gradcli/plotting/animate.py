@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 
 MAX_FRAMES = 60
 MAX_FRAMES_3D = 30
+MIN_FRAMES = 10
+# Every frame is held until the GIF is written (about 4 bytes a pixel with the canvas copy), so
+# frames × pixels is bounded: 60 frames at the default size (up to 840×1070), fewer for a
+# bigger picture ...
+FRAMES_PIXELS = 60_000_000
+# ... and a frame over this many pixels is refused (even MIN_FRAMES of them would cost too much).
+FRAME_PIXELS_MAX = FRAMES_PIXELS // MIN_FRAMES
 FRAME_MS = 80
 HOLD_MS = 2000  # the last frame stays up long enough to read
 
@@ -48,6 +55,7 @@ def write_animation(plot: Plot, path: str | os.PathLike[str], frames: int = MAX_
             "{animate} draws descent runs: give a start with {starts}",
             parameters=("animate", "starts"),
         )
+    frames = frame_budget(plot, frames)
     with matplotlib.rc_context(cast(Any, plot.rc)), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         images = _render_frames(plot, frames)
@@ -65,6 +73,25 @@ def write_animation(plot: Plot, path: str | os.PathLike[str], frames: int = MAX_
         )
 
     write_with(path, save)
+
+
+def frame_budget(plot: Plot, frames: int) -> int:
+    """How many frames ``plot``'s size allows (a note says when that is fewer than asked); a
+    frame over :data:`FRAME_PIXELS_MAX` pixels is refused before any is rendered."""
+    from gradcli.plotting.figures import check_pixels
+
+    fig = plot.figure
+    width, height = fig.get_size_inches()
+    check_pixels(float(width), float(height), float(fig.dpi), FRAME_PIXELS_MAX)
+    pixels = max(1.0, float(width * height) * float(fig.dpi) ** 2)
+    allowed = max(MIN_FRAMES, int(FRAMES_PIXELS // pixels))
+    if allowed < frames:
+        plot.notes.append(
+            f"the animation has {allowed} frames, not {frames}: at {pixels / 1e6:.1f} megapixels "
+            "a frame, more would not fit in memory (a lower --dpi or --size allows more)"
+        )
+        return allowed
+    return frames
 
 
 def _render_frames(plot: Plot, frames: int) -> list[Image.Image]:

@@ -23,6 +23,21 @@ if TYPE_CHECKING:
 __all__ = ["Plot", "PlotOptions", "Run", "Track", "plot_function"]
 
 SIZES = {"contour": (8.4, 7.4), "curve": (8.4, 5.6), "surface": (8.8, 7.2)}
+MAX_PIXELS = 40_000_000  # a 40-megapixel figure is already poster-sized; its canvas alone is 160 MB
+
+
+def check_pixels(width: float, height: float, dpi: float, limit: int = MAX_PIXELS) -> None:
+    """Refuse (UsageError, exit 2) a ``width``×``height`` in figure at ``dpi`` over ``limit``
+    pixels: its canvas would cost gigabytes, not show more."""
+    import math
+
+    pixels = width * dpi * height * dpi
+    if pixels > limit or not math.isfinite(pixels):
+        raise UsageError(
+            f"a {width:g}×{height:g} in figure at {dpi:g} dpi has {pixels / 1e6:.0f} megapixels",
+            hint=f"keep it under {limit / 1e6:g} (lower {{dpi}} or {{size}})",
+            parameters=("dpi", "size"),
+        )
 
 
 def plot_function(
@@ -73,6 +88,7 @@ def plot_function(
         # Masked cells, empty level sets and the like are expected here, not news for the user.
         warnings.simplefilter("ignore")
         size = opts.size or _default_size(kind, ranges, fn.names)
+        check_pixels(*size, opts.dpi)  # the default size too: --dpi 1200 alone is 90 megapixels
         fig = Figure(figsize=size, dpi=opts.dpi, layout="constrained")
         FigureCanvasAgg(fig)
         plot = Plot(fig, kind, ranges, False, [], [], rc, compiled)

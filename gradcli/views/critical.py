@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradcli.calculus.results import CriticalResult, NumericSearch, StationarySet
+from gradcli.views.columns import unique_columns
 from gradcli.views.render import Document, Table
 from gradcli.views.symbolic import _exact, _fields, _header, _latex, _shown, _sstr
 from gradcli.views.text import decimal, number, pretty, vector
@@ -106,13 +107,15 @@ def critical_document(result: CriticalResult, precision: int = 6) -> Document:
         tables=tables,
         notes=_notes(result, precision),
         stream=records,
-        csv_header=[
-            *fn.names,
-            "f",
-            "classification",
-            *(f"eigenvalue_{i + 1}" for i in range(len(fn.names))),
-            "found_by",
-        ],
+        csv_header=unique_columns(
+            [
+                *(("", n) for n in fn.names),
+                "f",
+                "classification",
+                *(f"eigenvalue_{i + 1}" for i in range(len(fn.names))),
+                "found_by",
+            ]
+        ),
         csv_rows=[
             [*p.values, p.value.value, p.classification, *p.eigenvalues, p.found_by]
             for p in result.points

@@ -6,10 +6,12 @@ Kept out of the command module so ``gradcli --help`` does not pay for compiling 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from gradcli.optimize.settings import ENDS
+from gradcli.views.columns import unique_columns
 from gradcli.views.notes import note_text
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, vector
@@ -21,31 +23,42 @@ if TYPE_CHECKING:
 __all__ = ["ENDS", "csv_header", "descent_document", "run_json", "stream_document"]
 STEP_TABLES_MAX = 12  # beyond this many runs, per-step tables would bury the summary
 NOTES_MAX = 30  # notes shown in a table (all of them are in the JSON)
+TABLE_RUNS_MAX = 100  # the summary lists up to this many runs ...
+TABLE_ENDS = 10  # ... and beyond, the first and last this many, and counts the statuses
 
 
 def csv_header(fn: Function, line_search: bool) -> list[str]:
     """CLI.md's columns, then the accepted Armijo step (with --line-search) and the status, set on
     each run's last row. (Step lengths are in JSON and NDJSON; CSV stays lean for speed.)"""
     names = list(fn.names)
-    return [
-        "run",
-        "method",
-        "lr",
-        "step",
-        *names,
-        "f",
-        *(f"grad_{n}" for n in names),
-        "grad_norm",
-        *(["line_step"] if line_search else []),
-        "status",
-    ]
+    # a variable called f or lr (or norm: grad_norm) gets var_ before its name (views.columns)
+    return unique_columns(
+        [
+            "run",
+            "method",
+            "lr",
+            "step",
+            *(("", n) for n in names),
+            "f",
+            *(("grad_", n) for n in names),
+            "grad_norm",
+            *(["line_step"] if line_search else []),
+            "status",
+        ]
+    )
 
 
-def _csv_rows(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:
+def _csv_rows(descents: Iterable[Descent], line_search: bool) -> Iterator[tuple[Any, ...]]:
     """Rows render can write as they are (``Document.csv_plain``): every value a Python int,
     str or finite float. Only the last row of a run that diverged can hold inf or nan, so only
     such a row is checked."""
-    prefix = [(p.run + 1, p.settings.method, p.settings.lr) for p in descent.plan]
+    for descent in descents:
+        yield from _csv_rows_of(descent, line_search)
+
+
+def _csv_rows_of(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:
+    first = descent.offset + 1  # runs are numbered across batches
+    prefix = [(first + p.run, p.settings.method, p.settings.lr) for p in descent.plan]
     if line_search:
         for run, step, point, value, gradient, norm, _, line, status, _ in descent:
             row = (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
@@ -60,12 +73,15 @@ def _finite(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(None if isinstance(v, float) and not math.isfinite(v) else v for v in row)
 
 
-def _ndjson_records(descent: Descent, names: Sequence[str]) -> Iterator[dict[str, Any]]:
-    identity = [
-        {"run": p.run + 1, "method": p.settings.method, "lr": p.settings.lr} for p in descent.plan
-    ]
-    for r in descent:
-        yield _step_json(r, names, identity[r.run])
+def _ndjson_records(descents: Iterable[Descent], names: Sequence[str]) -> Iterator[dict[str, Any]]:
+    for descent in descents:
+        first = descent.offset + 1
+        identity = [
+            {"run": first + p.run, "method": p.settings.method, "lr": p.settings.lr}
+            for p in descent.plan
+        ]
+        for r in descent:
+            yield _step_json(r, names, identity[r.run])
 
 
 def _step_json(r: StepRecord, names: Sequence[str], identity: dict[str, Any]) -> dict[str, Any]:
@@ -85,18 +101,33 @@ def _step_json(r: StepRecord, names: Sequence[str], identity: dict[str, Any]) ->
     return record
 
 
-def stream_document(fn: Function, descent: Descent, fmt: str) -> Document:
-    """A Document whose NDJSON records or CSV rows are computed as they are written."""
+def stream_document(
+    fn: Function,
+    descent: Descent | Iterable[Descent],
+    fmt: str,
+    *,
+    line_search: bool | None = None,
+) -> Document:
+    """A Document whose NDJSON records or CSV rows are computed as they are written: of one
+    Descent, or of Descents computed one after another (batches of runs, numbered on across them;
+    then say ``line_search``, whether any run searches, for the CSV columns)."""
     from gradcli.views.render import Document
 
-    line_search = any(p.settings.line_search for p in descent.plan)
+    descents: Iterable[Descent]
+    if hasattr(descent, "plan"):
+        one = cast("Descent", descent)
+        descents = [one]
+        if line_search is None:
+            line_search = any(p.settings.line_search for p in one.plan)
+    else:
+        descents = cast("Iterable[Descent]", descent)
     header = {"function": _machine(fn.expr), "variables": list(fn.names)}
     if fmt == "ndjson":
-        return Document(record=header, stream=_ndjson_records(descent, fn.names))
+        return Document(record=header, stream=_ndjson_records(descents, fn.names))
     return Document(
         record=header,
-        csv_header=csv_header(fn, line_search),
-        csv_rows=_csv_rows(descent, line_search),
+        csv_header=csv_header(fn, bool(line_search)),
+        csv_rows=_csv_rows(descents, bool(line_search)),
         csv_plain=True,
     )
 
@@ -106,29 +137,12 @@ def _point(names: Sequence[str], values: Sequence[float]) -> dict[str, float]:
     return dict(zip(names, values))
 
 
-def run_json(run: DescentRun, names: Sequence[str], *, steps: bool = True) -> dict[str, Any]:
-    """One run as in CLI.md's ``descend`` JSON (plus its settings, rule, reason and notes): the one
-    JSON shape of a run, for ``descend`` and ``plot``. ``steps=False`` leaves out the recorded
-    steps (a figure's JSON describes the runs it drew, not every point of their paths)."""
-    s = run.settings
-    path, grads = run.path.tolist(), run.gradients.tolist()
-    values, norms, sizes = run.values.tolist(), run.norms.tolist(), run.step_sizes.tolist()
-    lines = run.line_steps.tolist() if run.line_steps is not None else None
-    rows = []
-    for k, step in enumerate(run.steps.tolist() if steps else ()):
-        row: dict[str, Any] = {
-            "step": step,
-            "point": _point(names, path[k]),
-            "value": values[k],
-            "gradient": grads[k],
-            "norm": norms[k],
-            "step_size": sizes[k],
-        }
-        if lines is not None:
-            row["line_step"] = None if step == 0 else lines[k]
-        rows.append(row)
-    record = {
-        "run": run.number,
+def run_head(
+    number: int, s: Settings, start: Sequence[float], names: Sequence[str]
+) -> dict[str, Any]:
+    """What a run is, known before it takes a step: the first keys of its JSON."""
+    return {
+        "run": number,
         "method": s.method,
         "lr": s.lr,
         "hyperparameters": s.hyperparameters(),
@@ -137,28 +151,81 @@ def run_json(run: DescentRun, names: Sequence[str], *, steps: bool = True) -> di
         "line_search": s.line_search,
         "max_steps": s.steps,
         "tol": s.tol,
-        "start": _point(names, run.start.tolist()),
+        "start": _point(names, start),
+    }
+
+
+def step_json(
+    names: Sequence[str],
+    step: int,
+    point: Sequence[float],
+    value: float,
+    gradient: Sequence[float],
+    norm: float,
+    size: float,
+    line: float | None,
+    line_search: bool,
+) -> dict[str, Any]:
+    """One entry of a run's ``steps``."""
+    row: dict[str, Any] = {
+        "step": step,
+        "point": _point(names, point),
+        "value": value,
+        "gradient": list(gradient),
+        "norm": norm,
+        "step_size": size,
+    }
+    if line_search:
+        row["line_step"] = None if step == 0 or line is None or line != line else line
+    return row
+
+
+def run_tail(run: DescentRun, names: Sequence[str]) -> dict[str, Any]:
+    """How a run ended: the keys of its JSON known only once it has (after its steps)."""
+    return {
         "status": run.status,
         "reason": run.reason,
         "iterations": run.iterations,
         "final": {
-            "point": _point(names, path[-1]),
-            "value": values[-1],
-            "gradient": grads[-1],
-            "norm": norms[-1],
+            "point": _point(names, run.path[-1].tolist()),
+            "value": float(run.values[-1]),
+            "gradient": run.gradients[-1].tolist(),
+            "norm": float(run.norms[-1]),
         },
         "classification": run.classification,
         "eigenvalues": None if run.eigenvalues is None else run.eigenvalues.tolist(),
         "notes": [note_text(note) for note in run.findings],
     }
+
+
+def step_rows(run: DescentRun, names: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """A finished run's recorded steps as JSON entries, one at a time."""
+    line_search = run.line_steps is not None
+    lines = run.line_steps.tolist() if run.line_steps is not None else None
+    path, grads = run.path.tolist(), run.gradients.tolist()
+    values, norms, sizes = run.values.tolist(), run.norms.tolist(), run.step_sizes.tolist()
+    for k, step in enumerate(run.steps.tolist()):
+        line = lines[k] if lines is not None else None
+        yield step_json(
+            names, step, path[k], values[k], grads[k], norms[k], sizes[k], line, line_search
+        )
+
+
+def run_json(run: DescentRun, names: Sequence[str], *, steps: bool = True) -> dict[str, Any]:
+    """One run as in CLI.md's ``descend`` JSON (plus its settings, rule, reason and notes): the one
+    JSON shape of a run, for ``descend`` and ``plot``. ``steps=False`` leaves out the recorded
+    steps (a figure's JSON describes the runs it drew, not every point of their paths). The steps
+    come before the status: a streamed run writes them before it knows how it ends."""
+    record = run_head(run.number, run.settings, run.start.tolist(), names)
     if steps:
-        record["steps"] = rows
+        record["steps"] = list(step_rows(run, names))
+    record.update(run_tail(run, names))
     return record
 
 
 def descent_document(
     fn: Function,
-    runs: Sequence[DescentRun],
+    runs: Iterable[DescentRun],
     precision: int = 6,
     *,
     ends: int | None = ENDS,
@@ -166,39 +233,80 @@ def descent_document(
     width: int | None = None,
 ) -> Document:
     """The table and JSON view of finished runs. ``ends``: rows shown at each end of a long run
-    (None: all recorded); ``width``: the console's, to lay the summary out (None: unlimited)."""
+    (None: all recorded); ``width``: the console's, to lay the summary out (None: unlimited).
+
+    ``runs`` may be an iterator over any number of runs (computed in batches): it is read once and
+    only a bounded part is kept. Up to :data:`TABLE_RUNS_MAX` runs the summary lists them all (and
+    the record has them); beyond, it lists the first and last :data:`TABLE_ENDS` and counts the
+    statuses — a person cannot read 100,000 rows, and CSV or JSON has them.
+    """
     from gradcli.views.render import Document
 
     names = fn.names
-    record = {
-        "function": _machine(fn.expr),
-        "variables": list(names),
-        "runs": [run_json(r, names) for r in runs],
-    }
+    kept: list[DescentRun] = []  # the first TABLE_RUNS_MAX runs
+    last: deque[DescentRun] = deque(maxlen=TABLE_ENDS)  # the last few after those
+    statuses: Counter[str] = Counter()
+    by_method: dict[str, tuple[Settings, dict[float, None]]] = {}
+    notes: list[str] = []
+    more_notes = count = 0
+    single_step = False
+    for r in runs:
+        count += 1
+        statuses[r.status] += 1
+        (kept if len(kept) < TABLE_RUNS_MAX else last).append(r)
+        by_method.setdefault(r.settings.name, (r.settings, {}))[1][r.lr] = None
+        single_step = single_step or len(r.steps) <= 1
+        for note in r.findings:
+            if len(notes) < NOTES_MAX:
+                notes.append(f"run {r.number} ({r.method}, lr {r.lr:g}): {note_text(note)}")
+            else:
+                more_notes += 1
+    if not count:
+        raise ValueError("descent_document needs at least one run")
+    record: dict[str, Any] = {"function": _machine(fn.expr), "variables": list(names)}
+    gap = None
+    shown = kept
+    if count <= TABLE_RUNS_MAX:
+        record["runs"] = [run_json(r, names) for r in kept]
+    else:
+        shown = kept[:TABLE_ENDS] + (kept + list(last))[-TABLE_ENDS:]
+        gap = TABLE_ENDS - 1
+        record["run_count"] = count
+        record["statuses"] = dict(statuses)
     tables = []
-    if len(runs) <= STEP_TABLES_MAX:
-        tables = [_steps_table(r, precision, ends) for r in runs if len(r.steps) > 1]
-    tables.extend(_summary_tables(runs, precision, width))
-    notes = _notes(runs)
+    if count <= STEP_TABLES_MAX:
+        tables = [_steps_table(r, precision, ends) for r in kept if len(r.steps) > 1]
+    tables.extend(_summary_tables(shown, precision, width, gap))
+    if more_notes:
+        notes.append(f"… and {more_notes} more notes (all are in --format json)")
+    if count > STEP_TABLES_MAX and not single_step:
+        notes.append(
+            f"per-step tables are shown for up to {STEP_TABLES_MAX} runs; "
+            "--format csv or json has every step"
+        )
+    if count > TABLE_RUNS_MAX:
+        tally = ", ".join(f"{n:,} {status}" for status, n in statuses.most_common())
+        notes.append(
+            f"{count:,} runs ({tally}): the summary shows the first and last {TABLE_ENDS}; "
+            "--format csv or json has every run"
+        )
     if plot is not None:
         record["plot"] = plot
         notes.append(f"figure written to {plot}")
-    return Document(record=record, fields=_fields(fn, runs), tables=tables, notes=notes)
+    fields = _fields(fn, by_method, kept[0].settings)
+    return Document(record=record, fields=fields, tables=tables, notes=notes)
 
 
-def _fields(fn: Function, runs: Sequence[DescentRun]) -> list[tuple[str, str]]:
+def _fields(
+    fn: Function, by_method: dict[str, tuple[Settings, dict[float, None]]], s: Settings
+) -> list[tuple[str, str]]:
     fields = [("function", str(fn)), ("variables", ", ".join(fn.names))]
     # one line per method: its rule and the hyperparameters its runs share (lr is per run)
-    by_method: dict[str, list[Settings]] = {}
-    for r in runs:
-        by_method.setdefault(r.settings.name, []).append(r.settings)
-    for name, group in by_method.items():
-        s = group[0]
-        rates = ", ".join(f"{v:g}" for v in dict.fromkeys(g.lr for g in group))
+    for name, (first, rates_seen) in by_method.items():
+        rates = ", ".join(f"{v:g}" for v in rates_seen)
         params = [f"lr = {rates}"]
-        params += [f"{k} = {v:g}" for k, v in s.hyperparameters().items() if k != "lr"]
-        fields.append((name, f"{s.rule()}   [{', '.join(params)}]"))
-    s = runs[0].settings
+        params += [f"{k} = {v:g}" for k, v in first.hyperparameters().items() if k != "lr"]
+        fields.append((name, f"{first.rule()}   [{', '.join(params)}]"))
     stop = f"‖∇f‖ ≤ {s.tol:g}" if s.tol > 0 else "never early (tol 0)"
     fields.append(
         ("stopping", f"converged when {stop}; at most {s.steps:,} steps; diverged past 1e150")
@@ -246,7 +354,9 @@ def _steps_table(run: DescentRun, precision: int, ends: int | None) -> Table:
     return Table(columns, rows, title=_title(run, precision), gap_after=gap)
 
 
-def _summary_tables(runs: Sequence[DescentRun], precision: int, width: int | None) -> list[Table]:
+def _summary_tables(
+    runs: Sequence[DescentRun], precision: int, width: int | None, gap: int | None = None
+) -> list[Table]:
     """One row per run: method, lr, start, status, steps, final point, f, ‖∇f‖ and the end point's
     kind. Two digits coarser than the step tables (JSON and CSV keep every digit); split in two
     tables sharing the run column when one would not fit ``width`` characters."""
@@ -278,13 +388,14 @@ def _summary_tables(runs: Sequence[DescentRun], precision: int, width: int | Non
     columns = [*ident[:6], *state, ident[6]]
     rows = [[*a[:6], *b, a[6]] for a, b in zip(ident_rows, state_rows)]
     if width is None or _table_width(columns, rows) <= width:
-        return [Table(columns, rows, title="summary")]
+        return [Table(columns, rows, title="summary", gap_after=gap)]
     return [
-        Table(ident, ident_rows, title="summary"),
+        Table(ident, ident_rows, title="summary", gap_after=gap),
         Table(
             ["run", *state],
             [[a[0], *b] for a, b in zip(ident_rows, state_rows)],
             title="final states",
+            gap_after=gap,
         ),
     ]
 
@@ -293,23 +404,6 @@ def _table_width(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
     """The width of a rendered table: each column as wide as its widest cell, three between."""
     widest = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
     return sum(widest) + 3 * (len(columns) - 1)
-
-
-def _notes(runs: Sequence[DescentRun]) -> list[str]:
-    notes = [
-        f"run {r.number} ({r.method}, lr {r.lr:g}): {note_text(note)}"
-        for r in runs
-        for note in r.findings
-    ]
-    if len(notes) > NOTES_MAX:
-        hidden = len(notes) - NOTES_MAX
-        notes = [*notes[:NOTES_MAX], f"… and {hidden} more notes (all are in --format json)"]
-    if len(runs) > STEP_TABLES_MAX and not any(len(r.steps) <= 1 for r in runs):
-        notes.append(
-            f"per-step tables are shown for up to {STEP_TABLES_MAX} runs; "
-            "--format csv or json has every step"
-        )
-    return notes
 
 
 def _machine(expr: Any) -> str:

@@ -57,6 +57,9 @@ class Document:
     # Rows arrive slowly (one per point read from stdin): each CSV row is flushed as it is written,
     # so a reader sees it at once. Off for fast streams, where a flush per row would cost.
     flush_rows: bool = False
+    # The JSON text in pieces, written as produced (a long descent streams; ``record`` is then
+    # only its heading). None: ``record`` is the JSON.
+    json_text: Iterable[str] | None = None
 
     def formats(self) -> tuple[str, ...]:
         """The formats this document can be rendered in."""
@@ -110,6 +113,14 @@ def dumps(value: Any, *, ascii_only: bool = False) -> str:
 def _json_text(value: Any, *, ascii_only: bool) -> str:
     text = json.dumps(jsonable(value), ensure_ascii=ascii_only, allow_nan=False, indent=2)
     return _escape_invisible(text)
+
+
+def _ascii_json(piece: str) -> str:
+    """A piece of JSON text for a stream that cannot encode Unicode: every non-ASCII character
+    (they occur only inside strings) as its \\u escape, so the JSON value is unchanged."""
+    if piece.isascii():
+        return _escape_invisible(piece)
+    return _escape_invisible("".join(c if c.isascii() else _json_escape(c) for c in piece))
 
 
 def _escape_invisible(text: str) -> str:
@@ -181,7 +192,10 @@ def render(doc: Document, fmt: str, out: TextIO | None = None) -> None:
     """Write ``doc`` to ``out`` (stdout by default) in format ``fmt``."""
     out = out if out is not None else sys.stdout
     ascii_only = not _can_encode(out)
-    if fmt == "json":
+    if fmt == "json" and doc.json_text is not None:
+        for piece in doc.json_text:
+            out.write(_ascii_json(piece) if ascii_only else piece)
+    elif fmt == "json":
         out.write(_json_text(doc.record, ascii_only=ascii_only))
         out.write("\n")
     elif fmt == "ndjson":

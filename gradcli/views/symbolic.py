@@ -19,6 +19,7 @@ from gradcli.calculus.results import (
 )
 from gradcli.function import Function
 from gradcli.points import Point
+from gradcli.views.columns import unique_columns
 from gradcli.views.nonsmooth import classification_text, grad_kink, kink_record, partial_kink
 from gradcli.views.printers import equations, latex, machine
 from gradcli.views.render import Document, Table
@@ -114,9 +115,10 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
             rows += _check_rows(name, p.check, precision)
         tables.append(Table(["at " + p.at.label(), ""], rows))
     check = any(p.check is not None for p in result.points)
-    header = [*fn.names, "f", "derivative"]
+    own = ["f", "derivative"]
     if check:
-        header += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
+        own += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
+    header = unique_columns([*(("", n) for n in fn.names), *own])
     csv_rows = []
     for p in result.points:
         row: list[Any] = [*p.at.values, p.value.value, p.derivative.value]
@@ -266,14 +268,16 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
     tables = [
         Table(["at " + p.at.label(), ""], _grad_rows(fn, p, precision)) for p in result.points
     ]
-    header = [
-        *fn.names,
-        "f",
-        *(f"grad_{n}" for n in fn.names),
-        "grad_norm",
-        "stationary",
-        "classification",
-    ]
+    header = unique_columns(
+        [
+            *(("", n) for n in fn.names),
+            "f",
+            *(("grad_", n) for n in fn.names),
+            "grad_norm",
+            "stationary",
+            "classification",
+        ]
+    )
     csv_rows = [
         [
             *p.at.values,

@@ -1,0 +1,78 @@
+"""Starts for ``descend --from``: a float array, read fast from plain-decimal lines of stdin.
+
+A million starts piped in must not become a million tuples of exact sympy numbers (≈ 2.6 KB each):
+a descent computes in floats anyway. A line of plain decimals (``3,1``, ``-1.5e-3, 2``) is parsed
+with ``float`` straight into a flat array of 8-byte numbers; any other line (``pi/4,1``,
+``x=3,y=1``) goes through :func:`gradcli.points.parse_point`, the exact parser, which also gives the
+errors. ``float`` of a plain decimal is the value the exact parser's float would be, so the numbers
+are the same either way.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from array import array
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from gradcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from gradcli.function import Function
+
+__all__ = ["load_starts"]
+
+_NUMBER = r"\s*[+-]?(?:[0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})(?:[eE][+-]?[0-9]{1,3})?\s*"
+SAFE = (1e-300, 1e300)  # beyond these magnitudes the exact parser decides (and explains)
+
+
+def load_starts(
+    texts: Sequence[str] | None,
+    fn: Function,
+    *,
+    option: str = "--from",
+    stdin: TextIO | None = None,
+) -> Any:
+    """The starts given with ``option`` (repeatable, '-' reads one per line from stdin) as an
+    ``(S, n)`` float array."""
+    import numpy as np
+
+    from gradcli.points import MAX_LINE, parse_point, read_lines
+
+    n = len(fn.names)
+    parameter = option.lstrip("-").replace("-", "_")
+    plain = re.compile(_NUMBER + ("," + _NUMBER) * (n - 1)) if n else None
+    values = array("d")
+    for text in texts or []:
+        if text.strip() != "-":
+            values.extend(parse_point(text, fn, parameter=parameter).values)
+            continue
+        for number, line in read_lines(stdin if stdin is not None else sys.stdin):
+            if line is None:
+                raise UsageError(f"stdin line {number}: longer than {MAX_LINE} characters")
+            row = _plain_row(line, plain)
+            if row is not None:
+                values.extend(row)
+                continue
+            try:
+                values.extend(parse_point(line, fn, parameter=parameter).values)
+            except UsageError as exc:
+                raise UsageError(
+                    f"stdin line {number}: {exc.template}",
+                    hint=exc.hint_template,
+                    parameters=exc.parameters,
+                ) from None
+    return np.frombuffer(values, dtype=float).reshape(-1, max(n, 1)) if n else np.empty((0, 0))
+
+
+def _plain_row(line: str, plain: re.Pattern[str] | None) -> list[float] | None:
+    """The coordinates of a line of plain decimals in range, or None (the exact parser decides)."""
+    if plain is None or not plain.fullmatch(line):
+        return None
+    row = [float(part) for part in line.split(",")]
+    low, high = SAFE
+    for v in row:
+        if v and not low < abs(v) < high:
+            return None
+    return row
