@@ -11,7 +11,6 @@ are the same either way.
 from __future__ import annotations
 
 import re
-import sys
 from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -38,6 +37,7 @@ def load_starts(
     ``(S, n)`` float array."""
     import numpy as np
 
+    from gradcli.cli.inputs import stdin_stream
     from gradcli.points import MAX_LINE, parse_point, read_lines
 
     n = len(fn.names)
@@ -48,7 +48,8 @@ def load_starts(
         if text.strip() != "-":
             values.extend(parse_point(text, fn, parameter=parameter).values)
             continue
-        for number, line in read_lines(stdin if stdin is not None else sys.stdin):
+        source = stdin if stdin is not None else stdin_stream("points")
+        for number, line in read_lines(source):
             if line is None:
                 raise UsageError(f"stdin line {number}: longer than {MAX_LINE} characters")
             row = _plain_row(line, plain)
