@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradcli.calculus.results import (
+    DifferenceStep,
     FiniteDifference,
     GradientPoint,
     GradientResult,
@@ -60,7 +61,7 @@ def _vector_shown(values: Sequence[Value], precision: int) -> str:
 
 
 def _check_record(fd: FiniteDifference) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "exact": fd.exact,
         "forward": fd.forward,
         "h_forward": fd.h_forward,
@@ -69,19 +70,101 @@ def _check_record(fd: FiniteDifference) -> dict[str, Any]:
         "h_central": fd.h_central,
         "central_error": fd.central_error,
     }
+    if fd.forward_step is not None and fd.central_step is not None:
+        # The lesson's numbers: the two points of each step, Δx, Δy and Δy/Δx.
+        record["steps"] = [
+            _step_record("forward", fd.variable, fd.h_forward, fd.forward_step),
+            _step_record("central", fd.variable, fd.h_central, fd.central_step),
+        ]
+    return record
+
+
+def _step_record(method: str, variable: str, h: float, step: DifferenceStep) -> dict[str, Any]:
+    return {
+        "method": method,
+        "variable": variable,
+        "h": h,
+        "x0": step.x0,
+        "x1": step.x1,
+        "f0": step.f0,
+        "f1": step.f1,
+        "dx": step.dx,
+        "dy": step.dy,
+        "slope": step.dy / step.dx if step.dx else None,
+    }
 
 
 def _check_rows(label: str, fd: FiniteDifference, precision: int) -> list[list[str]]:
+    """Two compact rows per derivative (grad --check, one pair per component)."""
+    v = fd.variable or "x"
     return [
         [
-            f"{label}  forward  (f(x+h) − f(x))/h",
+            f"{label}  forward  (f({v}+h) − f({v}))/h",
             f"{decimal(fd.forward, 15)}  (h = {decimal(fd.h_forward, 3)}, error {decimal(fd.forward_error, 2)})",
         ],
         [
-            f"{label}  central  (f(x+h) − f(x−h))/2h",
+            f"{label}  central  (f({v}+h) − f({v}−h))/2h",
             f"{decimal(fd.central, 15)}  (h = {decimal(fd.h_central, 3)}, error {decimal(fd.central_error, 2)})",
         ],
     ]
+
+
+def _lesson_rows(fd: FiniteDifference, names: Sequence[str], f: str) -> list[list[str]]:
+    """The slope of a small step as a lesson writes it out: the two points x and x + h, f at each,
+    Δx, Δy and Δy/Δx (then the central difference in one row). ``f`` names the function whose
+    slope is taken: f, or the lower derivative for a higher-order partial."""
+    v, step = fd.variable, fd.forward_step
+    if step is None or not v:
+        return _check_rows(f, fd, 6)
+
+    def at(moved: str) -> str:
+        return f"{f}({', '.join(moved if n == v else n for n in names)})"
+
+    def exact(value: float) -> str:
+        return decimal(value, 15)  # all the digits: the lesson is where they go
+
+    dv, df = f"Δ{v}", "Δf" if v == "y" or "y" in names else "Δy"  # y = f(x): Δy/Δx
+    return [
+        [v, exact(step.x0)],
+        [f"{v} + h", f"{exact(step.x1)}  (h = {decimal(fd.h_forward, 3)})"],
+        [at(v), exact(step.f0)],
+        [at(f"{v} + h"), exact(step.f1)],
+        [f"{dv} = ({v} + h) − {v}", exact(step.dx)],
+        [f"{df} = {at(f'{v} + h')} − {at(v)}", exact(step.dy)],
+        [f"{df}/{dv}  (forward)", f"{exact(fd.forward)}  (error {decimal(fd.forward_error, 2)})"],
+        [
+            f"{df}/{dv}  (central: {v} − h to {v} + h)",
+            f"{exact(fd.central)}  (h = {decimal(fd.h_central, 3)}, error {decimal(fd.central_error, 2)})",
+        ],
+    ]
+
+
+def _rounded_step(fd: FiniteDifference) -> str | None:
+    """A note when x + h was rounded, so that Δx is not h (2.001 − 2 = 0.00099999999999989)."""
+    step, v = fd.forward_step, fd.variable
+    if step is None or step.dx == fd.h_forward:
+        return None
+    return (
+        f"{v} + h is rounded to the nearest float64, {step.x1:.17g}: the step taken is "
+        f"Δ{v} = {step.dx!r}, not h = {fd.h_forward!r}, and the slope divides by it"
+    )
+
+
+def _sigmoid_fields(label: str, sigma: str, plain: str) -> list[tuple[str, str]]:
+    """The σ form first (as lessons write it), then the same function as sympy simplifies it."""
+    return [(label, f"{sigma}   where σ(u) = 1/(1 + e^(−u))"), ("", f"= {plain}")]
+
+
+def _sigma_text(expr: Any) -> str:
+    from gradcli.calculus.logistic import SigmoidPrinter
+
+    return str(SigmoidPrinter().text(expr))
+
+
+def _sigma_machine(expr: Any) -> str:
+    from gradcli.calculus.logistic import machine_text
+
+    return machine_text(expr)
 
 
 # --- partial ------------------------------------------------------------------------------------
@@ -107,16 +190,20 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
         "derivative": _sstr(result.derivative),
         "points": records,
     }
+    if result.sigmoid_form is not None:
+        record["derivative_sigmoid"] = _sigma_machine(result.sigmoid_form)
+    lower = _lower_name(result)
     tables = []
     for p in result.points:
         rows = [["f", _shown(p.value, precision)], [name, _shown(p.derivative, precision)]]
         if p.check is not None:
-            rows += _check_rows(name, p.check, precision)
+            rows += _lesson_rows(p.check, fn.names, lower)
         tables.append(Table(["at " + p.at.label(), ""], rows))
     check = any(p.check is not None for p in result.points)
     header = [*fn.names, "f", "derivative"]
     if check:
         header += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
+        header += ["forward_x1", "forward_f0", "forward_f1", "forward_dx", "forward_dy"]
     csv_rows = []
     for p in result.points:
         row: list[Any] = [*p.at.values, p.value.value, p.derivative.value]
@@ -130,19 +217,33 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
                 c.h_central,
                 c.central_error,
             ]
+            step = c.forward_step
+            row += [step.x1, step.f0, step.f1, step.dx, step.dy] if step else [None] * 5
         csv_rows.append(row)
     wrt_latex = " ".join(rf"\partial {_latex(s)}" for s in reversed(result.wrt))
     order = len(result.wrt)
     top = r"\partial f" if order == 1 else rf"\partial^{{{order}}} f"
-    latex = rf"\frac{{{top}}}{{{wrt_latex}}} = {_latex(result.derivative)}"
+    latex = rf"\frac{{{top}}}{{{wrt_latex}}} = "
+    if result.sigmoid_form is not None:
+        latex += _latex(result.sigmoid_form) + " = "
+    latex += _latex(result.derivative)
     notes = [partial_kink(result, p) for p in result.points if p.nonsmooth is not None]
     if check:
+        rounded = next(
+            (n for p in result.points if p.check and (n := _rounded_step(p.check))), None
+        )
+        if rounded:
+            notes.append(rounded)
         notes.append(
             "forward: the slope of a small step, error ~ h; central: a step both ways, error ~ h²"
         )
+    plain = pretty(result.derivative)
+    fields = [*_fields(fn), (name, plain)]
+    if result.sigmoid_form is not None:
+        fields = [*_fields(fn), *_sigmoid_fields(name, _sigma_text(result.sigmoid_form), plain)]
     return Document(
         record=record,
-        fields=[*_fields(fn), (name, pretty(result.derivative))],
+        fields=fields,
         tables=tables,
         notes=notes,
         stream=records,
@@ -150,6 +251,14 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
         csv_rows=csv_rows,
         latex=latex,
     )
+
+
+def _lower_name(result: PartialResult) -> str:
+    """The function whose slope the check takes: f, or ∂f/∂y for ∂²f/∂x∂y."""
+    from gradcli.calculus.notation import derivative_name
+
+    lower = [s.name for s in result.wrt[:-1]]
+    return derivative_name(lower, partial=len(result.fn.variables) != 1)
 
 
 # --- grad ---------------------------------------------------------------------------------------
@@ -194,7 +303,7 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
     one = len(fn.names) == 1
     rows = [["f", _shown(p.value, precision)]]
     if one:
-        rows.append(["f'  (slope)", _shown(p.gradient[0], precision)])
+        rows.append([f"{_prime(fn)}  (slope)", _shown(p.gradient[0], precision)])
     else:
         rows.append(["∇f", _vector_shown(p.gradient, precision)])
         rows.append(["‖∇f‖", _shown(p.norm, precision)])
@@ -220,8 +329,13 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
         )
     if p.check is not None:
         for name, c in zip(fn.names, p.check):
-            rows += _check_rows(f"∂f/∂{name}", c, precision)
+            rows += _check_rows(_prime(fn) if one else f"∂f/∂{name}", c, precision)
     return rows
+
+
+def _prime(fn: Function) -> str:
+    """f′(t): a one-variable derivative named with its real variable, never a stock x."""
+    return f"f′({fn.names[0]})"
 
 
 def gradient_document(result: GradientResult, precision: int = 6) -> Document:
@@ -233,23 +347,17 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         "gradient": [_sstr(g) for g in result.gradient],
         "points": records,
     }
-    grad_text = (
-        pretty(result.gradient[0])
-        if one
-        else "(" + ", ".join(pretty(g) for g in result.gradient) + ")"
-    )
-    fields = [*_fields(fn), ("f'(x)" if one else "∇f", grad_text)]
-    latex_lines = [
-        (r"f'" if one else r"\nabla f")
-        + " = "
-        + (
-            _latex(result.gradient[0])
-            if one
-            else r"\begin{pmatrix} "
-            + r" \\ ".join(_latex(g) for g in result.gradient)
-            + r" \end{pmatrix}"
-        )
-    ]
+    label = _prime(fn) if one else "∇f"
+    grad_text = _components(result.gradient, pretty)
+    fields = [*_fields(fn), (label, grad_text)]
+    lhs = rf"f'({_latex(fn.variables[0])})" if one else r"\nabla f"
+    forms = [result.gradient]
+    if result.sigmoid_form is not None:
+        record["gradient_sigmoid"] = [_sigma_machine(g) for g in result.sigmoid_form]
+        sigma = _components(result.sigmoid_form, _sigma_text)
+        fields = [*_fields(fn), *_sigmoid_fields(label, sigma, grad_text)]
+        forms.insert(0, result.sigmoid_form)
+    latex_lines = [lhs + " = " + " = ".join(_latex_vector(form) for form in forms)]
     if result.hessian is not None:
         record["hessian"] = [[_sstr(h) for h in row] for row in result.hessian]
         fields.append(
@@ -295,6 +403,19 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         csv_rows=csv_rows,
         latex=equations(latex_lines),
     )
+
+
+def _components(exprs: Sequence[Any], show: Any) -> str:
+    """One derivative as it is, several as a vector: 2t, or (2x, 2y)."""
+    if len(exprs) == 1:
+        return str(show(exprs[0]))
+    return "(" + ", ".join(show(g) for g in exprs) + ")"
+
+
+def _latex_vector(exprs: Sequence[Any]) -> str:
+    if len(exprs) == 1:
+        return _latex(exprs[0])
+    return r"\begin{pmatrix} " + r" \\ ".join(_latex(g) for g in exprs) + r" \end{pmatrix}"
 
 
 # --- level --------------------------------------------------------------------------------------
