@@ -35,7 +35,7 @@ class Sigmoid(sympy.Function):
         return 1 / (1 + sympy.exp(-u))
 
     def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real  # type: ignore[no-any-return]
+        return self.args[0].is_real
 
     def _sympystr(self, printer: Any) -> str:
         return f"σ({printer._print(self.args[0])})"

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradcli.calculus.results import (
-    DifferenceStep,
-    FiniteDifference,
     GradientPoint,
     GradientResult,
     LevelResult,
@@ -20,6 +18,7 @@ from gradcli.calculus.results import (
 )
 from gradcli.function import Function
 from gradcli.points import Point
+from gradcli.views.difference import check_record, check_rows, lesson_rows, rounded_step
 from gradcli.views.nonsmooth import classification_text, grad_kink, kink_record, partial_kink
 from gradcli.views.printers import equations, latex, machine
 from gradcli.views.render import Document, Table
@@ -60,96 +59,6 @@ def _vector_shown(values: Sequence[Value], precision: int) -> str:
     return "(" + ", ".join(number(v.exact, v.value, precision) for v in values) + ")"
 
 
-def _check_record(fd: FiniteDifference) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "exact": fd.exact,
-        "forward": fd.forward,
-        "h_forward": fd.h_forward,
-        "forward_error": fd.forward_error,
-        "central": fd.central,
-        "h_central": fd.h_central,
-        "central_error": fd.central_error,
-    }
-    if fd.forward_step is not None and fd.central_step is not None:
-        # The lesson's numbers: the two points of each step, Δx, Δy and Δy/Δx.
-        record["steps"] = [
-            _step_record("forward", fd.variable, fd.h_forward, fd.forward_step),
-            _step_record("central", fd.variable, fd.h_central, fd.central_step),
-        ]
-    return record
-
-
-def _step_record(method: str, variable: str, h: float, step: DifferenceStep) -> dict[str, Any]:
-    return {
-        "method": method,
-        "variable": variable,
-        "h": h,
-        "x0": step.x0,
-        "x1": step.x1,
-        "f0": step.f0,
-        "f1": step.f1,
-        "dx": step.dx,
-        "dy": step.dy,
-        "slope": step.dy / step.dx if step.dx else None,
-    }
-
-
-def _check_rows(label: str, fd: FiniteDifference, precision: int) -> list[list[str]]:
-    """Two compact rows per derivative (grad --check, one pair per component)."""
-    v = fd.variable or "x"
-    return [
-        [
-            f"{label}  forward  (f({v}+h) − f({v}))/h",
-            f"{decimal(fd.forward, 15)}  (h = {decimal(fd.h_forward, 3)}, error {decimal(fd.forward_error, 2)})",
-        ],
-        [
-            f"{label}  central  (f({v}+h) − f({v}−h))/2h",
-            f"{decimal(fd.central, 15)}  (h = {decimal(fd.h_central, 3)}, error {decimal(fd.central_error, 2)})",
-        ],
-    ]
-
-
-def _lesson_rows(fd: FiniteDifference, names: Sequence[str], f: str) -> list[list[str]]:
-    """The slope of a small step as a lesson writes it out: the two points x and x + h, f at each,
-    Δx, Δy and Δy/Δx (then the central difference in one row). ``f`` names the function whose
-    slope is taken: f, or the lower derivative for a higher-order partial."""
-    v, step = fd.variable, fd.forward_step
-    if step is None or not v:
-        return _check_rows(f, fd, 6)
-
-    def at(moved: str) -> str:
-        return f"{f}({', '.join(moved if n == v else n for n in names)})"
-
-    def exact(value: float) -> str:
-        return decimal(value, 15)  # all the digits: the lesson is where they go
-
-    dv, df = f"Δ{v}", "Δf" if v == "y" or "y" in names else "Δy"  # y = f(x): Δy/Δx
-    return [
-        [v, exact(step.x0)],
-        [f"{v} + h", f"{exact(step.x1)}  (h = {decimal(fd.h_forward, 3)})"],
-        [at(v), exact(step.f0)],
-        [at(f"{v} + h"), exact(step.f1)],
-        [f"{dv} = ({v} + h) − {v}", exact(step.dx)],
-        [f"{df} = {at(f'{v} + h')} − {at(v)}", exact(step.dy)],
-        [f"{df}/{dv}  (forward)", f"{exact(fd.forward)}  (error {decimal(fd.forward_error, 2)})"],
-        [
-            f"{df}/{dv}  (central: {v} − h to {v} + h)",
-            f"{exact(fd.central)}  (h = {decimal(fd.h_central, 3)}, error {decimal(fd.central_error, 2)})",
-        ],
-    ]
-
-
-def _rounded_step(fd: FiniteDifference) -> str | None:
-    """A note when x + h was rounded, so that Δx is not h (2.001 − 2 = 0.00099999999999989)."""
-    step, v = fd.forward_step, fd.variable
-    if step is None or step.dx == fd.h_forward:
-        return None
-    return (
-        f"{v} + h is rounded to the nearest float64, {step.x1:.17g}: the step taken is "
-        f"Δ{v} = {step.dx!r}, not h = {fd.h_forward!r}, and the slope divides by it"
-    )
-
-
 def _sigmoid_fields(label: str, sigma: str, plain: str) -> list[tuple[str, str]]:
     """The σ form first (as lessons write it), then the same function as sympy simplifies it."""
     return [(label, f"{sigma}   where σ(u) = 1/(1 + e^(−u))"), ("", f"= {plain}")]
@@ -179,7 +88,7 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
             "exact": {"value": _exact(p.value), "derivative": _exact(p.derivative)},
         }
         if p.check is not None:
-            rec["check"] = _check_record(p.check)
+            rec["check"] = check_record(p.check)
         if p.nonsmooth is not None:
             rec["nonsmooth"] = kink_record(p.nonsmooth, partial_kink(result, p), _sstr)
         records.append(rec)
@@ -197,7 +106,7 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
     for p in result.points:
         rows = [["f", _shown(p.value, precision)], [name, _shown(p.derivative, precision)]]
         if p.check is not None:
-            rows += _lesson_rows(p.check, fn.names, lower)
+            rows += lesson_rows(p.check, fn.names, lower)
         tables.append(Table(["at " + p.at.label(), ""], rows))
     check = any(p.check is not None for p in result.points)
     header = [*fn.names, "f", "derivative"]
@@ -229,9 +138,7 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
     latex += _latex(result.derivative)
     notes = [partial_kink(result, p) for p in result.points if p.nonsmooth is not None]
     if check:
-        rounded = next(
-            (n for p in result.points if p.check and (n := _rounded_step(p.check))), None
-        )
+        rounded = next((n for p in result.points if p.check and (n := rounded_step(p.check))), None)
         if rounded:
             notes.append(rounded)
         notes.append(
@@ -295,7 +202,7 @@ def _grad_record(result: GradientResult, p: GradientPoint) -> dict[str, Any]:
             "exact": _exact(p.directional.value),
         }
     if p.check is not None:
-        rec["check"] = [{"variable": n, **_check_record(c)} for n, c in zip(fn.names, p.check)]
+        rec["check"] = [{"variable": n, **check_record(c)} for n, c in zip(fn.names, p.check)]
     return rec
 
 
@@ -329,7 +236,7 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
         )
     if p.check is not None:
         for name, c in zip(fn.names, p.check):
-            rows += _check_rows(_prime(fn) if one else f"∂f/∂{name}", c, precision)
+            rows += check_rows(_prime(fn) if one else f"∂f/∂{name}", c, precision)
     return rows
 
 
