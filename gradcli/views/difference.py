@@ -100,7 +100,4 @@ def rounded_step(fd: FiniteDifference) -> str | None:
     step, v = fd.forward_step, fd.variable
     if step is None or step.dx == fd.h_forward:
         return None
-    return (
-        f"{v} + h is rounded to the nearest float64, {step.x1:.17g}: the step taken is "
-        f"Δ{v} = {step.dx!r}, not h = {fd.h_forward!r}, and the slope divides by it"
-    )
+    return f"{v} + h rounds to {step.x1:.17g} in float64: Δ{v} = {step.dx!r}, not h"
