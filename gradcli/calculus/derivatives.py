@@ -99,6 +99,7 @@ class PartialAt:
             derivative=self.derivative,
             points=list(rows),
             sigmoid_form=self.sigmoid_form,
+            checked=self.check,
         )
 
 

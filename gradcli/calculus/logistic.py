@@ -60,10 +60,7 @@ def with_sigmoid(expr: Any) -> Any:
 
     def is_logistic(e: Any) -> bool:
         return bool(
-            e.is_Pow
-            and e.exp.is_Integer
-            and e.exp < 0
-            and _logistic_argument(e.base) is not None
+            e.is_Pow and e.exp.is_Integer and e.exp < 0 and _logistic_argument(e.base) is not None
         )
 
     def as_sigma(e: Any) -> Any:

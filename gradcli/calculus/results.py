@@ -107,6 +107,7 @@ class PartialResult:
     # The derivative written with σ (gradcli.calculus.logistic.Sigmoid) when f is built from
     # sigmoid, as lessons write it; None otherwise. ``derivative`` is the same function.
     sigmoid_form: Any = None
+    checked: bool = False  # each point carries a finite-difference check (the CSV has its columns)
 
     @property
     def notation(self) -> str:

@@ -108,7 +108,8 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
         if p.check is not None:
             rows += lesson_rows(p.check, fn.names, lower)
         tables.append(Table(["at " + p.at.label(), ""], rows))
-    check = any(p.check is not None for p in result.points)
+    # From the result, not its points: a stream's header is written before any point is read.
+    check = result.checked or any(p.check is not None for p in result.points)
     header = [*fn.names, "f", "derivative"]
     if check:
         header += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
