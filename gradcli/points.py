@@ -124,7 +124,7 @@ def parse_point(text: str, fn: Function | Sequence[str], *, parameter: str = "at
 
 
 def _example(names: Sequence[str]) -> str:
-    return ",".join(str(k) for k in (3, 1, 2, 5, 4)[: len(names)]) if len(names) <= 5 else "3,1,…"
+    return ",".join("31254"[: len(names)]) if len(names) <= 5 else "3,1,…"
 
 
 def _point(names: tuple[str, ...], raw: Sequence[str], text: str, parameter: str) -> Point:
@@ -202,18 +202,13 @@ def _unwrap(text: str) -> str:
 def _split_spaces(text: str) -> list[str]:
     """Split on whitespace outside brackets: 'sqrt(2) 1' -> ['sqrt(2)', '1']."""
     pieces: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in text:
+    depth = start = 0
+    for k, ch in enumerate(text + " "):
         depth += _NESTING.get(ch, 0)
         if ch.isspace() and depth == 0:
-            if current:
-                pieces.append("".join(current))
-                current = []
-        else:
-            current.append(ch)
-    if current:
-        pieces.append("".join(current))
+            if text[start:k].strip():
+                pieces.append(text[start:k].strip())
+            start = k + 1
     return pieces or [""]
 
 

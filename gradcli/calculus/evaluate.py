@@ -148,10 +148,9 @@ def finite_difference(
     v = fn.names[var_index]
     for step in (h_forward, h_central):
         if x + step == x or x - step == x:
-            ulp = math.ulp(x) if x else math.ulp(0.0)
             raise UsageError(
                 f"{{h}} {step:g} is too small at {v} = {x:g}: {v} ± h rounds back to {v} in "
-                f"float64 (a step there must be at least {ulp:.2g})",
+                f"float64 (a step there must be at least {math.ulp(x):.2g})",
                 parameters=("h",),
             )
     f0 = f_at(x)
