@@ -80,6 +80,7 @@ class PartialAt:
         )
         self.chain = [*chain, self.derivative]
         self.name = _partial_name(fn, symbols)
+        self.sigmoid_form = _sigmoid_form(fn, symbols)
 
     def __call__(self, at: Point) -> PartialPoint:
         """The derivative at ``at``; MathError (exit 1) where f or it is undefined there."""
@@ -93,12 +94,28 @@ class PartialAt:
 
     def result(self, rows: Sequence[PartialPoint]) -> PartialResult:
         return PartialResult(
-            fn=self.fn, wrt=self.symbols, derivative=self.derivative, points=list(rows)
+            fn=self.fn,
+            wrt=self.symbols,
+            derivative=self.derivative,
+            points=list(rows),
+            sigmoid_form=self.sigmoid_form,
+            checked=self.check,
         )
 
 
 def _partial_name(fn: Function, symbols: Sequence[Any]) -> str:
     return PartialResult(fn, tuple(symbols), None, []).notation
+
+
+def _sigmoid_form(fn: Function, symbols: Sequence[Any]) -> Any:
+    """The derivative written with σ when f is built from sigmoid (see calculus.logistic)."""
+    import sympy
+
+    if not fn.expr.has(sympy.exp):  # the common case pays nothing
+        return None
+    from gradcli.calculus.logistic import sigmoid_derivative
+
+    return sigmoid_derivative(fn.expr, symbols)
 
 
 # --- gradient -----------------------------------------------------------------------------------
@@ -152,6 +169,7 @@ class GradientAt:
         require_variables(fn)
         self.fn, self.with_hessian, self.check, self.h = fn, with_hessian, check, h
         self.grad = gradient_exprs(fn)
+        self.sigmoid_form = _sigmoid_gradient(fn, self.grad)
         # The Hessian is derived only when asked for or when a point turns out to be stationary.
         self.hess = hessian_exprs(fn, self.grad) if with_hessian else None
         self.direction = direction
@@ -167,7 +185,7 @@ class GradientAt:
         """f, ∇f and the rest at ``at``; MathError (exit 1) where any of them is undefined."""
         fn, grad = self.fn, self.grad
         value = evaluate(fn.expr, fn, at)
-        names = [f"∂f/∂{n}" if len(fn.variables) > 1 else "f'" for n in fn.names]
+        names = [f"∂f/∂{n}" if len(fn.variables) > 1 else f"f′({n})" for n in fn.names]
         g = tuple(evaluate(gi, fn, at, what=name) for gi, name in zip(grad, names))
         norm = _norm(g)
         if all(gi.exact is not None for gi in g):  # exact: zero means zero, 1e-73 does not
@@ -229,7 +247,16 @@ class GradientAt:
             gradient=self.grad,
             points=list(rows),
             hessian=self.hess if self.with_hessian else None,
+            sigmoid_form=self.sigmoid_form,
         )
+
+
+def _sigmoid_gradient(fn: Function, grad: Sequence[Any]) -> tuple[Any, ...] | None:
+    """∇f with σ in it (a component without σ is the plain one), or None when f has no sigmoid."""
+    forms = [_sigmoid_form(fn, (v,)) for v in fn.variables]
+    if all(form is None for form in forms):
+        return None
+    return tuple(form if form is not None else g for form, g in zip(forms, grad))
 
 
 def euclidean_norm(values: Sequence[float]) -> float:

@@ -11,7 +11,7 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from gradcli.calculus.results import FiniteDifference, Value
+from gradcli.calculus.results import DifferenceStep, FiniteDifference, Value
 from gradcli.errors import MathError, UsageError
 from gradcli.function import Function
 from gradcli.limits import TimeUp, bounded, time_limit
@@ -124,7 +124,9 @@ def finite_difference(
     """Forward (f(x+h) − f(x))/h and central (f(x+h) − f(x−h))/2h estimates of ∂expr/∂x_i.
 
     Default steps balance truncation against rounding error in float64: √ε·max(1, |x|) for the
-    forward difference (error O(h)), ∛ε·max(1, |x|) for the central one (error O(h²)).
+    forward difference (error O(h)), ∛ε·max(1, |x|) for the central one (error O(h²)). Each
+    quotient divides by the step the floats really took, (x + h) − x, not by h: x + h is rounded,
+    and dividing by the rounded step removes that error from the slope (Numerical Recipes §5.7).
     """
     import numpy as np
 
@@ -132,20 +134,44 @@ def finite_difference(
 
     g = lambdify(fn.variables, [expr])
     base = np.array(at.values, dtype=float)
-    scale = max(1.0, abs(base[var_index]))
+    x = float(base[var_index])
+    scale = max(1.0, abs(x))
     h_forward = h if h is not None else math.sqrt(EPS) * scale
     h_central = h if h is not None else EPS ** (1 / 3) * scale
 
-    def at_offset(step: float) -> float:
+    def f_at(coordinate: float) -> float:
         point = base.copy()
-        point[var_index] += step
+        point[var_index] = coordinate
         with np.errstate(all="ignore"):
             return float(np.real(g(*point)[0]))
 
-    f0 = at_offset(0.0)
-    forward = (at_offset(h_forward) - f0) / h_forward
-    central = (at_offset(h_central) - at_offset(-h_central)) / (2 * h_central)
-    return FiniteDifference(exact, h_forward, forward, h_central, central)
+    v = fn.names[var_index]
+    for step in (h_forward, h_central):
+        if x + step == x or x - step == x:
+            raise UsageError(
+                f"{{h}} {step:g} is too small at {v} = {x:g}: {v} ± h rounds back to {v} in "
+                f"float64 (a step there must be at least {math.ulp(x):.2g})",
+                parameters=("h",),
+            )
+    f0 = f_at(x)
+    forward = DifferenceStep(x, x + h_forward, f0, f_at(x + h_forward))
+    central = DifferenceStep(x - h_central, x + h_central, f_at(x - h_central), f_at(x + h_central))
+    return FiniteDifference(
+        exact,
+        h_forward,
+        _slope(forward),
+        h_central,
+        _slope(central),
+        variable=fn.names[var_index],
+        forward_step=forward,
+        central_step=central,
+    )
+
+
+def _slope(step: DifferenceStep) -> float:
+    """Δy/Δx; nan where the step vanished in rounding (h far below x's last digit)."""
+    with_step = step.dx != 0 and math.isfinite(step.dx)
+    return step.slope if with_step else math.nan
 
 
 # --- partial ------------------------------------------------------------------------------------

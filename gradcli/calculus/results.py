@@ -18,14 +18,46 @@ class Value:
 
 
 @dataclass(frozen=True)
+class DifferenceStep:
+    """One slope of a small step, as a lesson computes it: from x0 to x1 in one variable (the
+    others held), Δx = x1 − x0, Δy = f(x1) − f(x0), slope = Δy/Δx.
+
+    ``dx`` is the step the floats really took: x0 + h is rounded to the nearest double, so it can
+    differ from the h that was asked for (2.001 − 2 = 0.00099999999999989). The slope divides by
+    it, so every number shown is the arithmetic of the two points shown.
+    """
+
+    x0: float
+    x1: float
+    f0: float
+    f1: float
+
+    @property
+    def dx(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def dy(self) -> float:
+        return self.f1 - self.f0
+
+    @property
+    def slope(self) -> float:
+        return self.dy / self.dx
+
+
+@dataclass(frozen=True)
 class FiniteDifference:
-    """The slope-by-a-small-step estimates of a derivative, beside the exact value."""
+    """The slope-by-a-small-step estimates of a derivative, beside the exact value: forward (x to
+    x + h) and central (x − h to x + h), each with the two points it used."""
 
     exact: float
-    h_forward: float
-    forward: float
+    h_forward: float  # the steps asked for (given with --h, or chosen); the steps taken are in
+    forward: float  # forward_step.dx and central_step.dx / 2
     h_central: float
     central: float
+    variable: str = ""  # the variable that moves
+    forward_step: DifferenceStep | None = None
+    central_step: DifferenceStep | None = None
 
     @property
     def forward_error(self) -> float:
@@ -72,6 +104,10 @@ class PartialResult:
     wrt: tuple[Any, ...]  # Symbols, in differentiation order
     derivative: Any
     points: list[PartialPoint]
+    # The derivative written with σ (gradcli.calculus.logistic.Sigmoid) when f is built from
+    # sigmoid, as lessons write it; None otherwise. ``derivative`` is the same function.
+    sigmoid_form: Any = None
+    checked: bool = False  # each point carries a finite-difference check (the CSV has its columns)
 
     @property
     def notation(self) -> str:
@@ -116,6 +152,9 @@ class GradientResult:
     gradient: tuple[Any, ...]
     points: list[GradientPoint]
     hessian: tuple[tuple[Any, ...], ...] | None = None
+    # ∇f written with σ when f is built from sigmoid (None otherwise): each component is the
+    # same function as in ``gradient``; a component without σ in it is the plain one.
+    sigmoid_form: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,12 @@ class GradcliGroup(TyperGroup):
     """
 
     running: Any = None  # the command being run, so errors can name its flags
+    arguments: list[str] = []  # noqa: RUF012  (its arguments, so a suggestion can reuse a value)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, cmd, rest = super().resolve_command(ctx, args)
         GradcliGroup.running = cmd
+        GradcliGroup.arguments = list(rest)
         if cmd is not None:
             rest = leading_dash_expression(cmd, rest)
             if _writes_figure(cmd, rest):
@@ -234,6 +236,14 @@ class _FlagNames(dict[str, str]):
 def _click_message(exc: Exception) -> str:
     message = str(exc.format_message())  # type: ignore[attr-defined]
     ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoSuchOption" and ctx is not None:
+        close = list(getattr(exc, "possibilities", None) or ())
+        from gradcli.cli.suggest import suggest_option
+
+        option = str(getattr(exc, "option_name", ""))
+        better = suggest_option(option, ctx, close, GradcliGroup.arguments)
+        if better is not None:
+            return better
     if isinstance(exc, _ClickUsageError) and ctx is not None:
         return f"{message} (see '{ctx.command_path} --help')"
     return message

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gradcli.cli.app import app
-from gradcli.cli.inputs import STREAMED, PointStream, emit, load_function, stdin_users, streamed
+from gradcli.cli.inputs import (
+    STEP_HELP,
+    STREAMED,
+    PointStream,
+    check_at,
+    emit,
+    load_function,
+    stdin_users,
+    streamed,
+)
 from gradcli.cli.options import (
     AtOpt,
     CheckOpt,
@@ -15,7 +24,6 @@ from gradcli.cli.options import (
     FormatOpt,
     LetOpt,
     PrecisionOpt,
-    StepOpt,
     VarsOpt,
 )
 
@@ -45,7 +53,10 @@ def grad(
         ),
     ] = False,
     check: CheckOpt = False,
-    h: StepOpt = None,
+    h: Annotated[
+        float | None,
+        typer.Option("--h", metavar="H", help=STEP_HELP, show_default=False),
+    ] = None,
     explain: Annotated[
         bool,
         typer.Option("--explain", help="Show how each partial derivative is found, step by step."),
@@ -72,6 +83,7 @@ def grad(
     from gradcli.views.symbolic import gradient_document
 
     stdin_users(expr, at)
+    check = check_at(check, h, at)
     fn = load_function(expr, vars, let)
     unit = parse_point(direction, fn, parameter="direction") if direction is not None else None
     compute = GradientAt(fn, direction=unit, with_hessian=hessian, check=check, h=h)

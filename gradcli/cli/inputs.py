@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from gradcli.views.render import Document
 
 STDIN_LIMIT = 1 << 20
+# grad's and partial's --h: a step given is a step whose slope the user wants to see.
+STEP_HELP = (
+    "Finite-difference step; giving it implies --check (default: √ε·max(1,|x|) forward, "
+    "∛ε·max(1,|x|) central)."
+)
 MAX_BAD_LINES = 10  # reported one by one; after that the input is garbage, not a typo: stop
 T = TypeVar("T")
 
@@ -147,6 +152,21 @@ def streamed(document: Callable[[list[T]], Document], answers: Iterable[T], fmt:
         rows = (row for one in ones for row in one.csv_rows or ())
         return replace(head, csv_rows=rows, flush_rows=True)
     return replace(head, stream=(record for one in ones for record in one.stream or ()))
+
+
+def check_at(check: bool, h: float | None, at: list[str] | None) -> bool:
+    """Whether to compare with finite differences: --check, or a step given with --h (a step is
+    asked for to see its slope). Either needs a point to take the slope at: without --at it
+    would silently do nothing, so it is refused."""
+    check = check or h is not None
+    if check and not at:
+        flag = "{h}" if h is not None else "{check}"
+        raise UsageError(
+            f"{flag} takes the slope of a small step at a point, and no point is given",
+            hint="add {at} P, e.g. {at} 2",
+            parameters=("h", "check", "at"),
+        )
+    return check
 
 
 def stdin_users(expr: str, *point_lists: list[str] | None) -> None:

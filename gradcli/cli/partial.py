@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gradcli.cli.app import app
-from gradcli.cli.inputs import STREAMED, PointStream, emit, load_function, stdin_users, streamed
+from gradcli.cli.inputs import (
+    STEP_HELP,
+    STREAMED,
+    PointStream,
+    check_at,
+    emit,
+    load_function,
+    stdin_users,
+    streamed,
+)
 from gradcli.cli.options import (
     AtOpt,
     CheckOpt,
@@ -15,7 +24,6 @@ from gradcli.cli.options import (
     FormatOpt,
     LetOpt,
     PrecisionOpt,
-    StepOpt,
     VarsOpt,
 )
 from gradcli.errors import UsageError
@@ -52,7 +60,10 @@ def partial(
     ] = None,
     at: AtOpt = None,
     check: CheckOpt = False,
-    h: StepOpt = None,
+    h: Annotated[
+        float | None,
+        typer.Option("--h", metavar="H", help=STEP_HELP, show_default=False),
+    ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show the derivation step by step, rule by rule.")
     ] = False,
@@ -76,6 +87,7 @@ def partial(
     from gradcli.views.symbolic import partial_document
 
     stdin_users(expr, at)
+    check = check_at(check, h, at)
     fn = load_function(expr, vars, let)
     names = list(wrt or [])
     if order is not None:

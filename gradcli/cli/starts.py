@@ -38,7 +38,7 @@ def load_starts(
     import numpy as np
 
     from gradcli.cli.inputs import stdin_stream
-    from gradcli.points import MAX_LINE, parse_point, read_lines
+    from gradcli.points import MAX_LINE, PointLines, parse_point, read_lines
 
     n = len(fn.names)
     parameter = option.lstrip("-").replace("-", "_")
@@ -49,21 +49,26 @@ def load_starts(
             values.extend(parse_point(text, fn, parameter=parameter).values)
             continue
         source = stdin if stdin is not None else stdin_stream("points")
+        # Plain decimal rows go straight into floats (a million starts stay small); anything else —
+        # pi/4, x=…, (3, 1), gradcli's own CSV with its header or NDJSON — goes through PointLines.
+        reader = PointLines(fn, parameter=parameter)
         for number, line in read_lines(source):
             if line is None:
                 raise UsageError(f"stdin line {number}: longer than {MAX_LINE} characters")
-            row = _plain_row(line, plain)
+            row = _plain_row(line, plain) if reader.columns is None else None
             if row is not None:
                 values.extend(row)
                 continue
             try:
-                values.extend(parse_point(line, fn, parameter=parameter).values)
+                point = reader.read(line)
             except UsageError as exc:
                 raise UsageError(
                     f"stdin line {number}: {exc.template}",
                     hint=exc.hint_template,
                     parameters=exc.parameters,
                 ) from None
+            if point is not None:
+                values.extend(point.values)
     return np.frombuffer(values, dtype=float).reshape(-1, max(n, 1)) if n else np.empty((0, 0))
 
 

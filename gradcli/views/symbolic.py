@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradcli.calculus.results import (
-    FiniteDifference,
     GradientPoint,
     GradientResult,
     LevelResult,
@@ -20,6 +19,7 @@ from gradcli.calculus.results import (
 from gradcli.function import Function
 from gradcli.points import Point
 from gradcli.views.columns import unique_columns
+from gradcli.views.difference import check_record, check_rows, lesson_rows, rounded_step
 from gradcli.views.nonsmooth import classification_text, grad_kink, kink_record, partial_kink
 from gradcli.views.printers import equations, latex, machine
 from gradcli.views.render import Document, Table
@@ -60,29 +60,21 @@ def _vector_shown(values: Sequence[Value], precision: int) -> str:
     return "(" + ", ".join(number(v.exact, v.value, precision) for v in values) + ")"
 
 
-def _check_record(fd: FiniteDifference) -> dict[str, Any]:
-    return {
-        "exact": fd.exact,
-        "forward": fd.forward,
-        "h_forward": fd.h_forward,
-        "forward_error": fd.forward_error,
-        "central": fd.central,
-        "h_central": fd.h_central,
-        "central_error": fd.central_error,
-    }
+def _sigmoid_fields(label: str, sigma: str, plain: str) -> list[tuple[str, str]]:
+    """The σ form first (as lessons write it), then the same function as sympy simplifies it."""
+    return [(label, f"{sigma}   where σ(u) = 1/(1 + e^(−u))"), ("", f"= {plain}")]
 
 
-def _check_rows(label: str, fd: FiniteDifference, precision: int) -> list[list[str]]:
-    return [
-        [
-            f"{label}  forward  (f(x+h) − f(x))/h",
-            f"{decimal(fd.forward, 15)}  (h = {decimal(fd.h_forward, 3)}, error {decimal(fd.forward_error, 2)})",
-        ],
-        [
-            f"{label}  central  (f(x+h) − f(x−h))/2h",
-            f"{decimal(fd.central, 15)}  (h = {decimal(fd.h_central, 3)}, error {decimal(fd.central_error, 2)})",
-        ],
-    ]
+def _sigma_text(expr: Any) -> str:
+    from gradcli.calculus.logistic import SigmoidPrinter
+
+    return str(SigmoidPrinter().text(expr))
+
+
+def _sigma_machine(expr: Any) -> str:
+    from gradcli.calculus.logistic import machine_text
+
+    return machine_text(expr)
 
 
 # --- partial ------------------------------------------------------------------------------------
@@ -97,7 +89,7 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
             "exact": {"value": _exact(p.value), "derivative": _exact(p.derivative)},
         }
         if p.check is not None:
-            rec["check"] = _check_record(p.check)
+            rec["check"] = check_record(p.check)
         if p.nonsmooth is not None:
             rec["nonsmooth"] = kink_record(p.nonsmooth, partial_kink(result, p), _sstr)
         records.append(rec)
@@ -108,16 +100,21 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
         "derivative": _sstr(result.derivative),
         "points": records,
     }
+    if result.sigmoid_form is not None:
+        record["derivative_sigmoid"] = _sigma_machine(result.sigmoid_form)
+    lower = _lower_name(result)
     tables = []
     for p in result.points:
         rows = [["f", _shown(p.value, precision)], [name, _shown(p.derivative, precision)]]
         if p.check is not None:
-            rows += _check_rows(name, p.check, precision)
+            rows += lesson_rows(p.check, fn.names, lower)
         tables.append(Table(["at " + p.at.label(), ""], rows))
-    check = any(p.check is not None for p in result.points)
+    # From the result, not its points: a stream's header is written before any point is read.
+    check = result.checked or any(p.check is not None for p in result.points)
     own = ["f", "derivative"]
     if check:
         own += ["forward", "h_forward", "forward_error", "central", "h_central", "central_error"]
+        own += ["forward_x1", "forward_f0", "forward_f1", "forward_dx", "forward_dy"]
     header = unique_columns([*(("", n) for n in fn.names), *own])
     csv_rows = []
     for p in result.points:
@@ -132,19 +129,31 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
                 c.h_central,
                 c.central_error,
             ]
+            step = c.forward_step
+            row += [step.x1, step.f0, step.f1, step.dx, step.dy] if step else [None] * 5
         csv_rows.append(row)
     wrt_latex = " ".join(rf"\partial {_latex(s)}" for s in reversed(result.wrt))
     order = len(result.wrt)
     top = r"\partial f" if order == 1 else rf"\partial^{{{order}}} f"
-    latex = rf"\frac{{{top}}}{{{wrt_latex}}} = {_latex(result.derivative)}"
+    latex = rf"\frac{{{top}}}{{{wrt_latex}}} = "
+    if result.sigmoid_form is not None:
+        latex += _latex(result.sigmoid_form) + " = "
+    latex += _latex(result.derivative)
     notes = [partial_kink(result, p) for p in result.points if p.nonsmooth is not None]
     if check:
+        rounded = next((n for p in result.points if p.check and (n := rounded_step(p.check))), None)
+        if rounded:
+            notes.append(rounded)
         notes.append(
             "forward: the slope of a small step, error ~ h; central: a step both ways, error ~ h²"
         )
+    plain = pretty(result.derivative)
+    fields = [*_fields(fn), (name, plain)]
+    if result.sigmoid_form is not None:
+        fields = [*_fields(fn), *_sigmoid_fields(name, _sigma_text(result.sigmoid_form), plain)]
     return Document(
         record=record,
-        fields=[*_fields(fn), (name, pretty(result.derivative))],
+        fields=fields,
         tables=tables,
         notes=notes,
         stream=records,
@@ -152,6 +161,14 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
         csv_rows=csv_rows,
         latex=latex,
     )
+
+
+def _lower_name(result: PartialResult) -> str:
+    """The function whose slope the check takes: f, or ∂f/∂y for ∂²f/∂x∂y."""
+    from gradcli.calculus.notation import derivative_name
+
+    lower = [s.name for s in result.wrt[:-1]]
+    return derivative_name(lower, partial=len(result.fn.variables) != 1)
 
 
 # --- grad ---------------------------------------------------------------------------------------
@@ -188,7 +205,7 @@ def _grad_record(result: GradientResult, p: GradientPoint) -> dict[str, Any]:
             "exact": _exact(p.directional.value),
         }
     if p.check is not None:
-        rec["check"] = [{"variable": n, **_check_record(c)} for n, c in zip(fn.names, p.check)]
+        rec["check"] = [{"variable": n, **check_record(c)} for n, c in zip(fn.names, p.check)]
     return rec
 
 
@@ -196,7 +213,7 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
     one = len(fn.names) == 1
     rows = [["f", _shown(p.value, precision)]]
     if one:
-        rows.append(["f'  (slope)", _shown(p.gradient[0], precision)])
+        rows.append([f"{_prime(fn)}  (slope)", _shown(p.gradient[0], precision)])
     else:
         rows.append(["∇f", _vector_shown(p.gradient, precision)])
         rows.append(["‖∇f‖", _shown(p.norm, precision)])
@@ -222,8 +239,13 @@ def _grad_rows(fn: Function, p: GradientPoint, precision: int) -> list[list[str]
         )
     if p.check is not None:
         for name, c in zip(fn.names, p.check):
-            rows += _check_rows(f"∂f/∂{name}", c, precision)
+            rows += check_rows(_prime(fn) if one else f"∂f/∂{name}", c, precision)
     return rows
+
+
+def _prime(fn: Function) -> str:
+    """f′(t): a one-variable derivative named with its real variable, never a stock x."""
+    return f"f′({fn.names[0]})"
 
 
 def gradient_document(result: GradientResult, precision: int = 6) -> Document:
@@ -235,23 +257,17 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         "gradient": [_sstr(g) for g in result.gradient],
         "points": records,
     }
-    grad_text = (
-        pretty(result.gradient[0])
-        if one
-        else "(" + ", ".join(pretty(g) for g in result.gradient) + ")"
-    )
-    fields = [*_fields(fn), ("f'(x)" if one else "∇f", grad_text)]
-    latex_lines = [
-        (r"f'" if one else r"\nabla f")
-        + " = "
-        + (
-            _latex(result.gradient[0])
-            if one
-            else r"\begin{pmatrix} "
-            + r" \\ ".join(_latex(g) for g in result.gradient)
-            + r" \end{pmatrix}"
-        )
-    ]
+    label = _prime(fn) if one else "∇f"
+    grad_text = _components(result.gradient, pretty)
+    fields = [*_fields(fn), (label, grad_text)]
+    lhs = rf"f'({_latex(fn.variables[0])})" if one else r"\nabla f"
+    forms = [result.gradient]
+    if result.sigmoid_form is not None:
+        record["gradient_sigmoid"] = [_sigma_machine(g) for g in result.sigmoid_form]
+        sigma = _components(result.sigmoid_form, _sigma_text)
+        fields = [*_fields(fn), *_sigmoid_fields(label, sigma, grad_text)]
+        forms.insert(0, result.sigmoid_form)
+    latex_lines = [lhs + " = " + " = ".join(_latex_vector(form) for form in forms)]
     if result.hessian is not None:
         record["hessian"] = [[_sstr(h) for h in row] for row in result.hessian]
         fields.append(
@@ -299,6 +315,19 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         csv_rows=csv_rows,
         latex=equations(latex_lines),
     )
+
+
+def _components(exprs: Sequence[Any], show: Any) -> str:
+    """One derivative as it is, several as a vector: 2t, or (2x, 2y)."""
+    if len(exprs) == 1:
+        return str(show(exprs[0]))
+    return "(" + ", ".join(show(g) for g in exprs) + ")"
+
+
+def _latex_vector(exprs: Sequence[Any]) -> str:
+    if len(exprs) == 1:
+        return _latex(exprs[0])
+    return r"\begin{pmatrix} " + r" \\ ".join(_latex(g) for g in exprs) + r" \end{pmatrix}"
 
 
 # --- level --------------------------------------------------------------------------------------
