@@ -14,7 +14,8 @@ from gradcli import calculus
 from gradcli.errors import MathError, UsageError
 from gradcli.expr import parse
 from gradcli.numeric import compile_function
-from gradcli.points import parse_point, parse_points
+from gradcli.points import parse_point
+from gradcli.points.lines import parse_points
 
 
 def P(text: str, fn):  # type: ignore[no-untyped-def]

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from gradcli.cli import app
 from gradcli.expr import parse
-from gradcli.points import InputEnded, PointLines, parse_point
+from gradcli.points import parse_point
+from gradcli.points.lines import InputEnded, PointLines
 
 runner = CliRunner()
 

@@ -70,7 +70,7 @@ def load_function(text: str, vars: str | None = None, let: str | None = None) ->
 
 def load_points(texts: list[str] | None, fn: Function, option: str = "--at") -> list[Point]:
     """The points given with ``option`` (repeatable, '-' for stdin); errors name that flag."""
-    from gradcli.points import parse_points
+    from gradcli.points.lines import parse_points
 
     texts = texts or []
     stdin = stdin_stream("points") if reads_stdin(texts) else None
@@ -107,7 +107,7 @@ class PointStream:
 
     def answers(self, compute: Callable[[Point], T]) -> Iterator[T]:
         from gradcli.cli.app import report_error
-        from gradcli.points import iter_points, on_line
+        from gradcli.points.lines import iter_points, on_line
 
         parameter = _parameter(self.option)
         for line, point in iter_points(self.texts, self.fn, parameter=parameter, stdin=self.stdin):

@@ -38,7 +38,8 @@ def load_starts(
     import numpy as np
 
     from gradcli.cli.inputs import stdin_stream
-    from gradcli.points import MAX_LINE, PointLines, parse_point, read_lines
+    from gradcli.points import parse_point
+    from gradcli.points.lines import MAX_LINE, PointLines, read_lines
 
     n = len(fn.names)
     parameter = option.lstrip("-").replace("-", "_")
