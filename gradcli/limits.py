@@ -368,9 +368,8 @@ BACKSTOP_SECONDS = 1.0  # after the hard deadline: the watchdog thread had its c
 # the pipe (the parent exited: it says nothing). Like a daemon, it ignores Ctrl-C and friends.
 _HELPER = r"""
 import os, signal
-for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE"):
-    if hasattr(signal, name):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+for sig in [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE") if hasattr(signal, n)]:
+    signal.signal(sig, signal.SIG_IGN)
 data, what, seconds = b"", "a computation", "?"
 while True:
     chunk = os.read(0, 65536)
@@ -384,6 +383,17 @@ while True:
         elif line.startswith(b"Timeout ("):
             os.write(2, LINE.format(what=what, seconds=seconds).encode("utf-8", "replace"))
             raise SystemExit(0)
+"""
+
+# The same in POSIX sh, which starts in ~1 ms (a Python helper cost every bounded command ~30 ms).
+_SH_HELPER = r"""
+trap '' INT TERM HUP PIPE; RS=$(printf '\036'); TAB=$(printf '\t'); what='a computation'; seconds='?'
+while IFS= read -r line; do
+  case $line in
+    "$RS"*) rest=${line#?}; what=${rest%"$TAB"*}; seconds=${rest##*"$TAB"} ;;
+    'Timeout ('*) printf '%s\n' "$(printf 'LINE' "$what" "$seconds")" >&2; exit 0 ;;
+  esac
+done
 """
 
 
@@ -431,10 +441,15 @@ class _Backstop:
         import subprocess
 
         line = _last_line("{what}", "{seconds}")
+        if os.name == "posix" and os.path.exists("/bin/sh"):
+            template = _last_line("%s", "%s").rstrip("\n").replace("'", "'\\''")
+            command = ["/bin/sh", "-c", _SH_HELPER.replace("LINE", template)]
+        else:
+            command = [sys.executable, "-I", "-S", "-c", _HELPER.replace("LINE", repr(line))]
         try:
             read, write = os.pipe()
             self.helper = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _HELPER.replace("LINE", repr(line))],
+                command,
                 stdin=read,
                 stdout=subprocess.DEVNULL,
                 close_fds=True,
