@@ -103,7 +103,6 @@ REFUSED_CHARS = {
     "!": "'!' is not allowed (no factorial or comparisons)",
     "%": "'%' is not supported",
     "&": "bitwise operators are not supported",
-    "|": "bitwise operators are not supported",
     "~": "bitwise operators are not supported",
     "@": "'@' is only allowed at the start, to name a preset such as @rosenbrock",
     "\\": "backslashes are not allowed",
