@@ -404,6 +404,15 @@ def test_cli_bar_error_points_at_the_loose_bar() -> None:
     assert result.stderr.splitlines()[1:] == ["  |x| + |y", "        ^"]
 
 
+def test_root_help_lists_the_lesson_notation() -> None:
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "|x| is abs(x)" in text
+    assert "sin^2(x) and sin²(x) are sin(x)^2" in text
+    assert "σ(z) and sigma(z) are sigmoid(z)" in text
+
+
 # --- the property: the new notation means what its plain spelling means -------------------------
 _LEAVES = st.sampled_from(["x", "y", "2", "0.5", "pi", "(x+1)", "-y"])
 _FUNCS = st.sampled_from(["sin", "cos", "tanh", "exp", "ln", "log", "sqrt", "atan", "sigmoid"])

@@ -6,6 +6,9 @@ and restricting their globals does not stop attribute access). Instead:
 1. :mod:`~gradcli.expr.tokens` reads the text with a tokenizer of our own, rejects every character
    and name outside the grammar (:mod:`~gradcli.expr.grammar`) with a caret and a reason, and
    rewrites the accepted conveniences into plain Python syntax, keeping a map back to the columns;
+   on the way, :mod:`~gradcli.expr.bars` pairs ``|x|`` bars and :mod:`~gradcli.expr.notation` reads
+   the notation of lessons (``f(x, y) = ...``, ``sin^2(x)``, ``σ(z)``) and notes glued names such
+   as ``xy`` as notes (:class:`~gradcli.function.ReadingNote`) on the result (it never prints);
 2. :mod:`~gradcli.expr.build` lets ``ast.parse`` build a syntax tree only (nothing is compiled or
    run), checks every node against an allowlist and builds the sympy expression bottom-up, with the
    size of every constant tracked so that ``9**9**9**9`` is refused before sympy computes anything.
