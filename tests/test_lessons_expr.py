@@ -86,6 +86,25 @@ def test_bars_that_do_not_pair_are_refused_at_the_loose_bar(
     assert error.column == column
 
 
+def test_bars_pasted_from_a_pdf_are_bars_too() -> None:
+    assert parse("∣x∣ + ｜y｜").expr == sympy.Abs(x) + sympy.Abs(y)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("ReLU(x)", "relu(...)"),
+        ("Abs(x)", "abs(...)"),
+        ("logistic(x)", "sigmoid(...)"),
+        ("sgn(x)", "sign(...)"),
+        ("arcsin(x)", "asin(...)"),
+    ],
+)
+def test_unknown_functions_offer_ours(text: str, hint: str) -> None:
+    error = refusal(text)
+    assert error.hint is not None and f"did you mean {hint}" in error.hint
+
+
 def test_bars_are_no_longer_called_bitwise_operators() -> None:
     assert "bitwise" not in refusal("|x").one_line()
     assert "bitwise" in refusal("x & y").one_line()  # '&' and '~' still are
@@ -144,7 +163,8 @@ def test_a_power_on_a_function_name_is_the_power_of_its_value(
         ("sin^0(x)", "sin(x)^0"),
         ("sin^2 x", "sin(x)^2"),
         ("sin²x", "sin(x)^2"),
-        ("sin^2", "sin(x)^2"),
+        ("sin^2", "sin(...)^2"),
+        ("sin^2|x|", "sin(...)^2"),
     ],
 )
 def test_other_powers_on_a_function_name_are_refused_with_the_spelling_to_use(
@@ -229,6 +249,15 @@ def test_bad_definitions_are_refused_with_a_caret(text: str, message: str, colum
     error = refusal(text)
     assert message in error.one_line()
     assert error.column == column
+
+
+def test_an_equation_with_a_number_on_the_right_hints_at_the_level_set() -> None:
+    result = run("level", "x^2 + y^2 = 1", "--value", "1")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "gradcli: error: an equation is not a function: only a name like y or f(x, y) may stand "
+        "left of '=' — that is a level set: gradcli level 'x^2 + y^2' --value 1"
+    )
 
 
 def test_a_glued_name_on_the_right_of_a_definition_hints_at_the_product() -> None:

@@ -85,6 +85,10 @@ def split_definition(toks: list[Token], source: str) -> tuple[Head | None, list[
         raise _fail("'=' needs the name of the result before it", source, toks[k].col, hint=example)
     if not body:
         raise _fail("nothing after '='", source, len(source.rstrip()), hint=example)
+    if [t.kind for t in body] in (["num"], ["op", "num"]) and len(left) > 1:  # 'x^2 + y^2 = 1'
+        side = source[: toks[k].col].strip()
+        value = source[toks[k].col + 1 :].strip()
+        example = f"that is a level set: gradcli level '{side}' --value {value}"
     head = _head(left, source, example)
     _check_not_on_the_right(head, body, source)
     return head, body
@@ -261,7 +265,10 @@ def _function_power(toks: list[Token], k: int, source: str) -> tuple[list[Token]
             hint=f"write {name}(x)^0",
         )
     if j >= n or toks[j].kind != "lpar":
-        arg = toks[j].text if j < n and toks[j].kind in ("name", "num") else "x"
+        simple = j < n and toks[j].kind in ("name", "num")
+        if simple and j + 1 < n and toks[j + 1].kind == "lpar":
+            simple = False  # 'sin^2 cos(x)', 'sin^2|x|' (abs): not an argument to show as is
+        arg = toks[j].text if simple else "..."
         raise _fail(
             f"{name!r} is a function and needs brackets",
             source,

@@ -125,7 +125,7 @@ def tokenize(source: str) -> list[Token]:
             toks.append(Token("comma", ",", i))
             i += 1
             continue
-        if ch == "|":  # abs bars: which open and which close is decided later (expr.bars)
+        if ch in "|∣｜":  # abs bars (also as pasted from PDFs); expr.bars pairs them
             toks.append(Token("bar", "|", i))
             i += 1
             continue
