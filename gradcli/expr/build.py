@@ -371,7 +371,8 @@ def build_function(
     notes = sorted([*notes, *glued_names(body, source, named)], key=lambda note: note.column)
     expr, symbols = _build(source, body, let or {})
     columns: dict[str, int] = {}
-    for tok in body:
-        if tok.kind == "name":
-            columns.setdefault("lambda" if tok.text == "_lambda" else tok.text, tok.col)
+    if head is not None and head.variables is not None:  # only f(x, y) = ... names columns
+        for tok in body:
+            if tok.kind == "name":
+                columns.setdefault("lambda" if tok.text == "_lambda" else tok.text, tok.col)
     return Reading(expr, symbols, head, tuple(notes), columns)

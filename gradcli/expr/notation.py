@@ -13,6 +13,8 @@ Tokens keep the user's columns, so every caret still points at what the user typ
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -165,6 +167,15 @@ def _check_not_on_the_right(head: Head, body: list[Token], source: str) -> None:
 def read_calls(toks: list[Token], source: str) -> tuple[list[Token], list[ReadingNote]]:
     """``σ(z)``/``sigma(z)`` as sigmoid calls and ``f^n(x)`` as ``(f(x))**n``, in one pass."""
     notes: list[ReadingNote] = []
+    if not any(
+        a.kind == "name"
+        and (
+            a.text == "sigma"
+            or (a.text in FUNCTION_NAMES and (b.kind == "super" or b.text == "**"))
+        )
+        for a, b in itertools.pairwise(toks)
+    ):
+        return toks, notes  # the common case, on every command's path: nothing to rewrite
     out: list[Token] = []
     pending: list[tuple[int, list[Token], int]] = []  # (depth of the call's '(', power, column)
     depth = 0
@@ -297,6 +308,7 @@ def glued_names(toks: list[Token], source: str, letters: Iterable[str] = ()) -> 
         if (
             tok.kind != "name"
             or len(name) < 2
+            or not name[-1].isalpha()  # x12, w_1: a subscript, never a product or a call
             or name in seen
             or name in FUNCTION_NAMES
             or name in CONSTANT_NAMES
@@ -328,17 +340,20 @@ def glued_names(toks: list[Token], source: str, letters: Iterable[str] = ()) -> 
 
 
 def _product(name: str, singles: set[str]) -> str | None:
-    if all(c in singles for c in name):
+    if set(name) <= singles:
         return f"write {'*'.join(name)} (or {' '.join(name)}) for a product"
     return None
 
 
+# The longest function name a name starts with, followed by letters only ('sinx', 'log2x').
+_CALL_RE = re.compile(
+    "(" + "|".join(sorted(FUNCTION_NAMES, key=len, reverse=True)) + ")([A-Za-z]+)"
+)
+
+
 def _call(name: str, singles: set[str]) -> str | None:
-    prefixes = [f for f in FUNCTION_NAMES if name.startswith(f) and len(f) < len(name)]
-    if not prefixes:
+    m = _CALL_RE.fullmatch(name)
+    if m is None or not set(m.group(2)) <= singles:
         return None
-    function = max(prefixes, key=len)
-    rest = name[len(function) :]
-    if all(c in singles for c in rest):
-        return f"write {function}({'*'.join(rest)}) to apply {function}"
-    return None
+    function, rest = m.groups()
+    return f"write {function}({'*'.join(rest)}) to apply {function}"
