@@ -140,6 +140,8 @@ def test_bars_in_constants_and_points() -> None:
         ("sin^02(x)", sympy.sin(x) ** 2),
         ("√sin^2(x)", sympy.Abs(sympy.sin(x))),
         ("|sin^2(x)|", sympy.sin(x) ** 2),
+        ("x sin^2(x)", x * sympy.sin(x) ** 2),  # the bracket around sin(x)^2 is not a call of x
+        ("√x sin^2(y)", sympy.sqrt(x) * sympy.sin(y) ** 2),
     ],
 )
 def test_a_power_on_a_function_name_is_the_power_of_its_value(
@@ -258,6 +260,11 @@ def test_an_equation_with_a_number_on_the_right_hints_at_the_level_set() -> None
         "gradcli: error: an equation is not a function: only a name like y or f(x, y) may stand "
         "left of '=' — that is a level set: gradcli level 'x^2 + y^2' --value 1"
     )
+
+
+def test_a_bad_head_with_a_number_on_the_right_gets_no_level_set_hint() -> None:
+    error = refusal("f() = 1")
+    assert error.hint is not None and "level" not in error.hint
 
 
 def test_a_glued_name_on_the_right_of_a_definition_hints_at_the_product() -> None:
@@ -515,3 +522,23 @@ def test_new_notation_parses_to_the_same_expression_as_its_plain_spelling(
     else:
         assert fn.names == expected.names
     assert fn.notes == ()
+
+
+# --- robustness: any mix of the new notation parses or is refused in one line -------------------
+_PIECES = st.sampled_from([*"|∣xy2 =^²⁻¹()+-*,σ", "sin", "sigma", "f", "ln"])
+_NOTATION_TEXT = st.lists(_PIECES, max_size=24).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_NOTATION_TEXT)
+def test_notation_soup_parses_or_is_refused_cleanly(text: str) -> None:
+    try:
+        fn = parse(text)
+    except GradcliError as exc:
+        assert exc.exit_code == 2
+        assert "\n" not in exc.one_line()
+        if exc.column is not None:
+            assert 0 <= exc.column <= len(text)
+        return
+    assert isinstance(fn.expr, sympy.Expr)
+    assert all("\n" not in note.message for note in fn.notes)

@@ -87,16 +87,17 @@ def split_definition(toks: list[Token], source: str) -> tuple[Head | None, list[
         raise _fail("'=' needs the name of the result before it", source, toks[k].col, hint=example)
     if not body:
         raise _fail("nothing after '='", source, len(source.rstrip()), hint=example)
-    if [t.kind for t in body] in (["num"], ["op", "num"]) and len(left) > 1:  # 'x^2 + y^2 = 1'
+    equation = example
+    if [t.kind for t in body] in (["num"], ["op", "num"]):  # 'x^2 + y^2 = 1'
         side = source[: toks[k].col].strip()
         value = source[toks[k].col + 1 :].strip()
-        example = f"that is a level set: gradcli level '{side}' --value {value}"
-    head = _head(left, source, example)
+        equation = f"that is a level set: gradcli level '{side}' --value {value}"
+    head = _head(left, source, example, equation)
     _check_not_on_the_right(head, body, source)
     return head, body
 
 
-def _head(left: list[Token], source: str, example: str) -> Head:
+def _head(left: list[Token], source: str, example: str, equation: str) -> Head:
     first = left[0]
     if first.kind == "name" and len(left) == 1:
         return Head(_shown(first.text), first.col)
@@ -105,7 +106,7 @@ def _head(left: list[Token], source: str, example: str) -> Head:
             "an equation is not a function: only a name like y or f(x, y) may stand left of '='",
             source,
             first.col,
-            hint=example,
+            hint=equation,
         )
     inner = left[2:-1]
     if left[-1].kind != "rpar" or any(t.kind in ("lpar", "rpar") for t in inner):
@@ -201,7 +202,7 @@ def read_calls(toks: list[Token], source: str) -> tuple[list[Token], list[Readin
         ):
             power, call = _function_power(toks, k, source)
             # '(' f '(' ... ')' '**' n ')': the outer brackets keep sin^2(x)^3 = (sin(x)^2)^3
-            out.extend((Token("lpar", "(", tok.col), tok))
+            out.extend((Token("lpar", "(", tok.col, group=True), tok))
             pending.append((depth, power, tok.col))
             k = call
             continue
@@ -313,7 +314,7 @@ def glued_names(toks: list[Token], source: str, letters: Iterable[str] = ()) -> 
             or name in FUNCTION_NAMES
             or name in CONSTANT_NAMES
             or not source.startswith(name, tok.col)  # a Greek letter, typed as one character
-            or (k + 1 < len(toks) and toks[k + 1].kind == "lpar")  # a call: refused elsewhere
+            or (k + 1 < len(toks) and toks[k + 1].call_bracket)  # a call: refused elsewhere
         ):
             continue
         seen.add(name)

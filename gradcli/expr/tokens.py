@@ -41,6 +41,13 @@ class Token:
     kind: str  # num name op lpar rpar comma super sqrt, and bar eq (resolved before rewriting)
     text: str  # Python spelling
     col: int  # column in the user's text
+    # An lpar the parser added around sin^2(x) (expr.notation): a bracket, never a call's
+    group: bool = False
+
+    @property
+    def call_bracket(self) -> bool:
+        """True for a '(' that makes the name before it a call."""
+        return self.kind == "lpar" and not self.group
 
 
 def _fail(message: str, source: str, col: int, hint: str | None = None) -> ParseError:
@@ -212,7 +219,7 @@ def _atom_end(toks: list[Token], k: int, source: str) -> int:
         end = _atom_end(toks, k + 1, source)
     elif tok.kind == "lpar":
         end = _matching(toks, k) + 1
-    elif tok.kind == "name" and k + 1 < len(toks) and toks[k + 1].kind == "lpar":
+    elif tok.kind == "name" and k + 1 < len(toks) and toks[k + 1].call_bracket:
         end = _matching(toks, k + 1) + 1
     elif tok.kind in ("num", "name"):
         end = k + 1
@@ -268,7 +275,7 @@ def _join(prev: Token, tok: Token, out: _Writer, source: str) -> None:
         return  # a call
     if tok.kind == "super" and prev.kind not in VALUE_END:
         raise _fail("a superscript power needs something before it", source, tok.col)
-    if prev.kind == "name" and tok.kind == "lpar":
+    if prev.kind == "name" and tok.call_bracket:
         shown = prev.text.lstrip("_")
         if shown in CONSTANT_NAMES:
             raise _fail(
