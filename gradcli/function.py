@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import sympy
+
+
+@dataclass(frozen=True)
+class ReadingNote:
+    """How the parser read a spelling that could mean something else (``xy`` is one variable,
+    ``sigma(z)`` is the sigmoid): one line, for the user to see. The core never prints these; the
+    CLI writes them on stderr.
+
+    ``kind`` is ``"one-variable"`` or ``"sigmoid"``; ``column`` is where it was typed.
+    """
+
+    kind: str
+    message: str
+    column: int = 0
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -15,12 +32,14 @@ class Function:
 
     ``expr`` is built by :func:`gradcli.expr.parse` (never by ``sympify``), ``variables`` are real
     ``Symbol``s in the order every point, gradient and CSV column uses, and ``source`` is the text the
-    user typed (kept for error carets and echoes).
+    user typed (kept for error carets and echoes). ``notes`` say how ambiguous spellings were read
+    (they do not take part in equality: they describe the reading, not the function).
     """
 
     expr: sympy.Expr
     variables: tuple[sympy.Symbol, ...]
     source: str = ""
+    notes: tuple[ReadingNote, ...] = field(default=(), compare=False)
 
     @property
     def names(self) -> tuple[str, ...]:

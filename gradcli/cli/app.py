@@ -355,6 +355,11 @@ def _root(
     (log(x, b)) ln log2 log10 sqrt cbrt abs sign min max sigmoid relu softplus erf heaviside.
     '@name' stands for a named test function (gradcli functions lists them).
 
+    Lesson notation: |x| is abs(x) (|x|+|y|, 2|x|, |x - |y||); sin^2(x) and sin²(x) are sin(x)^2
+    (write asin(x), not sin^-1(x)); y = 5x and f(x, y) = x^2 + y^2 give the right side (f(y, x) also
+    fixes the order); σ(z) and sigma(z) are sigmoid(z). xy and sinx stay one name each, and a note
+    on stderr says how to write x*y or sin(x).
+
     Exit codes: 0 done, 1 undefined/not real at a point or a file that cannot be written,
     2 usage or rejected expression, 3 descend --strict with a run that did not converge, 130 Ctrl-C,
     143 SIGTERM, 129 SIGHUP (a figure is never left half-written). An EXPR may start with '-'

@@ -65,7 +65,14 @@ def load_function(text: str, vars: str | None = None, let: str | None = None) ->
 
             write_stderr(f"gradcli: {printable(text.strip())} = {printable(expanded)}\n")
             text = expanded
-    return parse(text, vars=vars, let=let)
+    fn = parse(text, vars=vars, let=let)
+    if fn.notes:  # how an ambiguous spelling was read ('xy' is one variable): stderr, one line each
+        from gradcli.cli.app import write_stderr
+        from gradcli.views.render import printable
+
+        for note in fn.notes:
+            write_stderr(f"gradcli: note: {printable(note.message)}\n")
+    return fn
 
 
 def load_points(texts: list[str] | None, fn: Function, option: str = "--at") -> list[Point]:

@@ -6,6 +6,9 @@ and restricting their globals does not stop attribute access). Instead:
 1. :mod:`~gradcli.expr.tokens` reads the text with a tokenizer of our own, rejects every character
    and name outside the grammar (:mod:`~gradcli.expr.grammar`) with a caret and a reason, and
    rewrites the accepted conveniences into plain Python syntax, keeping a map back to the columns;
+   on the way, :mod:`~gradcli.expr.bars` pairs ``|x|`` bars and :mod:`~gradcli.expr.notation` reads
+   the notation of lessons (``f(x, y) = ...``, ``sin^2(x)``, ``σ(z)``) and notes glued names such
+   as ``xy`` as notes (:class:`~gradcli.function.ReadingNote`) on the result (it never prints);
 2. :mod:`~gradcli.expr.build` lets ``ast.parse`` build a syntax tree only (nothing is compiled or
    run), checks every node against an allowlist and builds the sympy expression bottom-up, with the
    size of every constant tracked so that ``9**9**9**9`` is refused before sympy computes anything.
@@ -23,17 +26,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from gradcli.errors import ParseError, UsageError
-from gradcli.expr.build import build_sympy, literal
+from gradcli.expr.build import build_function, build_sympy, literal
 from gradcli.expr.grammar import CONSTANT_NAMES, FUNCTION_NAMES, FUNCTIONS_DOC, MAX_LENGTH, NAME_RE
 
 # Not public: kept importable here because the tests check the table against FUNCTIONS_DOC.
 from gradcli.expr.grammar import function_table as _function_table  # noqa: F401
-from gradcli.function import Function
+from gradcli.function import Function, ReadingNote
 
 __all__ = [
     "FUNCTIONS_DOC",
     "FUNCTION_NAMES",
     "MAX_LENGTH",
+    "ReadingNote",
     "literal",
     "natural_key",
     "parse",
@@ -170,7 +174,9 @@ def parse(
     """Parse user text into a :class:`Function` with real variables in natural order.
 
     ``vars`` fixes the variable order (and may add variables the formula does not use); ``let``
-    substitutes constants (``{'a': 2}`` or ``"a=2,b=1/2"``) before anything else.
+    substitutes constants (``{'a': 2}`` or ``"a=2,b=1/2"``) before anything else. The text may
+    name its result, ``y = 5x``, or its variables too, ``f(x, y) = x^2 + y^2`` (which fixes the
+    order as ``vars`` does). The function's ``notes`` say how ambiguous spellings were read.
     """
     import sympy
 
@@ -179,10 +185,15 @@ def parse(
         if isinstance(let, str) or let is None
         else {name: _exact(value) for name, value in let.items()}
     )
-    expr, symbols = build_sympy(text, lets)
+    known = vars.split(",") if isinstance(vars, str) else (vars or ())
+    reading = build_function(text, lets, letters=[n.strip() for n in known])
+    expr, symbols = reading.expr, reading.symbols
     order = (
         parse_vars(vars) if isinstance(vars, str) else (list(vars) if vars is not None else None)
     )
+    head = reading.head
+    if head is not None and head.variables is not None:
+        order = _head_order(head.name, head.variables, order, lets, reading.columns, symbols, text)
     if order is None:
         names = sorted(symbols, key=natural_key)
     else:
@@ -195,4 +206,39 @@ def parse(
             )
         names = list(order)
     variables = tuple(symbols.get(n) or sympy.Symbol(n, real=True) for n in names)
-    return Function(expr=expr, variables=variables, source=text)
+    return Function(expr=expr, variables=variables, source=text, notes=reading.notes)
+
+
+def _head_order(
+    name: str,
+    listed: Sequence[str],
+    order: list[str] | None,
+    lets: dict[str, Any],
+    columns: dict[str, int],
+    symbols: dict[str, Any],
+    text: str,
+) -> list[str]:
+    """The variable order ``f(x, y) = ...`` gives: its list without the ``let`` constants, which must
+    agree with ``vars`` if that is given too, and must hold every variable of the formula."""
+    own = [n for n in listed if n not in lets]
+    if order is not None and order != own:
+        raise UsageError(
+            f"{{vars}} {','.join(order)} and {name}({', '.join(own)}) left of '=' disagree "
+            "on the variables",
+            hint="give the order once",
+            parameters=("vars",),
+        )
+    missing = [s for s in sorted(symbols, key=natural_key) if s not in own]
+    if missing:
+        first = min(missing, key=lambda s: columns.get(s, 0))
+        hint = f"{name}({', '.join([*own, *missing])}) = ..., or give it a value with {{let}}"
+        if len(first) > 1 and all(c in own for c in first):  # 'f(x, y) = xy': a product, surely
+            hint = f"write {'*'.join(first)} for a product"
+        raise ParseError(
+            f"the formula uses {first}, which {name}({', '.join(own)}) does not list",
+            source=text,
+            column=columns.get(first, 0),
+            hint=hint,
+            parameters=("let",),
+        )
+    return own

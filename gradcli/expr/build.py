@@ -14,12 +14,13 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from gradcli.errors import ParseError
 from gradcli.expr import magnitude
+from gradcli.expr.bars import resolve_bars
 from gradcli.expr.grammar import (
     MAX_CONSTANT_DIGITS,
     MAX_LENGTH,
@@ -28,7 +29,15 @@ from gradcli.expr.grammar import (
     function_table,
     unknown_function_hint,
 )
-from gradcli.expr.tokens import rewrite, tokenize
+from gradcli.expr.notation import (
+    Head,
+    glued_names,
+    read_calls,
+    refuse_definition,
+    split_definition,
+)
+from gradcli.expr.tokens import Token, rewrite, tokenize
+from gradcli.function import ReadingNote
 
 
 @dataclass
@@ -286,15 +295,19 @@ def _describe(node: ast.AST) -> str:
     return names.get(type(node), type(node).__name__)
 
 
-def _parse_tree(source: str) -> tuple[ast.Expression, str, list[int]]:
-    """The syntax tree of ``source``, the Python text it was parsed from and that text's columns."""
+def _tokens(source: str) -> list[Token]:
+    """The tokens of ``source``, its bars resolved, after the limits that need no tokens."""
     if not source.strip():
         raise ParseError("empty expression", source=source, column=0)
     if len(source) > MAX_LENGTH:
         raise ParseError(
             f"expression too long ({len(source)} characters; the limit is {MAX_LENGTH})"
         )
-    toks = tokenize(source)
+    return resolve_bars(tokenize(source), source)
+
+
+def _parse_tree(source: str, toks: list[Token]) -> tuple[ast.Expression, str, list[int]]:
+    """The syntax tree of ``toks``, the Python text it was parsed from and that text's columns."""
     python, origin = rewrite(toks, source)
     try:
         tree = ast.parse(python, mode="eval")  # builds a tree only: nothing is compiled or run
@@ -309,13 +322,9 @@ def _parse_tree(source: str) -> tuple[ast.Expression, str, list[int]]:
     return tree, python, origin
 
 
-def build_sympy(source: str, let: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-    """The sympy expression for the user's ``source`` and its symbols by name.
-
-    ``let`` maps names to constants substituted while building.
-    """
-    tree, python, origin = _parse_tree(source)
-    builder = _Builder(source, python, origin, let or {})
+def _build(source: str, toks: list[Token], let: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    tree, python, origin = _parse_tree(source, toks)
+    builder = _Builder(source, python, origin, let)
     try:
         expr = builder.build(tree)
     except (RecursionError, MemoryError, OverflowError):
@@ -325,3 +334,45 @@ def build_sympy(source: str, let: dict[str, Any] | None = None) -> tuple[Any, di
             "the expression is undefined (it divides by zero or is infinite)", source=source
         )
     return expr, builder.symbols
+
+
+def build_sympy(source: str, let: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    """The sympy expression for the user's ``source`` and its symbols by name (no '=' allowed).
+
+    ``let`` maps names to constants substituted while building.
+    """
+    toks = _tokens(source)
+    refuse_definition(toks, source)
+    toks, _ = read_calls(toks, source)
+    return _build(source, toks, let or {})
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A function's text as read: its expression and symbols, the head of ``f(x, y) = ...`` if
+    any, how ambiguous spellings were read, and the column where each name is first used."""
+
+    expr: Any
+    symbols: dict[str, Any]
+    head: Head | None
+    notes: tuple[ReadingNote, ...]
+    columns: dict[str, int]
+
+
+def build_function(
+    source: str, let: dict[str, Any] | None = None, letters: Iterable[str] = ()
+) -> Reading:
+    """Read a function's text, ``f(x, y) = ...`` included. ``letters`` are variable names known
+    from elsewhere (``vars``), which make a glued name like ``xy`` worth a note."""
+    toks = _tokens(source)
+    head, body = split_definition(toks, source)
+    body, notes = read_calls(body, source)
+    named = [*letters, *(head.variables if head and head.variables else ())]
+    notes = sorted([*notes, *glued_names(body, source, named)], key=lambda note: note.column)
+    expr, symbols = _build(source, body, let or {})
+    columns: dict[str, int] = {}
+    if head is not None and head.variables is not None:  # only f(x, y) = ... names columns
+        for tok in body:
+            if tok.kind == "name":
+                columns.setdefault("lambda" if tok.text == "_lambda" else tok.text, tok.col)
+    return Reading(expr, symbols, head, tuple(notes), columns)

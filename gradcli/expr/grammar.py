@@ -103,7 +103,6 @@ REFUSED_CHARS = {
     "!": "'!' is not allowed (no factorial or comparisons)",
     "%": "'%' is not supported",
     "&": "bitwise operators are not supported",
-    "|": "bitwise operators are not supported",
     "~": "bitwise operators are not supported",
     "@": "'@' is only allowed at the start, to name a preset such as @rosenbrock",
     "\\": "backslashes are not allowed",
@@ -244,10 +243,29 @@ def relu_function() -> Any:
     return relu
 
 
+# Names of our functions in other notations (textbooks, numpy, torch), for the hint only.
+_OTHER_NAMES = {
+    "logistic": "sigmoid",
+    "logit": "log(x/(1-x))",
+    "sgn": "sign",
+    "step": "heaviside",
+    "arctan2": "atan2",
+    "arsinh": "asinh",
+    "arcosh": "acosh",
+    "artanh": "atanh",
+    "exp2": "2^",
+}
+
+
 def unknown_function_hint(name: str) -> str:
     """The hint for a call of a name that is not a function: the closest function, if any."""
     import difflib
 
-    close = difflib.get_close_matches(name, sorted(FUNCTION_NAMES), n=1, cutoff=0.75)
     product = f"write {name}*(...) for a product"
+    if name.lower() in FUNCTION_NAMES:  # ReLU, Abs, Sin
+        return f"did you mean {name.lower()}(...)? or {product}"
+    if name in _OTHER_NAMES:
+        other = _OTHER_NAMES[name]
+        return f"did you mean {other if '(' in other else other + '(...)'}? or {product}"
+    close = difflib.get_close_matches(name, sorted(FUNCTION_NAMES), n=1, cutoff=0.75)
     return f"did you mean {close[0]}(...)? or {product}" if close else product

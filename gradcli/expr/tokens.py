@@ -38,9 +38,16 @@ from gradcli.expr.grammar import (
 # --- tokens -------------------------------------------------------------------------------------
 @dataclass
 class Token:
-    kind: str  # num name op lpar rpar comma super sqrt
+    kind: str  # num name op lpar rpar comma super sqrt, and bar eq (resolved before rewriting)
     text: str  # Python spelling
     col: int  # column in the user's text
+    # An lpar the parser added around sin^2(x) (expr.notation): a bracket, never a call's
+    group: bool = False
+
+    @property
+    def call_bracket(self) -> bool:
+        """True for a '(' that makes the name before it a call."""
+        return self.kind == "lpar" and not self.group
 
 
 def _fail(message: str, source: str, col: int, hint: str | None = None) -> ParseError:
@@ -125,10 +132,20 @@ def tokenize(source: str) -> list[Token]:
             toks.append(Token("comma", ",", i))
             i += 1
             continue
+        if ch in "|∣｜":  # abs bars (also as pasted from PDFs); expr.bars pairs them
+            toks.append(Token("bar", "|", i))
+            i += 1
+            continue
         if ch == "=":
             if source.startswith("==", i):
                 raise _fail(REFUSED_CHARS["<"], source, i)
-            raise _fail("assignment ('=') is not allowed", source, i, hint="give f's formula only")
+            if opened:  # only 'f(x) = ...' at the top is a definition (expr.notation)
+                raise _fail(
+                    "assignment ('=') is not allowed", source, i, hint="give f's formula only"
+                )
+            toks.append(Token("eq", "=", i))
+            i += 1
+            continue
         if ch in REFUSED_CHARS:
             raise _fail(REFUSED_CHARS[ch], source, i)
         raise _fail(f"unexpected character {ch!r} (U+{ord(ch):04X})", source, i)
@@ -159,7 +176,7 @@ def _check_unary_runs(toks: Sequence[Token], source: str) -> None:
         is_unary = (
             tok.kind == "op"
             and tok.text in "+-"
-            and (k == 0 or toks[k - 1].kind in ("op", "lpar", "comma"))
+            and (k == 0 or toks[k - 1].kind in ("op", "lpar", "comma", "bar", "eq"))
         )
         run = run + 1 if is_unary else 0
         if run > MAX_UNARY_RUN:
@@ -167,7 +184,7 @@ def _check_unary_runs(toks: Sequence[Token], source: str) -> None:
 
 
 # --- rewriting to Python syntax -----------------------------------------------------------------
-_VALUE_END = ("num", "name", "rpar", "super")
+VALUE_END = ("num", "name", "rpar", "super")  # a token that may end a value
 _VALUE_START = ("num", "name", "lpar", "sqrt")
 
 
@@ -202,7 +219,7 @@ def _atom_end(toks: list[Token], k: int, source: str) -> int:
         end = _atom_end(toks, k + 1, source)
     elif tok.kind == "lpar":
         end = _matching(toks, k) + 1
-    elif tok.kind == "name" and k + 1 < len(toks) and toks[k + 1].kind == "lpar":
+    elif tok.kind == "name" and k + 1 < len(toks) and toks[k + 1].call_bracket:
         end = _matching(toks, k + 1) + 1
     elif tok.kind in ("num", "name"):
         end = k + 1
@@ -256,9 +273,9 @@ def _join(prev: Token, tok: Token, out: _Writer, source: str) -> None:
         if tok.kind != "lpar":
             raise _function_needs_brackets(prev, source)
         return  # a call
-    if tok.kind == "super" and prev.kind not in _VALUE_END:
+    if tok.kind == "super" and prev.kind not in VALUE_END:
         raise _fail("a superscript power needs something before it", source, tok.col)
-    if prev.kind == "name" and tok.kind == "lpar":
+    if prev.kind == "name" and tok.call_bracket:
         shown = prev.text.lstrip("_")
         if shown in CONSTANT_NAMES:
             raise _fail(
@@ -272,7 +289,7 @@ def _join(prev: Token, tok: Token, out: _Writer, source: str) -> None:
         )
     if prev.kind == "num" and tok.kind == "num":
         raise _fail("two numbers in a row", source, tok.col, hint="put an operator between them")
-    if prev.kind in _VALUE_END and tok.kind in _VALUE_START:
+    if prev.kind in VALUE_END and tok.kind in _VALUE_START:
         out.put("*", tok.col)
 
 
