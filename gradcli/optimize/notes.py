@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -20,12 +20,15 @@ from gradcli.optimize.runs import (
     Diverged,
     EndPoint,
     Exploding,
+    Kink,
     Note,
     Overshooting,
+    Plateau,
     Slow,
     Vanishing,
     ZigZag,
 )
+from gradcli.symbolic import kink_sites
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
@@ -35,9 +38,25 @@ Array = np.ndarray[Any, Any]
 
 EXPLODING_FACTOR = 1e3  # ‖∇f‖ growing by this factor over its start value counts as exploding
 VANISHING_STEP = 1e-6  # a last step shorter than this (relative to max(1, ‖x‖)) is "no progress"
-FLAT_GRADIENT = 1e-3  # below this ‖∇f‖, a non-converged run is on a plateau, not just slowed by lr
+FLAT_GRADIENT = 1e-3  # below this ‖∇f‖ the gradient has vanished: a plateau, not a too-small lr
+FLAT_CURVATURE = 1e-3  # all |Hessian eigenvalues| below this: no curvature to speak of either
+FLAT_CHANGE = 1e-3  # f changing by less than this (× max(1, |f|)) over a whole run: it stalled
+PLATEAU_DROP = 1e-2  # f better by this (× max(1, |f|)) a short way along −∇f: not a bottom
+PLATEAU_RADII = (0.25, 0.5, 1.0, 2.0, 4.0)  # × max(1, ‖x‖): where f is probed along −∇f
+SATURATED = 4.0  # a sigmoid whose argument is beyond ±this has slope < 0.018: saturated
 ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make a zig-zag note
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
+STEADY_RATE = 0.25  # recent rates per step differing by more than this (in log) are "changing"
+
+
+class Seen(NamedTuple):
+    """What :func:`annotate` measured about a run beyond its own statistics."""
+
+    start_value: float = math.nan
+    start_curvature: float | None = None  # λmax at the start (plain gd runs that overshot)
+    lower: tuple[float, float] | None = None  # (f, distance) found along −∇f from a flat end
+    kink: bool = False  # the run bounces across a kink of f
+    saturated: tuple[float, float, int] | None = None  # a saturated sigmoid at the end
 
 
 def _eigenvalues(compiled: Compiled, points: Array) -> Array:
@@ -63,38 +82,78 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         for run, ev, kind in zip(converged, values, classify_points(compiled, ends, values)):
             run.eigenvalues = ev
             run.classification = kind
+    if not phenomena:
+        for run in runs:
+            run.findings = _endpoint_notes(run)
+        return
+    seen = {r.index: Seen() for r in runs}
+    if runs:
+        with np.errstate(all="ignore"):
+            f0 = compiled.value(np.array([r.start for r in runs], dtype=float))
+        for run, v in zip(runs, f0.tolist()):
+            seen[run.index] = seen[run.index]._replace(start_value=float(v))
     # gd's stability limit needs the curvature at the start, only for runs that overshot
-    overshooting = [
-        r for r in runs if r.rises and r.settings.method == "gd" and not r.settings.line_search
+    bouncing = [
+        r
+        for r in runs
+        if (r.rises or r.reversals >= 3) and r.settings.method == "gd" and not r.settings.line_search
     ]
-    curvature: dict[int, float] = {}
-    if overshooting:
-        starts = _eigenvalues(compiled, np.array([r.start for r in overshooting]))
-        for run, ev in zip(overshooting, starts):
-            if np.all(np.isfinite(ev)):
-                curvature[run.index] = float(np.max(ev))
+    if bouncing:
+        starts = _eigenvalues(compiled, np.array([r.start for r in bouncing]))
+        for run, ev in zip(bouncing, starts):
+            if np.all(np.isfinite(ev)) and float(np.max(ev)) > 0:
+                seen[run.index] = seen[run.index]._replace(start_curvature=float(np.max(ev)))
+    kinky = bool(kink_sites(compiled.fn.expr))
     for run in runs:
-        run.findings = notes_for(run, curvature.get(run.index), phenomena=phenomena)
+        s = seen[run.index]
+        if run.status == "converged" and _flat(run.eigenvalues):
+            s = s._replace(lower=_lower_along(compiled, run))
+            if s.lower is not None:
+                run.classification = "plateau"  # the Hessian's signs there are noise, not a saddle
+        elif run.status == "max_steps" and len(run.path):
+            if kinky and run.reversals >= ZIGZAG_SHARE * run.iterations and _at_kink(compiled, run):
+                s = s._replace(kink=True)
+            elif run.peak_norm <= FLAT_GRADIENT:
+                s = s._replace(lower=_lower_along(compiled, run), saturated=_sigmoid(compiled, run))
+        seen[run.index] = s
+    for run in runs:
+        run.findings = notes_for(run, seen[run.index])
 
 
-def notes_for(
-    run: DescentRun, start_curvature: float | None = None, *, phenomena: bool = True
-) -> list[Note]:
+def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = True) -> list[Note]:
     """What deserves a remark about one run, as facts (empty when nothing does); the words are
-    :mod:`gradcli.views.notes`'."""
-    notes: list[Note] = []
+    :mod:`gradcli.views.notes`'. Every fact is checked against the run's own numbers."""
+    seen = seen if seen is not None else Seen()
     if not phenomena:
         return _endpoint_notes(run)
+    steps, ascent = run.iterations, run.settings.ascent
+    if run.status == "converged" and seen.lower is not None:
+        assert run.eigenvalues is not None
+        lower, distance = seen.lower
+        curvature = float(np.max(np.abs(run.eigenvalues)))
+        # a plateau, not a saddle: the Hessian's signs there are noise on a flat region
+        return [
+            Plateau(steps, run.final_norm, curvature, run.final_value, lower, distance, run.settings.tol)
+        ]
+    notes: list[Note] = []
     if (
         not run.rises
         and run.reversals < 3
         and run.status == "converged"
-        and run.classification == ("maximum" if run.settings.ascent else "minimum")
-        and run.peak_norm <= EXPLODING_FACTOR * run.start_norm
+        and run.classification == ("maximum" if ascent else "minimum")
+        and run.peak_norm <= EXPLODING_FACTOR * max(1.0, run.start_norm)
     ):
         return notes  # the common, uneventful case
-    steps, ascent = run.iterations, run.settings.ascent
+    gd = run.settings.method == "gd" and not run.settings.line_search
+    curvature = seen.start_curvature if gd else None
+    if seen.kink:
+        notes.append(Kink(run.final_norm, steps, run.lr))
+        return notes + _endpoint_notes(run)  # the bounce is the kink's, not lr's or the curvature's
     if run.rises:
+        # the stability limit 2/λmax is the reason only where lr passes it and the run failed
+        unstable = (
+            curvature is not None and run.lr * curvature >= 2 and run.status != "converged"
+        )
         notes.append(
             Overshooting(
                 run.rises,
@@ -102,18 +161,33 @@ def notes_for(
                 run.reversals,
                 run.rises >= OVERSHOOT_SHARE * steps,
                 ascent,
-                start_curvature if start_curvature is not None and start_curvature > 0 else None,
+                curvature if unstable else None,
                 run.status == "diverged",
+                not gd,
             )
         )
     elif run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
-        notes.append(ZigZag(run.reversals, steps, ascent))
-    if run.start_norm > 0 and not run.peak_norm <= EXPLODING_FACTOR * run.start_norm:
+        sign = -1.0 if ascent else 1.0
+        improved = sign * run.final_value < sign * seen.start_value
+        notes.append(
+            ZigZag(
+                run.reversals,
+                steps,
+                ascent,
+                improved,
+                seen.start_value,
+                run.final_value,
+                curvature,
+                run.lr,
+            )
+        )
+    # growth alone is not explosion: leaving a plateau (1e-7 → 0.9) is the lesson going right
+    if run.start_norm > 0 and not run.peak_norm <= EXPLODING_FACTOR * max(1.0, run.start_norm):
         notes.append(Exploding(run.start_norm, run.peak_norm))
     if run.status == "diverged" and not run.rises:
         notes.append(Diverged(run.reason))
     if run.status == "max_steps":
-        notes.extend(_progress_notes(run))
+        notes.extend(_progress_notes(run, seen, gd))
     return notes + _endpoint_notes(run)
 
 
@@ -125,17 +199,140 @@ def _endpoint_notes(run: DescentRun) -> list[Note]:
     return []
 
 
-def _progress_notes(run: DescentRun) -> list[Note]:
-    notes: list[Note] = []
+def _progress_notes(run: DescentRun, seen: Seen, gd: bool) -> list[Note]:
     norm, last = run.final_norm, float(run.step_sizes[-1])
     scale = max(1.0, math.hypot(*run.path[-1].tolist()))
-    if run.iterations and last <= VANISHING_STEP * scale:
-        notes.append(Vanishing(last, norm, norm < FLAT_GRADIENT, run.lr))
+    f0, f1 = seen.start_value, run.final_value
+    stalled = abs(f1 - f0) <= FLAT_CHANGE * max(1.0, abs(f0))
+    if run.iterations and run.peak_norm <= FLAT_GRADIENT and stalled:
+        lower, distance = seen.lower if seen.lower is not None else (None, None)
+        vanished = Vanishing(
+            last, norm, True, run.lr, run.iterations, run.peak_norm, f0, f1, lower, distance
+        )
+        return [vanished._replace(saturated=seen.saturated)]
+    notes: list[Note] = []
+    if gd and run.iterations and last <= VANISHING_STEP * scale and norm > FLAT_GRADIENT:
+        # plain gd moves lr·‖∇f‖: with ‖∇f‖ not small, a tiny step means a tiny lr
+        notes.append(Vanishing(last, norm, False, run.lr, run.iterations))
     tol = run.settings.tol
     if tol > 0 and run.iterations and 0 < norm < run.start_norm:
-        rate = (norm / run.start_norm) ** (1 / run.iterations)
-        if 0 < rate < 1:
-            more = math.log(tol / norm) / math.log(rate)
-            if more < 1e12:
-                notes.append(Slow(run.start_norm, norm, run.iterations, more))
+        more, rate = _recent_rate(run, tol)
+        notes.append(Slow(run.start_norm, norm, run.iterations, more, rate))
     return notes
+
+
+def _recent_rate(run: DescentRun, tol: float) -> tuple[float | None, float | None]:
+    """Steps to tol at the rate ‖∇f‖ fell over the recent recorded steps (the last half of the
+    run), and that rate; (None, None) when fewer than two such steps were recorded, the rate is not
+    a fall, or it changed between the two quarters (then no number would be honest)."""
+    steps, norms = run.steps, run.norms
+    t_end = run.iterations
+    recent = (steps >= t_end // 2) & np.isfinite(norms) & (norms > 0)
+    if np.count_nonzero(recent) < 2:
+        return None, None
+    ts, ns = steps[recent].astype(float), np.log(norms[recent])
+    if ts[-1] <= ts[0]:
+        return None, None
+    slope = (ns[-1] - ns[0]) / (ts[-1] - ts[0])  # log rate per step
+    middle = int(np.searchsorted(ts, (ts[0] + ts[-1]) / 2))
+    if 0 < middle < len(ts) - 1:  # a rate from each half of the window: is it steady?
+        a = (ns[middle] - ns[0]) / (ts[middle] - ts[0])
+        b = (ns[-1] - ns[middle]) / (ts[-1] - ts[middle])
+        if abs(a - b) > STEADY_RATE * max(abs(a), abs(b)):
+            return None, math.exp(b)
+    if not slope < 0:
+        return None, None
+    more = math.log(tol / float(norms[recent][-1])) / slope
+    return (more if more < 1e12 else None), math.exp(slope)
+
+
+def _flat(eigenvalues: Array | None) -> bool:
+    return (
+        eigenvalues is not None
+        and bool(np.all(np.isfinite(eigenvalues)))
+        and float(np.max(np.abs(eigenvalues))) <= FLAT_CURVATURE
+    )
+
+
+def _lower_along(compiled: Compiled, run: DescentRun) -> tuple[float, float] | None:
+    """(f, distance): a much better f along −∇f (+∇f in ascent) from the end, within a few
+    max(1, ‖x‖), where ∇f stays flat on the first stretch — f is far from its values nearby, so
+    the end is on a plateau, not at a stationary point. None: no such value (a true flat bottom,
+    or a degenerate stationary point whose gradient grows right away)."""
+    x, g = run.path[-1].astype(float), run.gradients[-1].astype(float)
+    size = float(np.linalg.norm(g))
+    if not (size > 0 and math.isfinite(size)):
+        return None
+    sign = -1.0 if run.settings.ascent else 1.0
+    d = -sign * g / size
+    scale = max(1.0, float(np.linalg.norm(x)))
+    radii = np.array(PLATEAU_RADII) * scale
+    with np.errstate(all="ignore"):
+        near = compiled.gradient((x + 0.1 * scale * d)[None, :])[0]
+        if not float(np.linalg.norm(near)) <= FLAT_GRADIENT:
+            return None  # the gradient grows at once: a genuine (degenerate) stationary point
+        values = compiled.value(x[None, :] + radii[:, None] * d[None, :])
+    f = run.final_value
+    gains = sign * (f - values)
+    good = np.isfinite(gains) & (gains > PLATEAU_DROP * max(1.0, abs(f)))
+    if not good.any():
+        return None
+    i = int(np.argmax(good))
+    return float(values[i]), float(radii[i])
+
+
+def _at_kink(compiled: Compiled, run: DescentRun) -> bool:
+    """Whether ∇f jumps within a step or two of the end (along ∇f and each axis): a kink of f that
+    the run keeps hopping across. A jump: ∇f changes between neighbouring samples (1/128 of the
+    reach apart) by a tenth of ‖∇f‖ or more, and by far more than between the other neighbours —
+    a smooth ∇f changes little and evenly over so short a stretch."""
+    x, g = run.path[-1].astype(float), run.gradients[-1].astype(float)
+    size = float(np.linalg.norm(g))
+    # adaptive methods step about lr whatever ‖∇f‖ is; plain gd lr·‖∇f‖: reach past both
+    reach = 2 * max(float(run.step_sizes[-1]), run.lr * max(1.0, size))
+    if not (size > 0 and math.isfinite(reach) and reach > 0):
+        return False
+    s = np.linspace(-reach, reach, 129)
+    for u in [g / size, *np.eye(len(x))]:
+        with np.errstate(all="ignore"):
+            grads = compiled.gradient(x[None, :] + s[:, None] * u[None, :])
+        changes = np.linalg.norm(np.diff(grads, axis=0), axis=1)
+        if not np.all(np.isfinite(changes)):
+            continue
+        biggest = float(np.max(changes))
+        if biggest >= 0.1 * size and biggest > 20 * float(np.median(changes)):
+            return True
+    return False
+
+
+def _sigmoid(compiled: Compiled, run: DescentRun) -> tuple[float, float, int] | None:
+    """(argument, slope, how many sigmoids) for the most saturated sigmoid 1/(1 + e^(−u)) of f at
+    the end, when one is saturated (|u| > SATURATED): why the gradient vanished."""
+    args = sigmoid_arguments(compiled.fn.expr)
+    if not args:
+        return None
+    x = run.path[-1].astype(float)
+    worst: tuple[float, float, int] | None = None
+    for u in args:
+        try:
+            value = float(u.subs(dict(zip(compiled.fn.variables, x.tolist()))))
+        except (TypeError, ValueError):
+            continue
+        if abs(value) > SATURATED and (worst is None or abs(value) > abs(worst[0])):
+            s = 1 / (1 + math.exp(-value)) if value > -700 else 0.0
+            worst = (value, s * (1 - s), len(args))
+    return worst
+
+
+def sigmoid_arguments(expr: Any) -> list[Any]:
+    """The arguments u of every sigmoid 1/(1 + e^(−u)) in ``expr`` (sympy keeps sigmoid so)."""
+    import sympy as sp
+
+    found = []
+    for p in expr.atoms(sp.Pow):
+        base = p.base
+        if p.exp == -1 and isinstance(base, sp.Add) and len(base.args) == 2 and 1 in base.args:
+            other = base.args[0] if base.args[1] == 1 else base.args[1]
+            if isinstance(other, sp.exp):
+                found.append(-other.args[0])
+    return sorted(found, key=sp.default_sort_key)
