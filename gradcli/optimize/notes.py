@@ -46,7 +46,7 @@ PLATEAU_RADII = (0.25, 0.5, 1.0, 2.0, 4.0)  # × max(1, ‖x‖): where f is pro
 SATURATED = 4.0  # a sigmoid whose argument is beyond ±this has slope < 0.018: saturated
 ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make a zig-zag note
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
-STEADY_RATE = 0.25  # recent rates per step differing by more than this (in log) are "changing"
+STEADY_RATE = 0.05  # recent rates per step differing by more than this (in log) are "changing"
 
 
 class Seen(NamedTuple):
@@ -96,7 +96,9 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
     bouncing = [
         r
         for r in runs
-        if (r.rises or r.reversals >= 3) and r.settings.method == "gd" and not r.settings.line_search
+        if (r.rises or r.reversals >= 3)
+        and r.settings.method == "gd"
+        and not r.settings.line_search
     ]
     if bouncing:
         starts = _eigenvalues(compiled, np.array([r.start for r in bouncing]))
@@ -130,10 +132,12 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
     if run.status == "converged" and seen.lower is not None:
         assert run.eigenvalues is not None
         lower, distance = seen.lower
-        curvature = float(np.max(np.abs(run.eigenvalues)))
+        flatness = float(np.max(np.abs(run.eigenvalues)))
         # a plateau, not a saddle: the Hessian's signs there are noise on a flat region
         return [
-            Plateau(steps, run.final_norm, curvature, run.final_value, lower, distance, run.settings.tol)
+            Plateau(
+                steps, run.final_norm, flatness, run.final_value, lower, distance, run.settings.tol
+            )
         ]
     notes: list[Note] = []
     if (
@@ -151,9 +155,7 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
         return notes + _endpoint_notes(run)  # the bounce is the kink's, not lr's or the curvature's
     if run.rises:
         # the stability limit 2/λmax is the reason only where lr passes it and the run failed
-        unstable = (
-            curvature is not None and run.lr * curvature >= 2 and run.status != "converged"
-        )
+        unstable = curvature is not None and run.lr * curvature >= 2 and run.status != "converged"
         notes.append(
             Overshooting(
                 run.rises,
@@ -163,12 +165,14 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
                 ascent,
                 curvature if unstable else None,
                 run.status == "diverged",
-                not gd,
+                run.settings.method in ("momentum", "nesterov", "adam"),
             )
         )
     elif run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
         sign = -1.0 if ascent else 1.0
         improved = sign * run.final_value < sign * seen.start_value
+        # the stability limit is named only where lr is past it (at the start)
+        limit_passed = curvature is not None and run.lr * curvature >= 2
         notes.append(
             ZigZag(
                 run.reversals,
@@ -177,7 +181,7 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
                 improved,
                 seen.start_value,
                 run.final_value,
-                curvature,
+                curvature if limit_passed else None,
                 run.lr,
             )
         )
@@ -187,7 +191,13 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
     if run.status == "diverged" and not run.rises:
         notes.append(Diverged(run.reason))
     if run.status == "max_steps":
-        notes.extend(_progress_notes(run, seen, gd))
+        progress = _progress_notes(run, seen, gd)
+        if any(isinstance(n, ZigZag) and not n.improved for n in notes) or any(
+            isinstance(n, Overshooting) and n.frequent for n in notes
+        ):
+            # a run that bounces is not slow: "raise --lr" would make it worse
+            progress = [n for n in progress if not isinstance(n, Slow)]
+        notes.extend(progress)
     return notes + _endpoint_notes(run)
 
 
@@ -216,34 +226,43 @@ def _progress_notes(run: DescentRun, seen: Seen, gd: bool) -> list[Note]:
         notes.append(Vanishing(last, norm, False, run.lr, run.iterations))
     tol = run.settings.tol
     if tol > 0 and run.iterations and 0 < norm < run.start_norm:
-        more, rate = _recent_rate(run, tol)
-        notes.append(Slow(run.start_norm, norm, run.iterations, more, rate))
+        more, rate, slowing = _recent_rate(run, tol)
+        notes.append(Slow(run.start_norm, norm, run.iterations, more, rate, slowing))
     return notes
 
 
-def _recent_rate(run: DescentRun, tol: float) -> tuple[float | None, float | None]:
-    """Steps to tol at the rate ‖∇f‖ fell over the recent recorded steps (the last half of the
-    run), and that rate; (None, None) when fewer than two such steps were recorded, the rate is not
-    a fall, or it changed between the two quarters (then no number would be honest)."""
+def _recent_rate(run: DescentRun, tol: float) -> tuple[float | None, float | None, bool]:
+    """(steps to tol at the rate ‖∇f‖ fell over the recent recorded steps — the last half of the
+    run —, that rate per step, whether it is slowing). The steps are None when fewer than two such
+    steps were recorded, the recent rate is no fall, or it sped up between the two quarters (then
+    no number would be honest); a slowing rate still gives its number, as a lower bound."""
     steps, norms = run.steps, run.norms
     t_end = run.iterations
     recent = (steps >= t_end // 2) & np.isfinite(norms) & (norms > 0)
     if np.count_nonzero(recent) < 2:
-        return None, None
+        return None, None, False
     ts, ns = steps[recent].astype(float), np.log(norms[recent])
     if ts[-1] <= ts[0]:
-        return None, None
+        return None, None, False
     slope = (ns[-1] - ns[0]) / (ts[-1] - ts[0])  # log rate per step
+    slowing = False
     middle = int(np.searchsorted(ts, (ts[0] + ts[-1]) / 2))
     if 0 < middle < len(ts) - 1:  # a rate from each half of the window: is it steady?
         a = (ns[middle] - ns[0]) / (ts[middle] - ts[0])
         b = (ns[-1] - ns[middle]) / (ts[-1] - ts[middle])
         if abs(a - b) > STEADY_RATE * max(abs(a), abs(b)):
-            return None, math.exp(b)
+            if not (a < b < 0):  # not a fall that is slowing: speeding up or no fall at all
+                return None, math.exp(b), False
+            slowing, slope = True, b
     if not slope < 0:
-        return None, None
+        return None, None, False
+    # ... and against the whole run so far: a run that fell faster before is decelerating, and
+    # may slow further (Rosenbrock's valley), so its number is only a lower bound
+    whole = (ns[-1] - math.log(run.start_norm)) / t_end if run.start_norm > 0 else slope
+    if whole < slope and abs(whole - slope) > STEADY_RATE * abs(whole):
+        slowing = True
     more = math.log(tol / float(norms[recent][-1])) / slope
-    return (more if more < 1e12 else None), math.exp(slope)
+    return (more if more < 1e12 else None), math.exp(slope), slowing
 
 
 def _flat(eigenvalues: Array | None) -> bool:

@@ -78,7 +78,7 @@ class Overshooting(NamedTuple):
     # λmax at the start, for a plain-gd run that did not converge and whose lr ≥ 2/λmax there
     start_curvature: float | None
     diverged: bool
-    momentum: bool = False  # a method that carries velocity or adapts its steps (not plain gd)
+    momentum: bool = False  # a method that carries velocity: momentum, nesterov, adam
 
 
 class ZigZag(NamedTuple):
@@ -123,7 +123,9 @@ class Vanishing(NamedTuple):
     final_value: float = math.nan
     lower: float | None = None  # a much better f found along −∇f ...
     distance: float | None = None  # ... this far away: a plateau, not a bottom
-    saturated: tuple[float, float, int] | None = None  # sigmoid: (its argument, its slope, how many)
+    saturated: tuple[float, float, int] | None = (
+        None  # sigmoid: (its argument, its slope, how many)
+    )
 
 
 class Plateau(NamedTuple):
@@ -150,13 +152,14 @@ class Kink(NamedTuple):
 
 class Slow(NamedTuple):
     """‖∇f‖ falls too slowly to reach tol within the steps; ``more`` at the recent rate would
-    (None: the rate is changing, or too few steps were recorded to measure it)."""
+    (None: the rate is speeding up or not a fall, or too few steps were recorded to measure it)."""
 
     start_norm: float
     norm: float
     steps: int
     more: float | None
     rate: float | None = None  # the recent factor per step
+    slowing: bool = False  # the rate is slowing: ``more`` is a lower bound
 
 
 class EndPoint(NamedTuple):

@@ -33,12 +33,17 @@ def note_text(note: Note) -> str:
         text = f"overshooting: f {'fell' if note.ascent else 'rose'} at {note.rises} of {note.steps} steps"
         if note.reversals:
             text += f" and ∇f reversed direction at {note.reversals}"
-        if note.frequent:
+        if note.frequent and note.momentum:
+            text += (
+                " — velocity carries x past the bottom and back, as momentum does "
+                "(a smaller --momentum or --beta1 damps it)"
+            )
+        elif note.frequent:
             text += " — the steps jump across the valley instead of down it"
         elif note.momentum:
-            text += " — an occasional overshoot, which momentum and adaptive steps make near curves"
+            text += " — an occasional overshoot, which momentum makes near curves"
         else:
-            text += " — an occasional overshoot where the valley is steeper than lr allows"
+            text += " — an occasional overshoot where the valley is steeper than the step allows"
         if note.start_curvature is not None:
             limit = 2 / note.start_curvature
             text += (
@@ -64,8 +69,9 @@ def note_text(note: Note) -> str:
         if note.start_curvature is not None:
             limit = 2 / note.start_curvature
             text += (
-                f"; plain gd needs lr < 2/λmax = {limit:.3g} (λmax = {note.start_curvature:.3g}) "
-                f"and lr = {note.lr:g} — try a smaller --lr"
+                f"; plain gd needs lr < 2/λmax = {limit:.3g} (λmax = {note.start_curvature:.3g}, "
+                f"the largest Hessian eigenvalue at the start), and lr = {note.lr:g} is not — "
+                f"try a smaller --lr"
             )
         else:
             text += "; try a smaller --lr"
@@ -97,16 +103,22 @@ def note_text(note: Note) -> str:
         )
     if isinstance(note, Slow):
         text = (
-            f"slow: ‖∇f‖ fell from {note.start_norm:.3g} to {note.norm:.3g} in {note.steps:,} "
-            f"steps"
+            f"slow: ‖∇f‖ fell from {note.start_norm:.3g} to {note.norm:.3g} in {note.steps:,} steps"
         )
+        if note.more is not None and note.rate is not None and note.slowing:
+            return text + (
+                f"; its rate is slowing (×{note.rate:.4g} a step lately), so it needs at least "
+                f"{_count(note.more)} more (raise --steps or --lr)"
+            )
         if note.more is not None and note.rate is not None:
             return text + (
                 f"; at its recent rate (×{note.rate:.4g} a step) it reaches tol after about "
                 f"{_count(note.more)} more (raise --steps or --lr)"
             )
         if note.rate is not None:
-            return text + "; its rate is changing, so no estimate of the steps to tol (raise --steps)"
+            return (
+                text + "; its rate is changing, so no estimate of the steps to tol (raise --steps)"
+            )
         return text + " (raise --steps or --lr)"
     return _endpoint_text(note)
 
