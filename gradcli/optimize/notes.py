@@ -28,7 +28,7 @@ from gradcli.optimize.runs import (
     Vanishing,
     ZigZag,
 )
-from gradcli.symbolic import kink_sites
+from gradcli.symbolic import kink_sites, lambdify
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
@@ -46,6 +46,8 @@ PLATEAU_RADII = (0.25, 0.5, 1.0, 2.0, 4.0)  # × max(1, ‖x‖): where f is pro
 SATURATED = 4.0  # a sigmoid whose argument is beyond ±this has slope < 0.018: saturated
 ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make a zig-zag note
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
+PROBE_CHUNK = 4096  # runs probed for a plateau at once (bounds the probe arrays' memory)
+KINK_PROBES = 10_000  # runs checked for a kink (one vectorised call each): beyond, no kink note
 STEADY_RATE = 0.05  # recent rates per step differing by more than this (in log) are "changing"
 
 
@@ -106,18 +108,21 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
             if np.all(np.isfinite(ev)) and float(np.max(ev)) > 0:
                 seen[run.index] = seen[run.index]._replace(start_curvature=float(np.max(ev)))
     kinky = bool(kink_sites(compiled.fn.expr))
-    for run in runs:
-        s = seen[run.index]
-        if run.status == "converged" and _flat(run.eigenvalues):
-            s = s._replace(lower=_lower_along(compiled, run))
-            if s.lower is not None:
-                run.classification = "plateau"  # the Hessian's signs there are noise, not a saddle
-        elif run.status == "max_steps" and len(run.path):
-            if kinky and run.reversals >= ZIGZAG_SHARE * run.iterations and _at_kink(compiled, run):
-                s = s._replace(kink=True)
-            elif run.peak_norm <= FLAT_GRADIENT:
-                s = s._replace(lower=_lower_along(compiled, run), saturated=_sigmoid(compiled, run))
-        seen[run.index] = s
+    flat = [r for r in runs if r.status == "converged" and _flat(r.eigenvalues)]
+    stalled = [r for r in runs if r.status == "max_steps" and len(r.path)]
+    bouncy = [r for r in stalled if kinky and r.reversals >= ZIGZAG_SHARE * r.iterations]
+    kinks = _at_kink(compiled, bouncy)
+    # runs whose gradient vanished: is it a plateau, is a sigmoid saturated?
+    vanished = [r for r in stalled if r.index not in kinks and r.peak_norm <= FLAT_GRADIENT]
+    for index in kinks:
+        seen[index] = seen[index]._replace(kink=True)
+    for index, lower in _lower_along(compiled, flat + vanished).items():
+        seen[index] = seen[index]._replace(lower=lower)
+    for run in flat:
+        if seen[run.index].lower is not None:
+            run.classification = "plateau"  # the Hessian's signs there are noise, not a saddle
+    for index, found in _saturation(compiled, vanished).items():
+        seen[index] = seen[index]._replace(saturated=found)
     for run in runs:
         run.findings = notes_for(run, seen[run.index])
 
@@ -273,74 +278,86 @@ def _flat(eigenvalues: Array | None) -> bool:
     )
 
 
-def _lower_along(compiled: Compiled, run: DescentRun) -> tuple[float, float] | None:
-    """(f, distance): a much better f along −∇f (+∇f in ascent) from the end, within a few
-    max(1, ‖x‖), where ∇f stays flat on the first stretch — f is far from its values nearby, so
-    the end is on a plateau, not at a stationary point. None: no such value (a true flat bottom,
-    or a degenerate stationary point whose gradient grows right away)."""
-    x, g = run.path[-1].astype(float), run.gradients[-1].astype(float)
-    size = float(np.linalg.norm(g))
-    if not (size > 0 and math.isfinite(size)):
-        return None
-    sign = -1.0 if run.settings.ascent else 1.0
-    d = -sign * g / size
-    scale = max(1.0, float(np.linalg.norm(x)))
-    radii = np.array(PLATEAU_RADII) * scale
-    with np.errstate(all="ignore"):
-        near = compiled.gradient((x + 0.1 * scale * d)[None, :])[0]
-        if not float(np.linalg.norm(near)) <= FLAT_GRADIENT:
-            return None  # the gradient grows at once: a genuine (degenerate) stationary point
-        values = compiled.value(x[None, :] + radii[:, None] * d[None, :])
-    f = run.final_value
-    gains = sign * (f - values)
-    good = np.isfinite(gains) & (gains > PLATEAU_DROP * max(1.0, abs(f)))
-    if not good.any():
-        return None
-    i = int(np.argmax(good))
-    return float(values[i]), float(radii[i])
-
-
-def _at_kink(compiled: Compiled, run: DescentRun) -> bool:
-    """Whether ∇f jumps within a step or two of the end (along ∇f and each axis): a kink of f that
-    the run keeps hopping across. A jump: ∇f changes between neighbouring samples (1/128 of the
-    reach apart) by a tenth of ‖∇f‖ or more, and by far more than between the other neighbours —
-    a smooth ∇f changes little and evenly over so short a stretch."""
-    x, g = run.path[-1].astype(float), run.gradients[-1].astype(float)
-    size = float(np.linalg.norm(g))
-    # adaptive methods step about lr whatever ‖∇f‖ is; plain gd lr·‖∇f‖: reach past both
-    reach = 2 * max(float(run.step_sizes[-1]), run.lr * max(1.0, size))
-    if not (size > 0 and math.isfinite(reach) and reach > 0):
-        return False
-    s = np.linspace(-reach, reach, 129)
-    for u in [g / size, *np.eye(len(x))]:
+def _lower_along(compiled: Compiled, runs: Sequence[DescentRun]) -> dict[int, tuple[float, float]]:
+    """Per run index, (f, distance): a much better f along −∇f (+∇f in ascent) from the run's
+    end, within a few max(1, ‖x‖), where ∇f stays flat on the first stretch — f is far from its
+    values nearby, so the end is on a plateau, not at a stationary point. Runs without such a
+    value (a true flat bottom, or a degenerate stationary point whose gradient grows right away)
+    are left out. All the runs are probed together, in chunks."""
+    found: dict[int, tuple[float, float]] = {}
+    for first in range(0, len(runs), PROBE_CHUNK):
+        chunk = runs[first : first + PROBE_CHUNK]
+        x = np.array([r.path[-1] for r in chunk], dtype=float).reshape(len(chunk), -1)
+        g = np.array([r.gradients[-1] for r in chunk], dtype=float).reshape(x.shape)
+        sign = np.array([-1.0 if r.settings.ascent else 1.0 for r in chunk])
+        f = np.array([r.final_value for r in chunk])
         with np.errstate(all="ignore"):
-            grads = compiled.gradient(x[None, :] + s[:, None] * u[None, :])
-        changes = np.linalg.norm(np.diff(grads, axis=0), axis=1)
-        if not np.all(np.isfinite(changes)):
+            size = np.linalg.norm(g, axis=1)
+            d = -sign[:, None] * g / size[:, None]
+            scale = np.maximum(1.0, np.linalg.norm(x, axis=1))
+            radii = np.array(PLATEAU_RADII)[None, :] * scale[:, None]  # (R, k)
+            near = np.linalg.norm(compiled.gradient(x + 0.1 * scale[:, None] * d), axis=1)
+            values = compiled.value(x[:, None, :] + radii[:, :, None] * d[:, None, :])  # (R, k)
+            gains = sign[:, None] * (f[:, None] - values)
+            good = np.isfinite(gains) & (gains > PLATEAU_DROP * np.maximum(1.0, np.abs(f))[:, None])
+        # the gradient growing at once means a genuine (degenerate) stationary point
+        usable = (size > 0) & np.isfinite(size) & (near <= FLAT_GRADIENT) & good.any(axis=1)
+        for i in np.flatnonzero(usable).tolist():
+            k = int(np.argmax(good[i]))
+            found[chunk[i].index] = (float(values[i, k]), float(radii[i, k]))
+    return found
+
+
+def _at_kink(compiled: Compiled, runs: Sequence[DescentRun]) -> set[int]:
+    """The indices of the runs whose ∇f jumps within a step or two of the end (along ∇f and each
+    axis): a kink of f that the run keeps hopping across. A jump: ∇f changes between neighbouring
+    samples (1/128 of the reach apart) by a tenth of ‖∇f‖ or more, and by far more than between
+    the other neighbours — a smooth ∇f changes little and evenly over so short a stretch."""
+    found: set[int] = set()
+    s = np.linspace(-1.0, 1.0, 129)
+    for run in runs[:KINK_PROBES]:
+        x, g = run.path[-1].astype(float), run.gradients[-1].astype(float)
+        size = float(np.linalg.norm(g))
+        # adaptive methods step about lr whatever ‖∇f‖ is; plain gd lr·‖∇f‖: reach past both
+        reach = 2 * max(float(run.step_sizes[-1]), run.lr * max(1.0, size))
+        if not (size > 0 and math.isfinite(reach) and reach > 0):
             continue
-        biggest = float(np.max(changes))
-        if biggest >= 0.1 * size and biggest > 20 * float(np.median(changes)):
-            return True
-    return False
+        lines = np.vstack([g / size, np.eye(len(x))])  # (n+1, n)
+        points = x + reach * s[None, :, None] * lines[:, None, :]  # (n+1, 129, n)
+        with np.errstate(all="ignore"):
+            grads = compiled.gradient(points)
+            changes = np.linalg.norm(np.diff(grads, axis=1), axis=2)  # (n+1, 128)
+            biggest = np.max(changes, axis=1)
+            jump = (biggest >= 0.1 * size) & (biggest > 20 * np.median(changes, axis=1))
+        if np.any(jump & np.all(np.isfinite(changes), axis=1)):
+            found.add(run.index)
+    return found
 
 
-def _sigmoid(compiled: Compiled, run: DescentRun) -> tuple[float, float, int] | None:
-    """(argument, slope, how many sigmoids) for the most saturated sigmoid 1/(1 + e^(−u)) of f at
-    the end, when one is saturated (|u| > SATURATED): why the gradient vanished."""
-    args = sigmoid_arguments(compiled.fn.expr)
+def _saturation(
+    compiled: Compiled, runs: Sequence[DescentRun]
+) -> dict[int, tuple[float, float, int]]:
+    """Per run index: (argument, slope, how many sigmoids) for the most saturated sigmoid
+    1/(1 + e^(−u)) of f at the run's end, when one is saturated (|u| > SATURATED) — why the
+    gradient vanished. The arguments are evaluated for all the runs at once."""
+    args = sigmoid_arguments(compiled.fn.expr) if runs else []
     if not args:
-        return None
-    x = run.path[-1].astype(float)
-    worst: tuple[float, float, int] | None = None
-    for u in args:
-        try:
-            value = float(u.subs(dict(zip(compiled.fn.variables, x.tolist()))))
-        except (TypeError, ValueError):
-            continue
-        if abs(value) > SATURATED and (worst is None or abs(value) > abs(worst[0])):
-            s = 1 / (1 + math.exp(-value)) if value > -700 else 0.0
-            worst = (value, s * (1 - s), len(args))
-    return worst
+        return {}
+    ends = np.array([r.path[-1] for r in runs], dtype=float).reshape(len(runs), -1)
+    with np.errstate(all="ignore"):
+        parts = lambdify(compiled.fn.variables, args)(*ends.T)
+    u = np.empty((len(runs), len(args)))
+    for i, part in enumerate(parts):
+        u[:, i] = np.real(part)
+    found: dict[int, tuple[float, float, int]] = {}
+    for run, row in zip(runs, u):
+        finite = np.where(np.isfinite(row), np.abs(row), -1.0)
+        k = int(np.argmax(finite))
+        value = float(row[k])
+        if finite[k] > SATURATED:
+            sig = 1 / (1 + math.exp(-value)) if value > -700 else 0.0
+            found[run.index] = (value, sig * (1 - sig), len(args))
+    return found
 
 
 def sigmoid_arguments(expr: Any) -> list[Any]:
