@@ -203,3 +203,10 @@ def test_divergence_keeps_its_limit() -> None:
     )
     text = " ".join(third["notes"])
     assert third["status"] == "diverged" and "lr < 2/λmax = 0.1" in text and "exploding" in text
+
+
+def test_ascent_plateau_points_up_the_gradient() -> None:
+    run = only("--ascent", "exp(-(x**2+y**2))", "--from", "3,3")
+    assert run["classification"] == "plateau"
+    text = " ".join(run["notes"])
+    assert "along +∇f" in text and "saddle" not in text

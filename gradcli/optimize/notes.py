@@ -84,11 +84,19 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         for run, ev, kind in zip(converged, values, classify_points(compiled, ends, values)):
             run.eigenvalues = ev
             run.classification = kind
+    seen = {r.index: Seen() for r in runs}
+    # a plateau needs no step statistics: never call one a saddle, whatever was gathered
+    flat = [r for r in runs if r.status == "converged" and _flat(r.eigenvalues)]
+    for index, lower in _lower_along(compiled, flat).items():
+        seen[index] = seen[index]._replace(lower=lower)
+    for run in flat:
+        if seen[run.index].lower is not None:
+            run.classification = "plateau"  # the Hessian's signs there are noise, not a saddle
     if not phenomena:
         for run in runs:
-            run.findings = _endpoint_notes(run)
+            s = seen[run.index]
+            run.findings = notes_for(run, s) if s.lower is not None else _endpoint_notes(run)
         return
-    seen = {r.index: Seen() for r in runs}
     if runs:
         with np.errstate(all="ignore"):
             f0 = compiled.value(np.array([r.start for r in runs], dtype=float))
@@ -108,7 +116,6 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
             if np.all(np.isfinite(ev)) and float(np.max(ev)) > 0:
                 seen[run.index] = seen[run.index]._replace(start_curvature=float(np.max(ev)))
     kinky = bool(kink_sites(compiled.fn.expr))
-    flat = [r for r in runs if r.status == "converged" and _flat(r.eigenvalues)]
     stalled = [r for r in runs if r.status == "max_steps" and len(r.path)]
     bouncy = [r for r in stalled if kinky and r.reversals >= ZIGZAG_SHARE * r.iterations]
     kinks = _at_kink(compiled, bouncy)
@@ -116,11 +123,8 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
     vanished = [r for r in stalled if r.index not in kinks and r.peak_norm <= FLAT_GRADIENT]
     for index in kinks:
         seen[index] = seen[index]._replace(kink=True)
-    for index, lower in _lower_along(compiled, flat + vanished).items():
+    for index, lower in _lower_along(compiled, vanished).items():
         seen[index] = seen[index]._replace(lower=lower)
-    for run in flat:
-        if seen[run.index].lower is not None:
-            run.classification = "plateau"  # the Hessian's signs there are noise, not a saddle
     for index, found in _saturation(compiled, vanished).items():
         seen[index] = seen[index]._replace(saturated=found)
     for run in runs:
@@ -141,7 +145,14 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
         # a plateau, not a saddle: the Hessian's signs there are noise on a flat region
         return [
             Plateau(
-                steps, run.final_norm, flatness, run.final_value, lower, distance, run.settings.tol
+                steps,
+                run.final_norm,
+                flatness,
+                run.final_value,
+                lower,
+                distance,
+                run.settings.tol,
+                ascent,
             )
         ]
     notes: list[Note] = []
@@ -224,7 +235,7 @@ def _progress_notes(run: DescentRun, seen: Seen, gd: bool) -> list[Note]:
         vanished = Vanishing(
             last, norm, True, run.lr, run.iterations, run.peak_norm, f0, f1, lower, distance
         )
-        return [vanished._replace(saturated=seen.saturated)]
+        return [vanished._replace(saturated=seen.saturated, ascent=run.settings.ascent)]
     notes: list[Note] = []
     if gd and run.iterations and last <= VANISHING_STEP * scale and norm > FLAT_GRADIENT:
         # plain gd moves lr·‖∇f‖: with ‖∇f‖ not small, a tiny step means a tiny lr

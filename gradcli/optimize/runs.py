@@ -123,9 +123,9 @@ class Vanishing(NamedTuple):
     final_value: float = math.nan
     lower: float | None = None  # a much better f found along −∇f ...
     distance: float | None = None  # ... this far away: a plateau, not a bottom
-    saturated: tuple[float, float, int] | None = (
-        None  # sigmoid: (its argument, its slope, how many)
-    )
+    # a saturated sigmoid: (its argument, its slope, how many sigmoids f has)
+    saturated: tuple[float, float, int] | None = None
+    ascent: bool = False
 
 
 class Plateau(NamedTuple):
@@ -139,6 +139,7 @@ class Plateau(NamedTuple):
     lower: float  # f found along −∇f (+∇f in ascent) ...
     distance: float  # ... this far from the end point
     tol: float
+    ascent: bool = False
 
 
 class Kink(NamedTuple):

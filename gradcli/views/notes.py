@@ -90,7 +90,8 @@ def note_text(note: Note) -> str:
             f"plateau (vanishing gradient): stopped after {note.steps:,} steps because "
             f"‖∇f‖ = {note.norm:.2g} ≤ tol = {note.tol:g}, but this is not a stationary point — "
             f"the curvature is tiny too (|λ| ≤ {note.curvature:.2g}) and f = {note.value:.6g} here "
-            f"while f = {note.lower:.6g} only {note.distance:.3g} away along −∇f; the gradient "
+            f"while f = {note.lower:.6g} only {note.distance:.3g} away along {_way(note.ascent)}; "
+            f"the gradient "
             f"has vanished on a flat region (a smaller --tol with --method adam, whose steps do "
             f"not shrink with ‖∇f‖, crosses it)"
         )
@@ -144,7 +145,8 @@ def _vanishing_text(note: Vanishing) -> str:
             text += f", and the chain rule multiplies the slopes of all {count} sigmoids"
     elif note.lower is not None and note.distance is not None:
         text += (
-            f" — a plateau: f = {note.lower:.6g} only {note.distance:.3g} away along −∇f, "
+            f" — a plateau: f = {note.lower:.6g} only {note.distance:.3g} away along "
+            f"{_way(note.ascent)}, "
             f"but the gradient here is too small to get there"
         )
     else:
@@ -186,3 +188,7 @@ def _num(value: float) -> str:
 
 def _count(value: float) -> str:
     return f"{math.ceil(value):,}" if value < 1e6 else f"{value:.2g}"
+
+
+def _way(ascent: bool) -> str:
+    return "+∇f" if ascent else "−∇f"
