@@ -99,7 +99,7 @@ def note_text(note: Note) -> str:
         return (
             f"kink: the run ends at a corner of f (abs, relu, max or min) where ∇f jumps — "
             f"‖∇f‖ = {note.norm:.3g} on either side, so it never falls to tol however close x "
-            f"gets, and steps of about lr hop across the corner (a smaller --lr hops closer; "
+            f"gets, and each step hops across the corner (a smaller --lr hops closer; "
             f"the gradient test cannot succeed here, so judge by f)"
         )
     if isinstance(note, Slow):
