@@ -248,36 +248,35 @@ def _progress_notes(run: DescentRun, seen: Seen, gd: bool) -> list[Note]:
 
 
 def _recent_rate(run: DescentRun, tol: float) -> tuple[float | None, float | None, bool]:
-    """(steps to tol at the rate ‖∇f‖ fell over the recent recorded steps — the last half of the
-    run —, that rate per step, whether it is slowing). The steps are None when fewer than two such
-    steps were recorded, the recent rate is no fall, or it sped up between the two quarters (then
-    no number would be honest); a slowing rate still gives its number, as a lower bound."""
-    steps, norms = run.steps, run.norms
-    t_end = run.iterations
-    recent = (steps >= t_end // 2) & np.isfinite(norms) & (norms > 0)
-    if np.count_nonzero(recent) < 2:
+    """(steps to tol at the rate ‖∇f‖ fell recently, that rate per step, whether it is slowing).
+
+    The engine logs ‖∇f‖ at the steps 1, 2, 4, 8, ... (whatever rows are kept, so the note is the
+    same for a table, a summary or a stream): with m the last such step before the end T and m/2
+    the one before it, the recent rate is the fall over [m/2, T] — the last half to three quarters
+    of the run — and it is compared with the fall over [m/2, m] and over the whole run. The steps
+    are None when the recent rate is no fall or it sped up (then no number would be honest); a
+    slowing rate still gives its number, as a lower bound."""
+    t_end, end = run.iterations, run.final_norm
+    marks = [(t, n) for t, n in run.marks if t < t_end and math.isfinite(n) and n > 0]
+    if len(marks) < 2 or not end > 0:
         return None, None, False
-    ts, ns = steps[recent].astype(float), np.log(norms[recent])
-    if ts[-1] <= ts[0]:
-        return None, None, False
-    slope = (ns[-1] - ns[0]) / (ts[-1] - ts[0])  # log rate per step
+    (ta, na), (tb, nb) = marks[-2], marks[-1]
+    slope = math.log(end / na) / (t_end - ta)  # log rate per step
+    a = math.log(nb / na) / (tb - ta)
+    b = math.log(end / nb) / (t_end - tb)
     slowing = False
-    middle = int(np.searchsorted(ts, (ts[0] + ts[-1]) / 2))
-    if 0 < middle < len(ts) - 1:  # a rate from each half of the window: is it steady?
-        a = (ns[middle] - ns[0]) / (ts[middle] - ts[0])
-        b = (ns[-1] - ns[middle]) / (ts[-1] - ts[middle])
-        if abs(a - b) > STEADY_RATE * max(abs(a), abs(b)):
-            if not (a < b < 0):  # not a fall that is slowing: speeding up or no fall at all
-                return None, math.exp(b), False
-            slowing, slope = True, b
+    if abs(a - b) > STEADY_RATE * max(abs(a), abs(b)):
+        if not (a < b < 0):  # not a fall that is slowing: speeding up, or no fall at all
+            return None, math.exp(b), False
+        slowing, slope = True, b
     if not slope < 0:
         return None, None, False
     # ... and against the whole run so far: a run that fell faster before is decelerating, and
     # may slow further (Rosenbrock's valley), so its number is only a lower bound
-    whole = (ns[-1] - math.log(run.start_norm)) / t_end if run.start_norm > 0 else slope
+    whole = math.log(end / run.start_norm) / t_end if run.start_norm > 0 else slope
     if whole < slope and abs(whole - slope) > STEADY_RATE * abs(whole):
         slowing = True
-    more = math.log(tol / float(norms[recent][-1])) / slope
+    more = math.log(tol / end) / slope
     return (more if more < 1e12 else None), math.exp(slope), slowing
 
 

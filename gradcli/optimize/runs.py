@@ -200,6 +200,7 @@ class DescentRun:
     peak_norm: float = 0.0  # the largest ‖∇f‖ seen
     start_norm: float = 0.0  # ‖∇f‖ at the start
     findings: list[Note] = field(default_factory=list)  # what deserves a remark (see .notes)
+    marks: list[tuple[int, float]] = field(default_factory=list)  # (t, ‖∇f‖) at t = 1, 2, 4, ...
 
     @property
     def number(self) -> int:
