@@ -210,3 +210,11 @@ def test_ascent_plateau_points_up_the_gradient() -> None:
     assert run["classification"] == "plateau"
     text = " ".join(run["notes"])
     assert "along +∇f" in text and "saddle" not in text
+
+
+def test_slow_note_is_the_same_whatever_rows_are_kept() -> None:
+    args = ["x**2+10*y**2", "--from", "1,1", "--lr", "0.01", "--steps", "200"]
+    summary = only(*args)["notes"]
+    table = runner.invoke(app, ["descend", *args, "--format", "json"], env=ENV)
+    assert json.loads(table.stdout)["runs"][0]["notes"] == summary
+    assert "needs at least 519 more" in " ".join(summary)
