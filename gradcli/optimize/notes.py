@@ -1,10 +1,13 @@
 """What a run's numbers mean: end-point classification and notes on the phenomena the lessons name.
 
-Overshooting (f rises, the gradient reverses), exploding gradients, vanishing progress and slow
-convergence are read from statistics the engine gathers at every step (so they are right even when
-only the final state was recorded); a converged run's end point is classified from the Hessian.
-A note is a fact (a :data:`~.runs.Note`: one small NamedTuple per kind, with its numbers);
-:mod:`gradcli.views.notes` words it.
+Overshooting (f rises, the gradient reverses), oscillation, exploding gradients, vanishing
+gradients and slow convergence are read from statistics the engine gathers at every step (so they
+are right even when only the final state was recorded); a converged run's end point is classified
+from the Hessian — unless gradient and curvature are both tiny and f is far better a short way
+along −∇f: that is a plateau, never a saddle. A stalled run is probed for a kink it bounces across
+and for a saturated sigmoid. Every fact is checked against the run's own numbers before it is
+claimed. A note is a fact (a :data:`~.runs.Note`: one small NamedTuple per kind, with its
+numbers); :mod:`gradcli.views.notes` words it.
 """
 
 from __future__ import annotations
