@@ -47,7 +47,16 @@ run gradcli plot "x**2+10*y**2" --from 1,1 --lr 0.01 --lr 0.05 --lr 0.11 --steps
 run gradcli plot @rosenbrock --from -1.2,1 --method gd --method adam --lr 0.001 --steps 2000 --dpi "$DPI" -o "$FIGURES/race.png"
 run gradcli plot "x**2+3*y**2" --from 3,1 --animate --dpi "$DPI" -o "$FIGURES/descent.gif"
 
-lesson "8. Pipelines"
+lesson "8. Vanishing gradients: a plateau and a saturated sigmoid"
+echo '# far out on the plateau ‖∇f‖ is already under tol: the run stops at once — on a plateau, not a saddle'
+run gradcli descend @plateau --from 3,3 --summary
+echo '# adam takes steps of about lr however small ‖∇f‖ is: with a smaller tol it crosses the plateau'
+run gradcli descend @plateau --from 3,3 --tol 1e-12 --method adam --summary
+echo '# four nested sigmoids at w = 5: the inner one is saturated, and the chain rule multiplies slopes'
+run gradcli descend "sigmoid(sigmoid(sigmoid(sigmoid(w))))" --from 5 --lr 0.5 --summary
+run gradcli plot @plateau --from 3,3 --from 1,1 --method adam --tol 1e-12 --dpi "$DPI" -o "$FIGURES/plateau.png"
+
+lesson "9. Pipelines"
 echo '# descent CSV into another tool: the step where f first drops below 1e-6'
 gradcli descend "x**2+y**2" --from 3,1 --format csv |
     awk -F, 'NR > 1 && $7 < 1e-6 { print "step", $4, "f =", $7; exit }'

@@ -17,6 +17,7 @@ checks, in order: ``diverged`` (f, ∇f or x not finite, or |f|, ‖∇f‖ or s
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -369,6 +370,8 @@ class Descent:
                 lane.close()
                 built.update(lane.results())
             runs = [built[p.run] for p in self.plan]
+            if annotate and self.notes:
+                _add_marks(built, self.lanes)
             if annotate:
                 from gradcli.optimize.notes import annotate as add_notes
 
@@ -377,6 +380,15 @@ class Descent:
                 for run in runs:
                     run.index += self.offset
         return runs
+
+
+def _add_marks(built: dict[int, DescentRun], lanes: Sequence[Lane]) -> None:
+    """Each run's ‖∇f‖ at the steps 1, 2, 4, ... its lane logged (for the slow note's rate)."""
+    for lane in lanes:
+        for t, ids, sq in getattr(lane, "mark_log", ()):
+            for run, value in zip(np.atleast_1d(ids).tolist(), np.atleast_1d(sq).tolist()):
+                if run in built:
+                    built[run].marks.append((t, math.sqrt(value)))
 
 
 def _run_of(record: StepRecord) -> int:

@@ -124,6 +124,8 @@ class Lane:
     solo: bool = False
     active: int  # runs still going
     current: State | None = None  # the last evaluated state, for a report after an interruption
+    # ‖∇f‖² at the steps 1, 2, 4, 8, ... as (t, runs, sq): the recent rate behind the slow note
+    mark_log: list[tuple[int, Any, Any]]
 
     # --- the arithmetic (scalars or arrays) ----------------------------------------------------
     def _start(self) -> Start:
@@ -240,6 +242,7 @@ class Lane:
         rises = reversals = start.counter
         peak_sq = start_sq = zero
         t = 0
+        marks = self.mark_log = []
         with np.errstate(all="ignore"):
             while True:
                 values = evaluate(both, x, count)
@@ -259,6 +262,8 @@ class Lane:
                     rises = rises + rose
                     reversals = reversals + (dot(g, prev_g) < 0)
                     peak_sq = fmax(peak_sq, sq)  # fmax: a nan does not erase the peak
+                    if not t & (t - 1):  # a power of two: log₂(steps) marks in all
+                        marks.append((t, runs, sq))
                 elif not t:
                     start_sq = peak_sq = sq
                 state = new(

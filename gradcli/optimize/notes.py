@@ -1,17 +1,20 @@
 """What a run's numbers mean: end-point classification and notes on the phenomena the lessons name.
 
-Overshooting (f rises, the gradient reverses), exploding gradients, vanishing progress and slow
-convergence are read from statistics the engine gathers at every step (so they are right even when
-only the final state was recorded); a converged run's end point is classified from the Hessian.
-A note is a fact (a :data:`~.runs.Note`: one small NamedTuple per kind, with its numbers);
-:mod:`gradcli.views.notes` words it.
+Overshooting (f rises, the gradient reverses), oscillation, exploding gradients, vanishing
+gradients and slow convergence are read from statistics the engine gathers at every step (so they
+are right even when only the final state was recorded); a converged run's end point is classified
+from the Hessian — unless gradient and curvature are both tiny and f is far better a short way
+along −∇f: that is a plateau, never a saddle. A stalled run is probed for a kink it bounces across
+and for a saturated sigmoid. Every fact is checked against the run's own numbers before it is
+claimed. A note is a fact (a :data:`~.runs.Note`: one small NamedTuple per kind, with its
+numbers); :mod:`gradcli.views.notes` words it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -20,12 +23,15 @@ from gradcli.optimize.runs import (
     Diverged,
     EndPoint,
     Exploding,
+    Kink,
     Note,
     Overshooting,
+    Plateau,
     Slow,
     Vanishing,
     ZigZag,
 )
+from gradcli.symbolic import kink_sites, lambdify
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
@@ -35,9 +41,27 @@ Array = np.ndarray[Any, Any]
 
 EXPLODING_FACTOR = 1e3  # ‖∇f‖ growing by this factor over its start value counts as exploding
 VANISHING_STEP = 1e-6  # a last step shorter than this (relative to max(1, ‖x‖)) is "no progress"
-FLAT_GRADIENT = 1e-3  # below this ‖∇f‖, a non-converged run is on a plateau, not just slowed by lr
+FLAT_GRADIENT = 1e-3  # below this ‖∇f‖ the gradient has vanished: a plateau, not a too-small lr
+FLAT_CURVATURE = 1e-3  # all |Hessian eigenvalues| below this: no curvature to speak of either
+FLAT_CHANGE = 1e-3  # f changing by less than this (× max(1, |f|)) over a whole run: it stalled
+PLATEAU_DROP = 1e-2  # f better by this (× max(1, |f|)) a short way along −∇f: not a bottom
+PLATEAU_RADII = (0.25, 0.5, 1.0, 2.0, 4.0)  # × max(1, ‖x‖): where f is probed along −∇f
+SATURATED = 4.0  # a sigmoid whose argument is beyond ±this has slope < 0.018: saturated
 ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make a zig-zag note
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
+PROBE_CHUNK = 4096  # runs probed for a plateau at once (bounds the probe arrays' memory)
+KINK_PROBES = 10_000  # runs checked for a kink (one vectorised call each): beyond, no kink note
+STEADY_RATE = 0.05  # recent rates per step differing by more than this (in log) are "changing"
+
+
+class Seen(NamedTuple):
+    """What :func:`annotate` measured about a run beyond its own statistics."""
+
+    start_value: float = math.nan
+    start_curvature: float | None = None  # λmax at the start (plain gd runs that overshot)
+    lower: tuple[float, float] | None = None  # (f, distance) found along −∇f from a flat end
+    kink: bool = False  # the run bounces across a kink of f
+    saturated: tuple[float, float, int] | None = None  # a saturated sigmoid at the end
 
 
 def _eigenvalues(compiled: Compiled, points: Array) -> Array:
@@ -63,38 +87,94 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         for run, ev, kind in zip(converged, values, classify_points(compiled, ends, values)):
             run.eigenvalues = ev
             run.classification = kind
+    seen = {r.index: Seen() for r in runs}
+    # a plateau needs no step statistics: never call one a saddle, whatever was gathered
+    flat = [r for r in runs if r.status == "converged" and _flat(r.eigenvalues)]
+    for index, lower in _lower_along(compiled, flat).items():
+        seen[index] = seen[index]._replace(lower=lower)
+    for run in flat:
+        if seen[run.index].lower is not None:
+            run.classification = "plateau"  # the Hessian's signs there are noise, not a saddle
+    if not phenomena:
+        for run in runs:
+            s = seen[run.index]
+            run.findings = notes_for(run, s) if s.lower is not None else _endpoint_notes(run)
+        return
+    if runs:
+        with np.errstate(all="ignore"):
+            f0 = compiled.value(np.array([r.start for r in runs], dtype=float))
+        for run, v in zip(runs, f0.tolist()):
+            seen[run.index] = seen[run.index]._replace(start_value=float(v))
     # gd's stability limit needs the curvature at the start, only for runs that overshot
-    overshooting = [
-        r for r in runs if r.rises and r.settings.method == "gd" and not r.settings.line_search
+    bouncing = [
+        r
+        for r in runs
+        if (r.rises or r.reversals >= 3)
+        and r.settings.method == "gd"
+        and not r.settings.line_search
     ]
-    curvature: dict[int, float] = {}
-    if overshooting:
-        starts = _eigenvalues(compiled, np.array([r.start for r in overshooting]))
-        for run, ev in zip(overshooting, starts):
-            if np.all(np.isfinite(ev)):
-                curvature[run.index] = float(np.max(ev))
+    if bouncing:
+        starts = _eigenvalues(compiled, np.array([r.start for r in bouncing]))
+        for run, ev in zip(bouncing, starts):
+            if np.all(np.isfinite(ev)) and float(np.max(ev)) > 0:
+                seen[run.index] = seen[run.index]._replace(start_curvature=float(np.max(ev)))
+    kinky = bool(kink_sites(compiled.fn.expr))
+    stalled = [r for r in runs if r.status == "max_steps" and len(r.path)]
+    bouncy = [r for r in stalled if kinky and r.reversals >= ZIGZAG_SHARE * r.iterations]
+    kinks = _at_kink(compiled, bouncy)
+    # runs whose gradient vanished: is it a plateau, is a sigmoid saturated?
+    vanished = [r for r in stalled if r.index not in kinks and r.peak_norm <= FLAT_GRADIENT]
+    for index in kinks:
+        seen[index] = seen[index]._replace(kink=True)
+    for index, lower in _lower_along(compiled, vanished).items():
+        seen[index] = seen[index]._replace(lower=lower)
+    for index, found in _saturation(compiled, vanished).items():
+        seen[index] = seen[index]._replace(saturated=found)
     for run in runs:
-        run.findings = notes_for(run, curvature.get(run.index), phenomena=phenomena)
+        run.findings = notes_for(run, seen[run.index])
 
 
-def notes_for(
-    run: DescentRun, start_curvature: float | None = None, *, phenomena: bool = True
-) -> list[Note]:
+def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = True) -> list[Note]:
     """What deserves a remark about one run, as facts (empty when nothing does); the words are
-    :mod:`gradcli.views.notes`'."""
-    notes: list[Note] = []
+    :mod:`gradcli.views.notes`'. Every fact is checked against the run's own numbers."""
+    seen = seen if seen is not None else Seen()
     if not phenomena:
         return _endpoint_notes(run)
+    steps, ascent = run.iterations, run.settings.ascent
+    if run.status == "converged" and seen.lower is not None:
+        assert run.eigenvalues is not None
+        lower, distance = seen.lower
+        flatness = float(np.max(np.abs(run.eigenvalues)))
+        # a plateau, not a saddle: the Hessian's signs there are noise on a flat region
+        return [
+            Plateau(
+                steps,
+                run.final_norm,
+                flatness,
+                run.final_value,
+                lower,
+                distance,
+                run.settings.tol,
+                ascent,
+            )
+        ]
+    notes: list[Note] = []
     if (
         not run.rises
         and run.reversals < 3
         and run.status == "converged"
-        and run.classification == ("maximum" if run.settings.ascent else "minimum")
-        and run.peak_norm <= EXPLODING_FACTOR * run.start_norm
+        and run.classification == ("maximum" if ascent else "minimum")
+        and run.peak_norm <= EXPLODING_FACTOR * max(1.0, run.start_norm)
     ):
         return notes  # the common, uneventful case
-    steps, ascent = run.iterations, run.settings.ascent
+    gd = run.settings.method == "gd" and not run.settings.line_search
+    curvature = seen.start_curvature if gd else None
+    if seen.kink:
+        notes.append(Kink(run.final_norm, steps, run.lr))
+        return notes + _endpoint_notes(run)  # the bounce is the kink's, not lr's or the curvature's
     if run.rises:
+        # the stability limit 2/λmax is the reason only where lr passes it and the run failed
+        unstable = curvature is not None and run.lr * curvature >= 2 and run.status != "converged"
         notes.append(
             Overshooting(
                 run.rises,
@@ -102,18 +182,41 @@ def notes_for(
                 run.reversals,
                 run.rises >= OVERSHOOT_SHARE * steps,
                 ascent,
-                start_curvature if start_curvature is not None and start_curvature > 0 else None,
+                curvature if unstable else None,
                 run.status == "diverged",
+                run.settings.method in ("momentum", "nesterov", "adam"),
             )
         )
     elif run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
-        notes.append(ZigZag(run.reversals, steps, ascent))
-    if run.start_norm > 0 and not run.peak_norm <= EXPLODING_FACTOR * run.start_norm:
+        sign = -1.0 if ascent else 1.0
+        improved = sign * run.final_value < sign * seen.start_value
+        # the stability limit is named only where lr is past it (at the start)
+        limit_passed = curvature is not None and run.lr * curvature >= 2
+        notes.append(
+            ZigZag(
+                run.reversals,
+                steps,
+                ascent,
+                improved,
+                seen.start_value,
+                run.final_value,
+                curvature if limit_passed else None,
+                run.lr,
+            )
+        )
+    # growth alone is not explosion: leaving a plateau (1e-7 → 0.9) is the lesson going right
+    if run.start_norm > 0 and not run.peak_norm <= EXPLODING_FACTOR * max(1.0, run.start_norm):
         notes.append(Exploding(run.start_norm, run.peak_norm))
     if run.status == "diverged" and not run.rises:
         notes.append(Diverged(run.reason))
     if run.status == "max_steps":
-        notes.extend(_progress_notes(run))
+        progress = _progress_notes(run, seen, gd)
+        if any(isinstance(n, ZigZag) and not n.improved for n in notes) or any(
+            isinstance(n, Overshooting) and n.frequent for n in notes
+        ):
+            # a run that bounces is not slow: "raise --lr" would make it worse
+            progress = [n for n in progress if not isinstance(n, Slow)]
+        notes.extend(progress)
     return notes + _endpoint_notes(run)
 
 
@@ -125,17 +228,160 @@ def _endpoint_notes(run: DescentRun) -> list[Note]:
     return []
 
 
-def _progress_notes(run: DescentRun) -> list[Note]:
-    notes: list[Note] = []
+def _progress_notes(run: DescentRun, seen: Seen, gd: bool) -> list[Note]:
     norm, last = run.final_norm, float(run.step_sizes[-1])
     scale = max(1.0, math.hypot(*run.path[-1].tolist()))
-    if run.iterations and last <= VANISHING_STEP * scale:
-        notes.append(Vanishing(last, norm, norm < FLAT_GRADIENT, run.lr))
+    f0, f1 = seen.start_value, run.final_value
+    stalled = abs(f1 - f0) <= FLAT_CHANGE * max(1.0, abs(f0))
+    if run.iterations and run.peak_norm <= FLAT_GRADIENT and stalled:
+        lower, distance = seen.lower if seen.lower is not None else (None, None)
+        vanished = Vanishing(
+            last, norm, True, run.lr, run.iterations, run.peak_norm, f0, f1, lower, distance
+        )
+        return [vanished._replace(saturated=seen.saturated, ascent=run.settings.ascent)]
+    notes: list[Note] = []
+    if gd and run.iterations and last <= VANISHING_STEP * scale and norm > FLAT_GRADIENT:
+        # plain gd moves lr·‖∇f‖: with ‖∇f‖ not small, a tiny step means a tiny lr
+        notes.append(Vanishing(last, norm, False, run.lr, run.iterations))
     tol = run.settings.tol
     if tol > 0 and run.iterations and 0 < norm < run.start_norm:
-        rate = (norm / run.start_norm) ** (1 / run.iterations)
-        if 0 < rate < 1:
-            more = math.log(tol / norm) / math.log(rate)
-            if more < 1e12:
-                notes.append(Slow(run.start_norm, norm, run.iterations, more))
+        more, rate, slowing = _recent_rate(run, tol)
+        notes.append(Slow(run.start_norm, norm, run.iterations, more, rate, slowing))
     return notes
+
+
+def _recent_rate(run: DescentRun, tol: float) -> tuple[float | None, float | None, bool]:
+    """(steps to tol at the rate ‖∇f‖ fell recently, that rate per step, whether it is slowing).
+
+    The engine logs ‖∇f‖ at the steps 1, 2, 4, 8, ... (whatever rows are kept, so the note is the
+    same for a table, a summary or a stream): with m the last such step before the end T and m/2
+    the one before it, the recent rate is the fall over [m/2, T] — the last half to three quarters
+    of the run — and it is compared with the fall over [m/2, m] and over the whole run. The steps
+    are None when the recent rate is no fall or it sped up (then no number would be honest); a
+    slowing rate still gives its number, as a lower bound."""
+    t_end, end = run.iterations, run.final_norm
+    marks = [(t, n) for t, n in run.marks if t < t_end and math.isfinite(n) and n > 0]
+    if len(marks) < 2 or not end > 0:
+        return None, None, False
+    (ta, na), (tb, nb) = marks[-2], marks[-1]
+    slope = math.log(end / na) / (t_end - ta)  # log rate per step
+    a = math.log(nb / na) / (tb - ta)
+    b = math.log(end / nb) / (t_end - tb)
+    slowing = False
+    if abs(a - b) > STEADY_RATE * max(abs(a), abs(b)):
+        if not (a < b < 0):  # not a fall that is slowing: speeding up, or no fall at all
+            return None, math.exp(b), False
+        slowing, slope = True, b
+    if not slope < 0:
+        return None, None, False
+    # ... and against the whole run so far: a run that fell faster before is decelerating, and
+    # may slow further (Rosenbrock's valley), so its number is only a lower bound
+    whole = math.log(end / run.start_norm) / t_end if run.start_norm > 0 else slope
+    if whole < slope and abs(whole - slope) > STEADY_RATE * abs(whole):
+        slowing = True
+    more = math.log(tol / end) / slope
+    return (more if more < 1e12 else None), math.exp(slope), slowing
+
+
+def _flat(eigenvalues: Array | None) -> bool:
+    return (
+        eigenvalues is not None
+        and bool(np.all(np.isfinite(eigenvalues)))
+        and float(np.max(np.abs(eigenvalues))) <= FLAT_CURVATURE
+    )
+
+
+def _lower_along(compiled: Compiled, runs: Sequence[DescentRun]) -> dict[int, tuple[float, float]]:
+    """Per run index, (f, distance): a much better f along −∇f (+∇f in ascent) from the run's
+    end, within a few max(1, ‖x‖), where ∇f stays flat on the first stretch — f is far from its
+    values nearby, so the end is on a plateau, not at a stationary point. Runs without such a
+    value (a true flat bottom, or a degenerate stationary point whose gradient grows right away)
+    are left out. All the runs are probed together, in chunks."""
+    found: dict[int, tuple[float, float]] = {}
+    for first in range(0, len(runs), PROBE_CHUNK):
+        chunk = runs[first : first + PROBE_CHUNK]
+        x = np.array([r.path[-1] for r in chunk], dtype=float).reshape(len(chunk), -1)
+        g = np.array([r.gradients[-1] for r in chunk], dtype=float).reshape(x.shape)
+        sign = np.array([-1.0 if r.settings.ascent else 1.0 for r in chunk])
+        f = np.array([r.final_value for r in chunk])
+        with np.errstate(all="ignore"):
+            size = np.linalg.norm(g, axis=1)
+            d = -sign[:, None] * g / size[:, None]
+            scale = np.maximum(1.0, np.linalg.norm(x, axis=1))
+            radii = np.array(PLATEAU_RADII)[None, :] * scale[:, None]  # (R, k)
+            near = np.linalg.norm(compiled.gradient(x + 0.1 * scale[:, None] * d), axis=1)
+            values = compiled.value(x[:, None, :] + radii[:, :, None] * d[:, None, :])  # (R, k)
+            gains = sign[:, None] * (f[:, None] - values)
+            good = np.isfinite(gains) & (gains > PLATEAU_DROP * np.maximum(1.0, np.abs(f))[:, None])
+        # the gradient growing at once means a genuine (degenerate) stationary point
+        usable = (size > 0) & np.isfinite(size) & (near <= FLAT_GRADIENT) & good.any(axis=1)
+        for i in np.flatnonzero(usable).tolist():
+            k = int(np.argmax(good[i]))
+            found[chunk[i].index] = (float(values[i, k]), float(radii[i, k]))
+    return found
+
+
+def _at_kink(compiled: Compiled, runs: Sequence[DescentRun]) -> set[int]:
+    """The indices of the runs whose ∇f jumps within a step or two of the end (along ∇f and each
+    axis): a kink of f that the run keeps hopping across. A jump: ∇f changes between neighbouring
+    samples (1/128 of the reach apart) by a tenth of ‖∇f‖ or more, and by far more than between
+    the other neighbours — a smooth ∇f changes little and evenly over so short a stretch."""
+    found: set[int] = set()
+    s = np.linspace(-1.0, 1.0, 129)
+    for run in runs[:KINK_PROBES]:
+        x, g = run.path[-1].astype(float), run.gradients[-1].astype(float)
+        size = float(np.linalg.norm(g))
+        # adaptive methods step about lr whatever ‖∇f‖ is; plain gd lr·‖∇f‖: reach past both
+        reach = 2 * max(float(run.step_sizes[-1]), run.lr * max(1.0, size))
+        if not (size > 0 and math.isfinite(reach) and reach > 0):
+            continue
+        lines = np.vstack([g / size, np.eye(len(x))])  # (n+1, n)
+        points = x + reach * s[None, :, None] * lines[:, None, :]  # (n+1, 129, n)
+        with np.errstate(all="ignore"):
+            grads = compiled.gradient(points)
+            changes = np.linalg.norm(np.diff(grads, axis=1), axis=2)  # (n+1, 128)
+            biggest = np.max(changes, axis=1)
+            jump = (biggest >= 0.1 * size) & (biggest > 20 * np.median(changes, axis=1))
+        if np.any(jump & np.all(np.isfinite(changes), axis=1)):
+            found.add(run.index)
+    return found
+
+
+def _saturation(
+    compiled: Compiled, runs: Sequence[DescentRun]
+) -> dict[int, tuple[float, float, int]]:
+    """Per run index: (argument, slope, how many sigmoids) for the most saturated sigmoid
+    1/(1 + e^(−u)) of f at the run's end, when one is saturated (|u| > SATURATED) — why the
+    gradient vanished. The arguments are evaluated for all the runs at once."""
+    args = sigmoid_arguments(compiled.fn.expr) if runs else []
+    if not args:
+        return {}
+    ends = np.array([r.path[-1] for r in runs], dtype=float).reshape(len(runs), -1)
+    with np.errstate(all="ignore"):
+        parts = lambdify(compiled.fn.variables, args)(*ends.T)
+    u = np.empty((len(runs), len(args)))
+    for i, part in enumerate(parts):
+        u[:, i] = np.real(part)
+    found: dict[int, tuple[float, float, int]] = {}
+    for run, row in zip(runs, u):
+        finite = np.where(np.isfinite(row), np.abs(row), -1.0)
+        k = int(np.argmax(finite))
+        value = float(row[k])
+        if finite[k] > SATURATED:
+            sig = 1 / (1 + math.exp(-value)) if value > -700 else 0.0
+            found[run.index] = (value, sig * (1 - sig), len(args))
+    return found
+
+
+def sigmoid_arguments(expr: Any) -> list[Any]:
+    """The arguments u of every sigmoid 1/(1 + e^(−u)) in ``expr`` (sympy keeps sigmoid so)."""
+    import sympy as sp
+
+    found = []
+    for p in expr.atoms(sp.Pow):
+        base = p.base
+        if p.exp == -1 and isinstance(base, sp.Add) and len(base.args) == 2 and 1 in base.args:
+            other = base.args[0] if base.args[1] == 1 else base.args[1]
+            if isinstance(other, sp.exp):
+                found.append(-other.args[0])
+    return sorted(found, key=sp.default_sort_key)

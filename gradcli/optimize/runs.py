@@ -75,16 +75,24 @@ class Overshooting(NamedTuple):
     reversals: int  # steps at which ∇f reversed direction
     frequent: bool  # at the overshoot share of the steps or more
     ascent: bool
-    start_curvature: float | None  # λmax at the start, for plain gd when positive
+    # λmax at the start, for a plain-gd run that did not converge and whose lr ≥ 2/λmax there
+    start_curvature: float | None
     diverged: bool
+    momentum: bool = False  # a method that carries velocity: momentum, nesterov, adam
 
 
 class ZigZag(NamedTuple):
-    """∇f reversed direction at ``reversals`` of ``steps`` steps, though f kept improving."""
+    """∇f reversed direction at ``reversals`` of ``steps`` steps; ``improved``: f still moved toward
+    the goal from ``start_value`` to ``final_value`` (else the run only oscillates)."""
 
     reversals: int
     steps: int
     ascent: bool
+    improved: bool = True
+    start_value: float = math.nan
+    final_value: float = math.nan
+    start_curvature: float | None = None  # λmax at the start (plain gd), for the stability limit
+    lr: float = math.nan
 
 
 class Exploding(NamedTuple):
@@ -101,21 +109,58 @@ class Diverged(NamedTuple):
 
 
 class Vanishing(NamedTuple):
-    """The last step barely moved x while ‖∇f‖ is still above tol."""
+    """The run barely moved: either ‖∇f‖ itself vanished (``plateau``: it stayed below the flat
+    gradient of :mod:`.notes` over all ``steps`` and f hardly changed) or, for plain gd, the steps
+    lr·‖∇f‖ are tiny because lr is."""
 
     last_step: float
     norm: float
-    plateau: bool  # ‖∇f‖ < a flat gradient: a flat region, not a too-small lr
+    plateau: bool  # the gradient vanished (a flat region), not a too-small lr
+    lr: float
+    steps: int = 0
+    peak_norm: float = math.nan
+    start_value: float = math.nan
+    final_value: float = math.nan
+    lower: float | None = None  # a much better f found along −∇f ...
+    distance: float | None = None  # ... this far away: a plateau, not a bottom
+    # a saturated sigmoid: (its argument, its slope, how many sigmoids f has)
+    saturated: tuple[float, float, int] | None = None
+    ascent: bool = False
+
+
+class Plateau(NamedTuple):
+    """A run stopped by the gradient test (‖∇f‖ ≤ tol) on a flat region that is no stationary
+    point: the curvature is tiny too, and f is far better a short way along −∇f."""
+
+    steps: int
+    norm: float
+    curvature: float  # the largest |Hessian eigenvalue| at the end
+    value: float
+    lower: float  # f found along −∇f (+∇f in ascent) ...
+    distance: float  # ... this far from the end point
+    tol: float
+    ascent: bool = False
+
+
+class Kink(NamedTuple):
+    """The run bounces across a kink of f (|·|, relu, max, min): ∇f jumps there, so ‖∇f‖ never
+    falls below tol however close the run gets."""
+
+    norm: float
+    steps: int
     lr: float
 
 
 class Slow(NamedTuple):
-    """‖∇f‖ falls too slowly to reach tol within the steps; ``more`` at the same rate would."""
+    """‖∇f‖ falls too slowly to reach tol within the steps; ``more`` at the recent rate would
+    (None: the rate is speeding up or not a fall, or too few steps were recorded to measure it)."""
 
     start_norm: float
     norm: float
     steps: int
-    more: float
+    more: float | None
+    rate: float | None = None  # the recent factor per step
+    slowing: bool = False  # the rate is slowing: ``more`` is a lower bound
 
 
 class EndPoint(NamedTuple):
@@ -125,7 +170,9 @@ class EndPoint(NamedTuple):
     wrong: bool  # a maximum in descent, a minimum in ascent
 
 
-Note: TypeAlias = Overshooting | ZigZag | Exploding | Diverged | Vanishing | Slow | EndPoint
+Note: TypeAlias = (
+    Overshooting | ZigZag | Exploding | Diverged | Vanishing | Plateau | Kink | Slow | EndPoint
+)
 
 
 @dataclass(slots=True)
@@ -153,6 +200,7 @@ class DescentRun:
     peak_norm: float = 0.0  # the largest ‖∇f‖ seen
     start_norm: float = 0.0  # ‖∇f‖ at the start
     findings: list[Note] = field(default_factory=list)  # what deserves a remark (see .notes)
+    marks: list[tuple[int, float]] = field(default_factory=list)  # (t, ‖∇f‖) at t = 1, 2, 4, ...
 
     @property
     def number(self) -> int:

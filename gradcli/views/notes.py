@@ -14,8 +14,10 @@ from gradcli.optimize.runs import (
     Diverged,
     EndPoint,
     Exploding,
+    Kink,
     Note,
     Overshooting,
+    Plateau,
     Slow,
     Vanishing,
     ZigZag,
@@ -31,24 +33,49 @@ def note_text(note: Note) -> str:
         text = f"overshooting: f {'fell' if note.ascent else 'rose'} at {note.rises} of {note.steps} steps"
         if note.reversals:
             text += f" and ∇f reversed direction at {note.reversals}"
-        if note.frequent:
+        if note.frequent and note.momentum:
+            text += (
+                " — velocity carries x past the bottom and back, as momentum does "
+                "(a smaller --momentum or --beta1 damps it)"
+            )
+        elif note.frequent:
             text += " — the steps jump across the valley instead of down it"
+        elif note.momentum:
+            text += " — an occasional overshoot, which momentum makes near curves"
         else:
-            text += " — an occasional overshoot, which momentum and adaptive steps make near curves"
+            text += " — an occasional overshoot where the valley is steeper than the step allows"
         if note.start_curvature is not None:
             limit = 2 / note.start_curvature
             text += (
-                f"; plain gd is stable only for lr < 2/λmax = {limit:.3g} "
-                f"(λmax = {note.start_curvature:.3g}, the largest Hessian eigenvalue at the start)"
+                f"; at the start plain gd is stable only for lr < 2/λmax = {limit:.3g} "
+                f"(λmax = {note.start_curvature:.3g}, the largest Hessian eigenvalue there)"
             )
         elif note.diverged:
             text += "; try a smaller --lr"
         return text
     if isinstance(note, ZigZag):
-        return (
-            f"zig-zag: ∇f reversed direction at {note.reversals} of {note.steps} steps — each step "
-            f"overshoots the valley floor, though f still {'rose' if note.ascent else 'fell'}"
+        if note.improved:
+            return (
+                f"zig-zag: ∇f reversed direction at {note.reversals} of {note.steps} steps — each "
+                f"step overshoots the valley floor, though f still "
+                f"{'rose' if note.ascent else 'fell'} (from {note.start_value:.6g} to "
+                f"{note.final_value:.6g})"
+            )
+        text = (
+            f"oscillation: ∇f reversed direction at {note.reversals} of {note.steps} steps and f "
+            f"did not {'rise' if note.ascent else 'fall'} ({note.start_value:.6g} at the start, "
+            f"{note.final_value:.6g} now) — x jumps from one side of the valley to the other"
         )
+        if note.start_curvature is not None:
+            limit = 2 / note.start_curvature
+            text += (
+                f"; plain gd needs lr < 2/λmax = {limit:.3g} (λmax = {note.start_curvature:.3g}, "
+                f"the largest Hessian eigenvalue at the start), and lr = {note.lr:g} is not — "
+                f"try a smaller --lr"
+            )
+        else:
+            text += "; try a smaller --lr"
+        return text
     if isinstance(note, Exploding):
         return (
             f"exploding gradients: ‖∇f‖ grew from {note.start_norm:.3g} at the start "
@@ -57,22 +84,74 @@ def note_text(note: Note) -> str:
     if isinstance(note, Diverged):
         return f"diverged ({note.reason}); try a smaller --lr"
     if isinstance(note, Vanishing):
-        why = (
-            "the function is nearly flat here (a plateau), yet this is not a stationary point"
-            if note.plateau
-            else f"lr·‖∇f‖ is tiny: lr = {note.lr:g} is too small for this function"
-        )
+        return _vanishing_text(note)
+    if isinstance(note, Plateau):
         return (
-            f"vanishing progress: the last step moved x by only {note.last_step:.2g} while "
-            f"‖∇f‖ = {note.norm:.3g} is still above tol — {why}"
+            f"plateau (vanishing gradient): stopped after {note.steps:,} steps because "
+            f"‖∇f‖ = {note.norm:.2g} ≤ tol = {note.tol:g}, but this is not a stationary point — "
+            f"the curvature is tiny too (|λ| ≤ {note.curvature:.2g}) and f = {note.value:.6g} here "
+            f"while f = {note.lower:.6g} only {note.distance:.3g} away along {_way(note.ascent)}; "
+            f"the gradient "
+            f"has vanished on a flat region (a smaller --tol with --method adam, whose steps do "
+            f"not shrink with ‖∇f‖, crosses it)"
+        )
+    if isinstance(note, Kink):
+        return (
+            f"kink: the run ends at a corner of f (abs, relu, max or min) where ∇f jumps — "
+            f"‖∇f‖ = {note.norm:.3g} on either side, so it never falls to tol however close x "
+            f"gets, and each step hops across the corner (a smaller --lr hops closer; "
+            f"the gradient test cannot succeed here, so judge by f)"
         )
     if isinstance(note, Slow):
-        return (
-            f"slow: ‖∇f‖ fell from {note.start_norm:.3g} to {note.norm:.3g} in {note.steps} "
-            f"steps; at that rate it reaches tol after about {_count(note.more)} more "
-            f"(raise --steps or --lr)"
+        text = (
+            f"slow: ‖∇f‖ fell from {note.start_norm:.3g} to {note.norm:.3g} in {note.steps:,} steps"
         )
+        if note.more is not None and note.rate is not None and note.slowing:
+            return text + (
+                f"; its rate is slowing (×{note.rate:.4g} a step lately), so it needs at least "
+                f"{_count(note.more)} more (raise --steps or --lr)"
+            )
+        if note.more is not None and note.rate is not None:
+            return text + (
+                f"; at its recent rate (×{note.rate:.4g} a step) it reaches tol after about "
+                f"{_count(note.more)} more (raise --steps or --lr)"
+            )
+        if note.rate is not None:
+            return (
+                text + "; its rate is changing, so no estimate of the steps to tol (raise --steps)"
+            )
+        return text + " (raise --steps or --lr)"
     return _endpoint_text(note)
+
+
+def _vanishing_text(note: Vanishing) -> str:
+    if not note.plateau:
+        return (
+            f"vanishing progress: the last step moved x by only {note.last_step:.2g} while "
+            f"‖∇f‖ = {note.norm:.3g} is still above tol — lr·‖∇f‖ is tiny: lr = {note.lr:g} is "
+            f"too small for this function"
+        )
+    text = (
+        f"vanishing gradient: ‖∇f‖ stayed at or below {note.peak_norm:.2g} for all "
+        f"{note.steps:,} steps and f barely moved ({note.start_value:.6g} → {note.final_value:.6g})"
+    )
+    if note.saturated is not None:
+        u, slope, count = note.saturated
+        text += (
+            f" — a sigmoid is saturated: its argument is {u:.3g} here, where its slope "
+            f"σ(1−σ) is only {slope:.2g} (1/4 at most, at 0)"
+        )
+        if count > 1:
+            text += f", and the chain rule multiplies the slopes of all {count} sigmoids"
+    elif note.lower is not None and note.distance is not None:
+        text += (
+            f" — a plateau: f = {note.lower:.6g} only {note.distance:.3g} away along "
+            f"{_way(note.ascent)}, "
+            f"but the gradient here is too small to get there"
+        )
+    else:
+        text += " — the function is nearly flat here"
+    return text + "; --method adam, whose steps do not shrink with ‖∇f‖, gets moving"
 
 
 def _endpoint_text(note: EndPoint) -> str:
@@ -109,3 +188,7 @@ def _num(value: float) -> str:
 
 def _count(value: float) -> str:
     return f"{math.ceil(value):,}" if value < 1e6 else f"{value:.2g}"
+
+
+def _way(ascent: bool) -> str:
+    return "+∇f" if ascent else "−∇f"
