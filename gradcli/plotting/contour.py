@@ -70,7 +70,10 @@ def draw(
     labels = _label_contours(ax, lines, plot.rc["font.size"] - 2)
     if np.ma.count_masked(sample.Z):
         _shade_undefined(ax, xr, yr)
-    bar = fig.colorbar(filled, ax=ax, pad=0.02, fraction=0.05)
+    # The bar rides on the axes (an inset just right of it), not on the layout box: a box wider than
+    # the equal-aspect plot (16:9, --size) then centres plot and bar together, where fig.colorbar(ax=)
+    # anchors the plot against the bar at the right edge and leaves the left of the frame empty.
+    bar = fig.colorbar(filled, cax=ax.inset_axes((1.03, 0.0, 0.045, 1.0)))
     bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
@@ -100,10 +103,21 @@ def draw(
             label="known minimum" if len(known) == 1 else "known minima",
         )
     offset = len(at)
-    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs))):
-        path = artists.finite_path(run.path)
+    span = min(xr[1] - xr[0], yr[1] - yr[0])
+    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs, arrow=True))):
+        path, heading = artists.leave_frame(artists.finite_path(run.path), xr, yr)
         color = style.PALETTE[(offset + j) % len(style.PALETTE)]
-        plot.tracks.append(artists.draw_track(ax, path[:, 0], path[:, 1], None, color, label))
+        if heading is not None:
+            artists.edge_arrow(ax, path[-1], heading, color, span)
+            if run.status != "diverged":
+                # Out of the view and higher than it began: running away, whatever the test says.
+                ends = compiled.value(np.array([run.path[0], run.path[-1]], dtype=float))
+                away = bool(np.isfinite(ends[0]) and not ends[1] <= ends[0])
+                label += "  (diverged ↗)" if away else "  (leaves the view ↗)"
+        track = artists.draw_track(
+            ax, path[:, 0], path[:, 1], None, color, label, left=heading is not None
+        )
+        plot.tracks.append(track)
     ax.set_xlim(*xr)
     ax.set_ylim(*yr)
     ax.set_aspect("equal" if equal else "auto")
@@ -111,7 +125,11 @@ def draw(
         plot.notes.append("the ranges are too unequal for equal aspect: angles are not to scale")
     ax.set_xlabel(style.axis_label(xname))
     ax.set_ylabel(style.axis_label(yname), rotation=0, labelpad=12)
-    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
+    artists.legend(
+        fig, ax, with_tracks=bool(runs), grow=opts.size is None,
+        descent_arrows=opts.descent_arrows,
+        beside=bar.ax,
+    )
 
 
 def _roughness(levels: Any) -> tuple[float, float]:
@@ -289,6 +307,9 @@ def _mark_point_2d(
             marker=r"$\rightarrow$",
             markersize=20,
             color=color,
+            # the outline keeps a white arrow visible on the white legend
+            markeredgecolor=style.outline(color),
+            markeredgewidth=0.8,
             label=f"∇f{where} = {vector(g, 4, typographic=True)}",
         )
     ax.plot([p[0]], [p[1]], **dot)
