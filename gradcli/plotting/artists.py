@@ -198,7 +198,7 @@ def _legend_beside(fig: Figure, ax: Any, anchor: Any, handles: list[Any], labels
     )
 
 
-WIDE = 1.45  # width/height from which a frame is 'wide' (16:9 is 1.78): the legend goes to the side
+WIDE = 1.6  # width/height from which a frame is "wide" (16:10 and 16:9): the legend goes beside the plot
 
 
 def legend(

@@ -65,6 +65,13 @@ def draw(
         # Above the point on the side the curve climbs away from: for a convex curve that is the
         # empty inside of the bowl, clear of both the curve and the tangent.
         rising = slope >= 0
+        # ... unless that side runs out of frame: near an edge the label goes inwards, or
+        # "slope −1" at the right end is cut off.
+        where = (a - xr[0]) / span
+        if where > 0.7:
+            rising = True
+        elif where < 0.3:
+            rising = False
         ax.annotate(
             f"slope {decimal(slope, 4, typographic=True)}",
             xy=(a, fa),

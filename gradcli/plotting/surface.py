@@ -112,9 +112,11 @@ def draw(
     ax.view_init(elev=32, azim=-58)
     ax.set_box_aspect(None, zoom=1.08)  # the cube fills its box: less white around it
     # f is named on the colour bar, right beside the z ticks: a z label would collide with it
-    bar = fig.colorbar(surf, ax=ax, shrink=0.62, pad=0.06, aspect=18)
+    # An inset riding on the 3-D axes, as for contours: in a wide frame the cube and bar centre
+    # together instead of the cube being pushed against the bar at the right edge.
+    bar = fig.colorbar(surf, cax=ax.inset_axes((1.12, 0.19, 0.035, 0.62)))
     bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
         bar.set_ticks(list(ticks), labels=[decimal(t, 3, typographic=True) for t in ticks])
-    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
+    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None, beside=bar.ax)
