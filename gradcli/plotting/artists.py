@@ -176,7 +176,9 @@ def _field_handle() -> Any:
     )
 
 
-def _legend_beside(fig: Figure, ax: Any, anchor: Any, handles: list[Any], labels: list[str]) -> None:
+def _legend_beside(
+    fig: Figure, ax: Any, anchor: Any, handles: list[Any], labels: list[str]
+) -> None:
     """The legend just right of ``anchor`` (the colour bar, or the plot) and its tick labels, as part
     of the plot's own group: the layout then centres plot, bar and legend together in the frame,
     where a figure legend at the right edge would leave a gap in the middle."""

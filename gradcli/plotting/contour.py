@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcli.plotting import artists, grid, style
+from gradcli.plotting import artists, exact, grid, style
 from gradcli.plotting.model import Array, Plot, PlotOptions, Run
 from gradcli.views.text import decimal, vector
 
@@ -35,7 +35,9 @@ def draw(
     runs: Sequence[Run],
     opts: PlotOptions,
     cmap: Any,
+    points: Sequence[Any] = (),
 ) -> None:
+    """``points`` are the exact ``--at`` points (gradcli.points.Point), for exact labels."""
     from matplotlib.colors import BoundaryNorm
 
     fig = plot.figure
@@ -86,7 +88,8 @@ def draw(
         _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels, faint)
     for i, point in enumerate(at):
         color = style.PALETTE[i % len(style.PALETTE)]
-        note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr)
+        known = exact.at_point(fn, points[i] if i < len(points) else None, point)
+        note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr, known)
         if note:
             plot.notes.append(note)
     if opts.minima:
@@ -126,7 +129,10 @@ def draw(
     ax.set_xlabel(style.axis_label(xname))
     ax.set_ylabel(style.axis_label(yname), rotation=0, labelpad=12)
     artists.legend(
-        fig, ax, with_tracks=bool(runs), grow=opts.size is None,
+        fig,
+        ax,
+        with_tracks=bool(runs),
+        grow=opts.size is None,
         descent_arrows=opts.descent_arrows,
         beside=bar.ax,
     )
@@ -239,12 +245,23 @@ def _mark_point_2d(
     color: str,
     xr: tuple[float, float],
     yr: tuple[float, float],
+    known: exact.Exact,
 ) -> str | None:
-    """The point, the level curve through it, ∇f there and the tangent; a note if f is undefined."""
+    """The point, the level curve through it, ∇f there and the tangent; a note if f is undefined.
+
+    The labels are exact where calculus has the numbers (π/2, not 1.571; 0, not 6.123e−17)."""
     value = float(compiled.value(p))
     g = compiled.gradient(p)
+    if known.gradient is not None:  # ∇f = 0 exactly is a stationary point, whatever the floats say
+        g = np.array([0.0 if e == 0 else v for e, v in known.gradient])
     norm = float(np.hypot(*g))
-    where = vector(p, 4, typographic=True)
+    where = exact.point_label(known.where)
+    shown = (
+        exact.label(*known.value)
+        if known.value is not None
+        else decimal(value, 4, typographic=True)
+    )
+    slope = exact.point_label(known.gradient) if known.gradient else vector(g, 4, typographic=True)
     span = min(xr[1] - xr[0], yr[1] - yr[0])
     dot: dict[str, Any] = {
         "marker": "o",
@@ -268,7 +285,7 @@ def _mark_point_2d(
         color=color,
         linewidth=3,
         path_effects=artists.outlined(color, 3),
-        label=f"level f = {decimal(value, 4, typographic=True)} through {where}",
+        label=f"level f = {shown} through {where}",
     )
     if math.isfinite(norm) and norm > 0:
         unit = g / norm
@@ -310,7 +327,7 @@ def _mark_point_2d(
             # the outline keeps a white arrow visible on the white legend
             markeredgecolor=style.outline(color),
             markeredgewidth=0.8,
-            label=f"∇f{where} = {vector(g, 4, typographic=True)}",
+            label=f"∇f{where} = {slope}",
         )
     ax.plot([p[0]], [p[1]], **dot)
     if not (math.isfinite(norm) and norm > 0):

@@ -19,6 +19,7 @@ from gradcli.plotting.model import Plot, PlotOptions, Run, Track
 
 if TYPE_CHECKING:
     from gradcli.function import Function
+    from gradcli.points import Point
 
 __all__ = ["Plot", "PlotOptions", "Run", "Track", "plot_function"]
 
@@ -48,12 +49,14 @@ def plot_function(
     interest: Sequence[Sequence[float]] = (),
     options: PlotOptions | None = None,
     title_fn: Function | None = None,
+    exact_at: Sequence[Point] = (),
 ) -> Plot:
     """The figure for ``fn`` of one or two variables.
 
     ``at`` points get a marker, the gradient, the level curve and the tangent (1-D: the tangent line and
     its slope); ``runs`` are drawn as paths; ``interest`` points only frame the view (so do the
-    stationary points, found numerically, unless ``options.ranges`` fixes every axis). ``title_fn`` is the function named in the title when ``fn`` is a slice of it.
+    stationary points, found numerically, unless ``options.ranges`` fixes every axis). ``title_fn`` is the function named in the title when ``fn`` is a slice of it. ``exact_at`` are the ``at`` points as typed
+    (gradcli.points.Point, in order): their labels then say π/2 and 0, not 1.571 and 6.123e−17.
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -93,11 +96,11 @@ def plot_function(
         FigureCanvasAgg(fig)
         plot = Plot(fig, kind, ranges, False, [], [], rc, compiled)
         if kind == "curve":
-            curve.draw(plot, compiled, fn, at, runs, opts)
+            curve.draw(plot, compiled, fn, at, runs, opts, exact_at)
         elif kind == "surface":
             surface.draw(plot, compiled, fn, at, runs, opts, cmap)
         else:
-            contour.draw(plot, compiled, fn, at, runs, opts, cmap)
+            contour.draw(plot, compiled, fn, at, runs, opts, cmap, exact_at)
         fig.axes[0].set_title(title, pad=12)
         _fit_inside(fig, grow=opts.size is None)
     return plot
