@@ -84,9 +84,8 @@ def plot_function(
     targets: list[Any] = [*at, *(r.start for r in runs), *ends, *interest]
     ranges = grid.frame(fn.names, targets, opts.ranges, stationary)
     rc = style.theme_rc(opts.theme)
-    title = opts.title or style.math_title(
-        (title_fn or fn).expr, (title_fn or fn).names, opts.fixed
-    )
+    named = title_fn or fn
+    title = opts.title or style.math_title(named.expr, named.names, opts.fixed, named.source)
     with matplotlib.rc_context(cast(Any, rc)), warnings.catch_warnings(), np.errstate(all="ignore"):
         # Masked cells, empty level sets and the like are expected here, not news for the user.
         warnings.simplefilter("ignore")
