@@ -88,8 +88,10 @@ def draw(
         _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels, faint)
     for i, point in enumerate(at):
         color = style.PALETTE[i % len(style.PALETTE)]
-        known = exact.at_point(fn, points[i] if i < len(points) else None, point)
-        note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr, known)
+        numbers = exact.at_point(fn, points[i] if i < len(points) else None, point)
+        note = _mark_point_2d(
+            ax, sample, compiled, np.asarray(point, float), color, xr, yr, numbers
+        )
         if note:
             plot.notes.append(note)
     if opts.minima:

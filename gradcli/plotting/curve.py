@@ -76,10 +76,10 @@ def draw(
         rising = slope >= 0
         # ... unless that side runs out of frame: near an edge the label goes inwards, or
         # "slope −1" at the right end is cut off.
-        where = (a - xr[0]) / span
-        if where > 0.7:
+        place = (a - xr[0]) / span
+        if place > 0.7:
             rising = True
-        elif where < 0.3:
+        elif place < 0.3:
             rising = False
         ax.annotate(
             f"slope {slope_text}",

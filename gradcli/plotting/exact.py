@@ -34,10 +34,21 @@ def label(exact: Any, value: float) -> str:
         if not exact.atoms(sympy.Float):
             if exact.is_Integer and abs(int(exact)) < 10**6:
                 return decimal(float(int(exact)), 7, typographic=True)
+            if exact.is_Rational and _terminates(exact):
+                return decimal(value, 8, typographic=True)  # 0.5 typed stays 0.5, not 1/2
             text = pretty(exact)
             if len(text) <= SHORT:
                 return text.replace("-", "−")
     return decimal(value, 4, typographic=True)
+
+
+def _terminates(q: Any) -> bool:
+    """Whether the rational ``q`` is a short decimal (1.25, 1.8125), not a repeating one (1/3)."""
+    d = int(q.q)
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1 and int(q.q) <= 10**6
 
 
 def point_label(values: Sequence[tuple[Any, float]]) -> str:

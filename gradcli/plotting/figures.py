@@ -105,7 +105,31 @@ def plot_function(
     return plot
 
 
-def _fit_inside(fig: Any, *, grow: bool, tries: int = 3) -> None:
+def _centre(fig: Any, renderer: Any) -> bool:
+    """Slide an equal-aspect plot within its layout box so that the whole group — plot, colour bar,
+    legend beside it — is centred in the frame; True if it moved. (The layout sizes the box with
+    the bar and legend as a right margin; the plot, narrower than its box, would be centred alone
+    and the group would sit right of centre.)"""
+    from matplotlib.transforms import Bbox
+
+    ax = fig.axes[0]
+    box = ax.get_position(original=True)
+    actual = ax.get_position()
+    free = (box.width - actual.width) * fig.bbox.width
+    if free < 1:
+        return False
+    parts = [a.get_tightbbox(renderer) for a in fig.axes]
+    parts += [leg.get_window_extent(renderer) for leg in fig.legends]
+    group = Bbox.union([b for b in parts if b is not None])
+    shift = ((fig.bbox.x1 - group.x1) - (group.x0 - fig.bbox.x0)) / 2
+    if abs(shift) < 1:
+        return False
+    offset = (actual.x0 - box.x0) * fig.bbox.width
+    ax.set_anchor((min(max((offset + shift) / free, 0.0), 1.0), 0.5))
+    return True
+
+
+def _fit_inside(fig: Any, *, grow: bool, tries: int = 4) -> None:
     """Make every text fit in the frame. The layout reserves room for the title before equal
     aspect shrinks the plot, and the title then rides on the plot's top: a pixel or two of it could
     be cut off at the top (the shipped gradients.png). Measured on a draw, the overflow is given
@@ -116,7 +140,10 @@ def _fit_inside(fig: Any, *, grow: bool, tries: int = 3) -> None:
     for _ in range(tries):
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
-        top, bottom = fig.bbox.y1, fig.bbox.y0
+        # Clear of the edge by a margin: mathtext ink (a superscript) reaches a pixel or two above
+        # the extent matplotlib reports.
+        margin = 0.05 * fig.dpi
+        top, bottom = fig.bbox.y1 - margin, fig.bbox.y0 + margin
         over = 0.0
         for text in fig.findobj(Text):
             if not (text.get_visible() and text.get_text()):
@@ -124,7 +151,9 @@ def _fit_inside(fig: Any, *, grow: bool, tries: int = 3) -> None:
             box = text.get_window_extent(renderer)
             over = max(over, box.y1 - top, bottom - box.y0)
         if over <= 0.5:
-            return
+            if not _centre(fig, renderer):
+                return
+            continue
         inches = over / fig.dpi + 0.04
         if grow:
             fig.set_figheight(fig.get_figheight() + 2 * inches)
