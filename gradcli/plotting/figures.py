@@ -101,7 +101,7 @@ def plot_function(
         else:
             contour.draw(plot, compiled, fn, at, runs, opts, cmap, exact_at)
         fig.axes[0].set_title(title, pad=12)
-        _fit_inside(fig, grow=opts.size is None)
+        _fit_inside(fig)
     return plot
 
 
@@ -129,14 +129,15 @@ def _centre(fig: Any, renderer: Any) -> bool:
     return True
 
 
-def _fit_inside(fig: Any, *, grow: bool, tries: int = 4) -> None:
-    """Make every text fit in the frame. The layout reserves room for the title before equal
-    aspect shrinks the plot, and the title then rides on the plot's top: a pixel or two of it could
-    be cut off at the top (the shipped gradients.png). Measured on a draw, the overflow is given
-    back as height (the default size) or as layout padding (a size the user chose)."""
+def _fit_inside(fig: Any, *, tries: int = 4) -> None:
+    """Make every text fit in the frame, with a margin. The shipped gradients.png had the top of
+    its title cut off: the layout's default padding (3 pt) is less than the distance by which
+    mathtext ink (a superscript) outruns the extent matplotlib reports. The padding starts at
+    0.08 in and grows by any overflow measured on a draw; then the group is centred (``_centre``)."""
     from matplotlib.text import Text
 
     engine = fig.get_layout_engine()
+    engine.set(h_pad=max(engine.get()["h_pad"], 0.08))
     for _ in range(tries):
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
@@ -145,8 +146,17 @@ def _fit_inside(fig: Any, *, grow: bool, tries: int = 4) -> None:
         margin = 0.05 * fig.dpi
         top, bottom = fig.bbox.y1 - margin, fig.bbox.y0 + margin
         over = 0.0
+        # Tick labels are the layout's own business — and matplotlib keeps labels for ticks
+        # outside the view that are never drawn, which would read as overflow.
+        ticks = {
+            id(label)
+            for ax in fig.axes
+            for axis in (ax.xaxis, ax.yaxis)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+            for label in (tick.label1, tick.label2)
+        }
         for text in fig.findobj(Text):
-            if not (text.get_visible() and text.get_text()):
+            if not (text.get_visible() and text.get_text()) or id(text) in ticks:
                 continue
             box = text.get_window_extent(renderer)
             over = max(over, box.y1 - top, bottom - box.y0)
@@ -154,11 +164,7 @@ def _fit_inside(fig: Any, *, grow: bool, tries: int = 4) -> None:
             if not _centre(fig, renderer):
                 return
             continue
-        inches = over / fig.dpi + 0.04
-        if grow:
-            fig.set_figheight(fig.get_figheight() + 2 * inches)
-        else:
-            engine.set(h_pad=engine.get()["h_pad"] + inches)
+        engine.set(h_pad=engine.get()["h_pad"] + over / fig.dpi + 0.02)
 
 
 def _colormap(name: str) -> Any:
