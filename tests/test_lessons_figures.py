@@ -295,3 +295,26 @@ def test_descent_arrows_are_named_in_the_legend(
     assert "arrows: −∇f, downhill" in legend_texts(fig)
     plain = figure_of(monkeypatch, tmp_path, "x^2+y^2", *FAST).figure
     assert legend_texts(plain) == []
+
+
+@pytest.mark.parametrize("size", ["8x4.5", "12.8x7.2", "8.8x7.2"])
+def test_the_surface_colour_bar_clears_the_z_tick_labels(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: str
+) -> None:
+    fig = figure_of(
+        monkeypatch,
+        tmp_path,
+        "x**2+y**2",
+        "--surface",
+        "--size",
+        size,
+        "--grid",
+        "30",
+        "--dpi",
+        "60",
+    ).figure
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    (bar,) = ax.child_axes
+    zaxis = ax.zaxis.get_tightbbox(renderer)  # the z ticks drawn, with their labels
+    assert zaxis.x1 < bar.get_window_extent(renderer).x0
