@@ -224,7 +224,12 @@ def plot(
         starts_xy = [p.values for p in origins]
         runs = descend(compile_function(drawn), starts_xy, settings, record_every=every)
     figure = plotting.plot_function(
-        drawn, at=[p.values for p in points], runs=runs, options=options, title_fn=fn
+        drawn,
+        at=[p.values for p in points],
+        runs=runs,
+        options=options,
+        title_fn=fn,
+        exact_at=points,
     )
     if animate:
         plotting.write_animation(figure, output)

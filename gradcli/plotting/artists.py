@@ -25,7 +25,7 @@ def outlined(color: str, width: float) -> list[Any]:
     ]
 
 
-def run_labels(runs: Sequence[Run]) -> list[str]:
+def run_labels(runs: Sequence[Run], arrow: bool = False) -> list[str]:
     # Settings.name says 'gd+line-search' or 'adam (ascent)' where the bare method would not.
     names = [getattr(getattr(r, "settings", None), "name", r.method) for r in runs]
     labels = [
@@ -36,8 +36,63 @@ def run_labels(runs: Sequence[Run]) -> list[str]:
             f"{lab}, from {vector(r.start, 4, typographic=True)}" for lab, r in zip(labels, runs)
         ]
     return [
-        lab + ("  (diverged)" if r.status == "diverged" else "") for lab, r in zip(labels, runs)
+        lab + (f"  (diverged{' ↗' if arrow else ''})" if r.status == "diverged" else "")
+        for lab, r in zip(labels, runs)
     ]
+
+
+def leave_frame(
+    path: Array, xr: tuple[float, float], yr: tuple[float, float]
+) -> tuple[Array, Array | None]:
+    """``path`` up to where it first leaves the frame, ending on the frame's edge, and the direction
+    (unit, in data units) it was heading there — None when it stays inside.
+
+    A run that diverges to y = −15 in a ±3 window would otherwise be drawn as near-vertical strokes
+    across the whole frame, a solid band that hides every other run's markers."""
+    pts = np.asarray(path, dtype=float)
+    if not len(pts):
+        return pts, None
+    lo = np.array([xr[0], yr[0]])
+    hi = np.array([xr[1], yr[1]])
+    inside = np.all(np.isfinite(pts) & (pts >= lo) & (pts <= hi), axis=1)
+    if inside.all() or not inside[0]:
+        return pts, None
+    k = int(np.argmin(inside))  # the first point outside
+    a, b = pts[k - 1], pts[k]
+    step = b - a
+    if not np.all(np.isfinite(step)):
+        return pts[:k], None
+    # The fraction of the step a → b spent inside the box: the nearest face it crosses.
+    t = 1.0
+    for d in range(2):
+        if step[d] > 0 and b[d] > hi[d]:
+            t = min(t, (hi[d] - a[d]) / step[d])
+        elif step[d] < 0 and b[d] < lo[d]:
+            t = min(t, (lo[d] - a[d]) / step[d])
+    edge = a + max(t, 0.0) * step
+    norm = float(np.hypot(*step))
+    return np.vstack([pts[:k], edge]), (step / norm if norm > 0 else None)
+
+
+def edge_arrow(ax: Axes, tip: Array, heading: Array, color: str, span: float) -> None:
+    """An arrowhead on the frame's edge where a run leaves the view, pointing the way it went."""
+    tail = tip - heading * 0.06 * span
+    arrow = ax.annotate(
+        "",
+        xy=(float(tip[0]), float(tip[1])),
+        xytext=(float(tail[0]), float(tail[1])),
+        zorder=9.5,
+        annotation_clip=False,
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": color,
+            "linewidth": 2.4,
+            "mutation_scale": 28,
+            "shrinkA": 0,
+            "shrinkB": 0,
+        },
+    )
+    arrow.arrow_patch.set_path_effects(outlined(color, 2.4))  # type: ignore[union-attr]
 
 
 def finite_path(path: Array) -> Array:
@@ -53,6 +108,7 @@ def draw_track(
     color: str,
     label: str,
     on_curve: bool = False,
+    left: bool = False,
 ) -> Track:
     """A run as a path with its steps dotted (when few enough to see), a start dot and an end star.
 
@@ -100,12 +156,65 @@ def draw_track(
         linestyle="none",
         zorder=11,
     )
+    if left:  # the run went on outside the view: no end star on the edge, the arrow says where
+        end.set_visible(False)
     return Track(xs, ys, zs, line, head, end)
 
 
-def legend(fig: Figure, ax: Any, *, with_tracks: bool, grow: bool) -> None:
-    """The legend below the plot, in as many columns as fit; ``grow`` lets a tall legend make the
-    figure taller rather than squeeze the plot."""
+def _field_handle() -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker=r"$\rightarrow$",
+        markersize=20,
+        color="white",
+        markeredgecolor="#111111",
+        markeredgewidth=0.8,
+    )
+
+
+def _legend_beside(
+    fig: Figure, ax: Any, anchor: Any, handles: list[Any], labels: list[str]
+) -> None:
+    """The legend just right of ``anchor`` (the colour bar, or the plot) and its tick labels, as part
+    of the plot's own group: the layout then centres plot, bar and legend together in the frame,
+    where a figure legend at the right edge would leave a gap in the middle."""
+    from matplotlib.legend_handler import HandlerTuple
+    from matplotlib.transforms import ScaledTranslation
+
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    sticking_out = anchor.get_tightbbox(renderer).x1 - anchor.get_window_extent(renderer).x1
+    gap = max(sticking_out, 0.0) / fig.dpi + 0.2  # inches: past the tick labels, then a little air
+    ax.legend(
+        handles,
+        labels,
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        bbox_transform=anchor.transAxes + ScaledTranslation(gap, 0, fig.dpi_scale_trans),
+        borderaxespad=0,
+        ncols=1,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0.6)},
+    )
+
+
+WIDE = 1.6  # width/height from which a frame is "wide" (16:10 and 16:9): the legend goes beside the plot
+
+
+def legend(
+    fig: Figure,
+    ax: Any,
+    *,
+    with_tracks: bool,
+    grow: bool,
+    descent_arrows: bool = False,
+    beside: Any = None,
+) -> None:
+    """The legend below the plot, in as many columns as fit, or beside it in a wide frame (where
+    height is short and width to spare); ``grow`` lets a tall legend make the figure taller rather
+    than squeeze the plot."""
     from matplotlib.legend_handler import HandlerTuple
     from matplotlib.lines import Line2D
 
@@ -116,7 +225,13 @@ def legend(fig: Figure, ax: Any, *, with_tracks: bool, grow: bool) -> None:
         end = Line2D([], [], marker="*", markersize=14, color=grey, linestyle="none")
         handles.append((start, end))
         labels.append("start, end")
+    if descent_arrows:
+        handles.append(_field_handle())
+        labels.append("arrows: −∇f, downhill")
     if not handles:
+        return
+    if fig.get_figwidth() >= WIDE * fig.get_figheight():
+        _legend_beside(fig, ax, beside or ax, handles, labels)
         return
     # As many columns as fit the width: about 9 characters of legend text per inch at slide size.
     longest = max(len(label) for label in labels) + 6

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcli.plotting import artists, grid, style
+from gradcli.plotting import artists, exact, grid, style
 from gradcli.plotting.model import Array, Plot, PlotOptions, Run
 from gradcli.views.text import decimal, vector
 
@@ -35,7 +35,9 @@ def draw(
     runs: Sequence[Run],
     opts: PlotOptions,
     cmap: Any,
+    points: Sequence[Any] = (),
 ) -> None:
+    """``points`` are the exact ``--at`` points (gradcli.points.Point), for exact labels."""
     from matplotlib.colors import BoundaryNorm
 
     fig = plot.figure
@@ -70,7 +72,10 @@ def draw(
     labels = _label_contours(ax, lines, plot.rc["font.size"] - 2)
     if np.ma.count_masked(sample.Z):
         _shade_undefined(ax, xr, yr)
-    bar = fig.colorbar(filled, ax=ax, pad=0.02, fraction=0.05)
+    # The bar rides on the axes (an inset just right of it), not on the layout box: a box wider than
+    # the equal-aspect plot (16:9, --size) then centres plot and bar together, where fig.colorbar(ax=)
+    # anchors the plot against the bar at the right edge and leaves the left of the frame empty.
+    bar = fig.colorbar(filled, cax=ax.inset_axes((1.03, 0.0, 0.045, 1.0)))
     bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
@@ -83,7 +88,10 @@ def draw(
         _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels, faint)
     for i, point in enumerate(at):
         color = style.PALETTE[i % len(style.PALETTE)]
-        note = _mark_point_2d(ax, sample, compiled, np.asarray(point, float), color, xr, yr)
+        numbers = exact.at_point(fn, points[i] if i < len(points) else None, point)
+        note = _mark_point_2d(
+            ax, sample, compiled, np.asarray(point, float), color, xr, yr, numbers
+        )
         if note:
             plot.notes.append(note)
     if opts.minima:
@@ -100,10 +108,21 @@ def draw(
             label="known minimum" if len(known) == 1 else "known minima",
         )
     offset = len(at)
-    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs))):
-        path = artists.finite_path(run.path)
+    span = min(xr[1] - xr[0], yr[1] - yr[0])
+    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs, arrow=True))):
+        path, heading = artists.leave_frame(artists.finite_path(run.path), xr, yr)
         color = style.PALETTE[(offset + j) % len(style.PALETTE)]
-        plot.tracks.append(artists.draw_track(ax, path[:, 0], path[:, 1], None, color, label))
+        if heading is not None:
+            artists.edge_arrow(ax, path[-1], heading, color, span)
+            if run.status != "diverged":
+                # Out of the view and higher than it began: running away, whatever the test says.
+                ends = compiled.value(np.array([run.path[0], run.path[-1]], dtype=float))
+                away = bool(np.isfinite(ends[0]) and not ends[1] <= ends[0])
+                label += "  (diverged ↗)" if away else "  (leaves the view ↗)"
+        track = artists.draw_track(
+            ax, path[:, 0], path[:, 1], None, color, label, left=heading is not None
+        )
+        plot.tracks.append(track)
     ax.set_xlim(*xr)
     ax.set_ylim(*yr)
     ax.set_aspect("equal" if equal else "auto")
@@ -111,7 +130,14 @@ def draw(
         plot.notes.append("the ranges are too unequal for equal aspect: angles are not to scale")
     ax.set_xlabel(style.axis_label(xname))
     ax.set_ylabel(style.axis_label(yname), rotation=0, labelpad=12)
-    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
+    artists.legend(
+        fig,
+        ax,
+        with_tracks=bool(runs),
+        grow=opts.size is None,
+        descent_arrows=opts.descent_arrows,
+        beside=bar.ax,
+    )
 
 
 def _roughness(levels: Any) -> tuple[float, float]:
@@ -221,12 +247,23 @@ def _mark_point_2d(
     color: str,
     xr: tuple[float, float],
     yr: tuple[float, float],
+    known: exact.Exact,
 ) -> str | None:
-    """The point, the level curve through it, ∇f there and the tangent; a note if f is undefined."""
+    """The point, the level curve through it, ∇f there and the tangent; a note if f is undefined.
+
+    The labels are exact where calculus has the numbers (π/2, not 1.571; 0, not 6.123e−17)."""
     value = float(compiled.value(p))
     g = compiled.gradient(p)
+    if known.gradient is not None:  # ∇f = 0 exactly is a stationary point, whatever the floats say
+        g = np.array([0.0 if e == 0 else v for e, v in known.gradient])
     norm = float(np.hypot(*g))
-    where = vector(p, 4, typographic=True)
+    where = exact.point_label(known.where)
+    shown = (
+        exact.label(*known.value)
+        if known.value is not None
+        else decimal(value, 4, typographic=True)
+    )
+    slope = exact.point_label(known.gradient) if known.gradient else vector(g, 4, typographic=True)
     span = min(xr[1] - xr[0], yr[1] - yr[0])
     dot: dict[str, Any] = {
         "marker": "o",
@@ -250,7 +287,7 @@ def _mark_point_2d(
         color=color,
         linewidth=3,
         path_effects=artists.outlined(color, 3),
-        label=f"level f = {decimal(value, 4, typographic=True)} through {where}",
+        label=f"level f = {shown} through {where}",
     )
     if math.isfinite(norm) and norm > 0:
         unit = g / norm
@@ -289,7 +326,10 @@ def _mark_point_2d(
             marker=r"$\rightarrow$",
             markersize=20,
             color=color,
-            label=f"∇f{where} = {vector(g, 4, typographic=True)}",
+            # the outline keeps a white arrow visible on the white legend
+            markeredgecolor=style.outline(color),
+            markeredgewidth=0.8,
+            label=f"∇f{where} = {slope}",
         )
     ax.plot([p[0]], [p[1]], **dot)
     if not (math.isfinite(norm) and norm > 0):

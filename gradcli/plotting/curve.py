@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcli.plotting import artists, grid, style
+from gradcli.plotting import artists, exact, grid, style
 from gradcli.plotting.model import Plot, PlotOptions, Run
 from gradcli.views.text import decimal
 
@@ -25,7 +25,9 @@ def draw(
     at: Sequence[Sequence[float]],
     runs: Sequence[Run],
     opts: PlotOptions,
+    points: Sequence[Any] = (),
 ) -> None:
+    """``points`` are the exact ``--at`` points (gradcli.points.Point), for exact labels."""
     fig = plot.figure
     (name,) = fn.names
     xr = plot.ranges[name]
@@ -43,6 +45,13 @@ def draw(
         a = float(point[0])
         fa = float(compiled.value(np.array([a])))
         slope = float(compiled.gradient(np.array([a]))[0])
+        known = exact.at_point(fn, points[i] if i < len(points) else None, point)
+        where = exact.label(*known.where[0])
+        if known.gradient is not None:
+            slope_text = exact.label(*known.gradient[0])
+            slope = 0.0 if known.gradient[0][0] == 0 else slope  # sin'(π/2) is 0, not 6.1e−17
+        else:
+            slope_text = decimal(slope, 4, typographic=True)
         color = palette[i % len(palette)]
         marked.append(fa)
         if not (math.isfinite(fa) and math.isfinite(slope)):
@@ -59,14 +68,21 @@ def draw(
             linewidth=2.4,
             linestyle=(0, (6, 3)),
             zorder=4,
-            label=f"tangent at {name} = {decimal(a, 4, typographic=True)}: slope {decimal(slope, 4, typographic=True)}",
+            label=f"tangent at {name} = {where}: slope {slope_text}",
         )
         ax.plot([a], [fa], marker="o", markersize=10, color=color, zorder=6, linestyle="none")
         # Above the point on the side the curve climbs away from: for a convex curve that is the
         # empty inside of the bowl, clear of both the curve and the tangent.
         rising = slope >= 0
+        # ... unless that side runs out of frame: near an edge the label goes inwards, or
+        # "slope −1" at the right end is cut off.
+        place = (a - xr[0]) / span
+        if place > 0.7:
+            rising = True
+        elif place < 0.3:
+            rising = False
         ax.annotate(
-            f"slope {decimal(slope, 4, typographic=True)}",
+            f"slope {slope_text}",
             xy=(a, fa),
             xytext=(-12, 10) if rising else (12, 10),
             textcoords="offset points",

@@ -19,6 +19,7 @@ from gradcli.plotting.model import Plot, PlotOptions, Run, Track
 
 if TYPE_CHECKING:
     from gradcli.function import Function
+    from gradcli.points import Point
 
 __all__ = ["Plot", "PlotOptions", "Run", "Track", "plot_function"]
 
@@ -48,12 +49,14 @@ def plot_function(
     interest: Sequence[Sequence[float]] = (),
     options: PlotOptions | None = None,
     title_fn: Function | None = None,
+    exact_at: Sequence[Point] = (),
 ) -> Plot:
     """The figure for ``fn`` of one or two variables.
 
     ``at`` points get a marker, the gradient, the level curve and the tangent (1-D: the tangent line and
     its slope); ``runs`` are drawn as paths; ``interest`` points only frame the view (so do the
-    stationary points, found numerically, unless ``options.ranges`` fixes every axis). ``title_fn`` is the function named in the title when ``fn`` is a slice of it.
+    stationary points, found numerically, unless ``options.ranges`` fixes every axis). ``title_fn`` is the function named in the title when ``fn`` is a slice of it. ``exact_at`` are the ``at`` points as typed
+    (gradcli.points.Point, in order): their labels then say π/2 and 0, not 1.571 and 6.123e−17.
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -81,9 +84,8 @@ def plot_function(
     targets: list[Any] = [*at, *(r.start for r in runs), *ends, *interest]
     ranges = grid.frame(fn.names, targets, opts.ranges, stationary)
     rc = style.theme_rc(opts.theme)
-    title = opts.title or style.math_title(
-        (title_fn or fn).expr, (title_fn or fn).names, opts.fixed
-    )
+    named = title_fn or fn
+    title = opts.title or style.math_title(named.expr, named.names, opts.fixed, named.source)
     with matplotlib.rc_context(cast(Any, rc)), warnings.catch_warnings(), np.errstate(all="ignore"):
         # Masked cells, empty level sets and the like are expected here, not news for the user.
         warnings.simplefilter("ignore")
@@ -93,13 +95,76 @@ def plot_function(
         FigureCanvasAgg(fig)
         plot = Plot(fig, kind, ranges, False, [], [], rc, compiled)
         if kind == "curve":
-            curve.draw(plot, compiled, fn, at, runs, opts)
+            curve.draw(plot, compiled, fn, at, runs, opts, exact_at)
         elif kind == "surface":
             surface.draw(plot, compiled, fn, at, runs, opts, cmap)
         else:
-            contour.draw(plot, compiled, fn, at, runs, opts, cmap)
+            contour.draw(plot, compiled, fn, at, runs, opts, cmap, exact_at)
         fig.axes[0].set_title(title, pad=12)
+        _fit_inside(fig)
     return plot
+
+
+def _centre(fig: Any, renderer: Any) -> bool:
+    """Slide an equal-aspect plot within its layout box so that the whole group — plot, colour bar,
+    legend beside it — is centred in the frame; True if it moved. (The layout sizes the box with
+    the bar and legend as a right margin; the plot, narrower than its box, would be centred alone
+    and the group would sit right of centre.)"""
+    from matplotlib.transforms import Bbox
+
+    ax = fig.axes[0]
+    box = ax.get_position(original=True)
+    actual = ax.get_position()
+    free = (box.width - actual.width) * fig.bbox.width
+    if free < 1:
+        return False
+    parts = [a.get_tightbbox(renderer) for a in fig.axes]
+    parts += [leg.get_window_extent(renderer) for leg in fig.legends]
+    group = Bbox.union([b for b in parts if b is not None])
+    shift = ((fig.bbox.x1 - group.x1) - (group.x0 - fig.bbox.x0)) / 2
+    if abs(shift) < 1:
+        return False
+    offset = (actual.x0 - box.x0) * fig.bbox.width
+    ax.set_anchor((min(max((offset + shift) / free, 0.0), 1.0), 0.5))
+    return True
+
+
+def _fit_inside(fig: Any, *, tries: int = 4) -> None:
+    """Make every text fit in the frame, with a margin. The shipped gradients.png had the top of
+    its title cut off: the layout's default padding (3 pt) is less than the distance by which
+    mathtext ink (a superscript) outruns the extent matplotlib reports. The padding starts at
+    0.08 in and grows by any overflow measured on a draw; then the group is centred (``_centre``)."""
+    from matplotlib.text import Text
+
+    engine = fig.get_layout_engine()
+    engine.set(h_pad=max(engine.get()["h_pad"], 0.08))
+    for _ in range(tries):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        # Clear of the edge by a margin: mathtext ink (a superscript) reaches a pixel or two above
+        # the extent matplotlib reports.
+        margin = 0.05 * fig.dpi
+        top, bottom = fig.bbox.y1 - margin, fig.bbox.y0 + margin
+        over = 0.0
+        # Tick labels are the layout's own business — and matplotlib keeps labels for ticks
+        # outside the view that are never drawn, which would read as overflow.
+        ticks = {
+            id(label)
+            for ax in fig.axes
+            for axis in (ax.xaxis, ax.yaxis)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+            for label in (tick.label1, tick.label2)
+        }
+        for text in fig.findobj(Text):
+            if not (text.get_visible() and text.get_text()) or id(text) in ticks:
+                continue
+            box = text.get_window_extent(renderer)
+            over = max(over, box.y1 - top, bottom - box.y0)
+        if over <= 0.5:
+            if not _centre(fig, renderer):
+                return
+            continue
+        engine.set(h_pad=engine.get()["h_pad"] + over / fig.dpi + 0.02)
 
 
 def _colormap(name: str) -> Any:

@@ -75,15 +75,67 @@ def outline(color: str) -> str:
     return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 0.35 else "#f5f5f5"
 
 
-def math_title(expr: Any, names: tuple[str, ...], fixed: Mapping[str, float]) -> str:
-    """``$f(x, y) = x^{2} + y^{2}$`` as matplotlib math text, or plain text when mathtext cannot
-    typeset sympy's LaTeX for this expression."""
+TYPED_MAX = 300  # characters of source rebuilt in typed order; longer formulas get sympy's form
+
+
+def typed_latex(expr: Any, source: str) -> str | None:
+    """LaTeX for the formula in the order it was typed — ``(y - x^2)^2``, not sympy's
+    ``(-x^2 + y)^2`` — or None when that cannot be had (a preset, a --let, a slow or different
+    rebuild). The source is rebuilt by gradcli's own parser with sympy's evaluation off; it is
+    used only if evaluating it gives back exactly the expression that was parsed."""
+    import sympy
+
+    from gradcli.errors import GradcliError
+    from gradcli.expr.build import build_sympy
+    from gradcli.limits import bounded
+
+    if not source or len(source) > TYPED_MAX:
+        return None
+
+    def rebuild() -> str | None:
+        with sympy.evaluate(False):
+            typed = _flatten(build_sympy(source)[0])
+        if typed.doit() != expr:
+            return None
+        return str(sympy.latex(typed, order="none"))
+
+    try:
+        return bounded(0.5, rebuild, None, "the typed title")
+    except (GradcliError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def _flatten(expr: Any) -> Any:
+    """Unevaluated ``(a + b) + c`` printed as ``a + b + c``: nested sums and products merged (the
+    parser builds them two operands at a time), nothing else touched."""
+    if not expr.args:
+        return expr
+    args = [_flatten(a) for a in expr.args]
+    if expr.is_Add or expr.is_Mul:
+        merged: list[Any] = []
+        for a in args:
+            merged.extend(a.args if a.func is expr.func else [a])
+        args = merged
+    return expr.func(*args)
+
+
+def math_title(
+    expr: Any, names: tuple[str, ...], fixed: Mapping[str, float], source: str = ""
+) -> str:
+    """``$f(x, y) = x^{2} + y^{2}$`` as matplotlib math text — the formula in the order it was
+    typed when ``source`` rebuilds to ``expr`` — or plain text when mathtext cannot typeset it."""
     import sympy
     from matplotlib.mathtext import MathTextParser
 
     symbols = [sympy.Symbol(n) for n in names]
     lhs = "f(" + ", ".join(sympy.latex(s) for s in symbols) + ")"
-    text = f"${lhs} = {sympy.latex(expr)}$"
+    typed = typed_latex(expr, source)
+    text = f"${lhs} = {typed or sympy.latex(expr)}$"
+    if typed is not None:
+        try:
+            MathTextParser("path").parse(text)
+        except (ValueError, RuntimeError):
+            text = f"${lhs} = {sympy.latex(expr)}$"
     try:
         MathTextParser("path").parse(text)
     except (ValueError, RuntimeError):

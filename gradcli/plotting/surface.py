@@ -112,9 +112,25 @@ def draw(
     ax.view_init(elev=32, azim=-58)
     ax.set_box_aspect(None, zoom=1.08)  # the cube fills its box: less white around it
     # f is named on the colour bar, right beside the z ticks: a z label would collide with it
-    bar = fig.colorbar(surf, ax=ax, shrink=0.62, pad=0.06, aspect=18)
+    # An inset riding on the 3-D axes, as for contours: in a wide frame the cube and bar centre
+    # together instead of the cube being pushed against the bar at the right edge.
+    bar = fig.colorbar(surf, cax=_bar_axes(fig, ax))
     bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
         bar.set_ticks(list(ticks), labels=[decimal(t, 3, typographic=True) for t in ticks])
-    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)
+    artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None, beside=bar.ax)
+
+
+def _bar_axes(fig: Any, ax: Any) -> Any:
+    """The colour bar's axes, right of the z tick labels: they stick out of the 3-D axes by a width
+    in inches (font-sized), which no fixed fraction of the axes clears at every frame size — so
+    it is measured on a draw."""
+    from matplotlib.transforms import ScaledTranslation
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    out = ax.zaxis.get_tightbbox(renderer).x1 - ax.get_window_extent(renderer).x1
+    gap = max(out, 0.0) / fig.dpi + 0.15
+    shifted = ax.transAxes + ScaledTranslation(gap, 0, fig.dpi_scale_trans)
+    return ax.inset_axes((1.0, 0.19, 0.035, 0.62), transform=shifted)
