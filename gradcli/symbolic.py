@@ -61,6 +61,30 @@ def differentiate(
             f"{what} has {size:,} operations (the limit is {MAX_DERIVATIVE_OPS:,})",
             hint="the formula grows too large; try a lower order",
         )
+    if result.has(sp.Derivative):
+        result = _settle_derivatives(result, what)
+    return result
+
+
+def _settle_derivatives(result: Any, what: str) -> Any:
+    """sympy leaves d/dx unevaluated where it cannot tell an argument is real (sign(√x), |√t|).
+    sign′ is 0 wherever it exists (PyTorch's convention too); any other unevaluated derivative has
+    no numeric form, so it is refused in one line rather than crashing an evaluator later."""
+    import sympy as sp
+
+    from gradcli.errors import MathError
+
+    def is_sign(d: Any) -> bool:
+        return isinstance(d, sp.Derivative) and d.expr.func == sp.sign
+
+    result = result.replace(is_sign, lambda d: sp.S.Zero)
+    left = result.atoms(sp.Derivative)
+    if left:
+        inner = sp.sstr(next(iter(left)).expr)
+        raise MathError(
+            f"{what} has no closed form: sympy cannot differentiate {inner[:80]} here",
+            hint="the argument may not be real everywhere; rewrite f so it is (e.g. abs(u) for √(u²))",
+        )
     return result
 
 

@@ -48,7 +48,14 @@ def evaluate(expr: Any, fn: Function, at: Point, what: str = "f") -> Value:
     exact: Any = None
     if at.is_exact:
         # Substitution alone is cheap and says 'undefined' exactly (1/0 -> zoo, 0*log(0) -> nan).
-        exact = bounded(EVALUATE_SECONDS, lambda: expr.xreplace(at.subs(fn.variables)), None)
+        try:
+            exact = bounded(EVALUATE_SECONDS, lambda: expr.xreplace(at.subs(fn.variables)), None)
+        except (ValueError, TypeError, ArithmeticError):
+            # sympy refuses to build some undefined values at all: min(1/y, x) at y = 0 is
+            # Min(zoo, x), 'zoo is not comparable'. Undefined there, like 1/0.
+            raise MathError(
+                f"{what} is undefined at {at.label()}", hint=_why_undefined(expr, fn)
+            ) from None
         if exact is not None and exact.has(sp.zoo, sp.nan):
             raise MathError(f"{what} is undefined at {at.label()}", hint=_why_undefined(expr, fn))
     # A float before any numeric evaluation in sympy: evalf of exp(exp(100)) would have mpmath
