@@ -143,14 +143,27 @@ _TEXT = SentencePrinter()
 _LATEX = SlidePrinter({"ln_notation": True})
 
 
+# A formula longer than this is cut in a step (the JSON records carry every step's forms whole):
+# a step is a sentence, and a board of megabytes teaches nothing (issue 10: bounded output).
+MAX_FORMULA_CHARS = 1500
+MAX_TEX_CHARS = 4000
+
+
 def formula(expr: Any) -> str:
     """``2*x*cos(x**2)`` -> ``2x·cos(x²)``: one-line Unicode for the teacher's sentences."""
-    return _TEXT.text(expr)
+    text = _TEXT.text(expr)
+    if len(text) > MAX_FORMULA_CHARS:
+        return text[:MAX_FORMULA_CHARS] + f" … ({len(text):,} characters)"
+    return text
 
 
 def tex(expr: Any) -> str:
-    """``expr`` in LaTeX for the derivation's ``aligned`` block."""
-    return str(_LATEX.doprint(expr))
+    """``expr`` in LaTeX for the derivation's ``aligned`` block (a placeholder when too long: cut
+    LaTeX would not compile)."""
+    text = str(_LATEX.doprint(expr))
+    if len(text) > MAX_TEX_CHARS:
+        return rf"\text{{(a formula of {len(text):,} characters)}}"
+    return text
 
 
 def order_name(wrts: Sequence[Any], partial: bool) -> str:
