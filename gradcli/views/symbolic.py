@@ -17,6 +17,7 @@ from gradcli.calculus.results import (
     PartialResult,
     Value,
 )
+from gradcli.calculus.notation import step_footnote
 from gradcli.function import Function
 from gradcli.points import Point
 from gradcli.views.nonsmooth import classification_text, grad_kink, kink_record, partial_kink
@@ -84,6 +85,12 @@ def _check_rows(label: str, fd: FiniteDifference, precision: int) -> list[list[s
     ]
 
 
+def _footnotes(exprs: Sequence[Any]) -> list[str]:
+    """What H(0) is in the formulas shown, where it is not heaviside's ½ (relu′ = H, H(0) = 0)."""
+    note = step_footnote(exprs)
+    return [note] if note else []
+
+
 # --- partial ------------------------------------------------------------------------------------
 def partial_document(result: PartialResult, precision: int = 6) -> Document:
     fn, name = result.fn, result.notation
@@ -136,6 +143,7 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
     top = r"\partial f" if order == 1 else rf"\partial^{{{order}}} f"
     latex = rf"\frac{{{top}}}{{{wrt_latex}}} = {_latex(result.derivative)}"
     notes = [partial_kink(result, p) for p in result.points if p.nonsmooth is not None]
+    notes += _footnotes([result.derivative])
     if check:
         notes.append(
             "forward: the slope of a small step, error ~ h; central: a step both ways, error ~ h²"
@@ -289,7 +297,8 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         record=record,
         fields=fields,
         tables=tables,
-        notes=[grad_kink(result, p) for p in result.points if p.nonsmooth is not None],
+        notes=[grad_kink(result, p) for p in result.points if p.nonsmooth is not None]
+        + _footnotes([*result.gradient, *(h for row in result.hessian or () for h in row)]),
         stream=records,
         csv_header=header,
         csv_rows=csv_rows,

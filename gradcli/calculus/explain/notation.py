@@ -70,7 +70,7 @@ class sigma(sympy.Function):
 class SentencePrinter(UnicodePrinter):
     """The teacher's one-line Unicode: x², √x, |x|, π, e, ln, H(x), δ(x), ∂/∂x, 2x·cos(x), 1/x²."""
 
-    _JUXTAPOSE: ClassVar[re.Pattern[str]] = re.compile(r"(?<![\w.])(\d+)·(?=[A-Za-zπ√(|σ])")
+    _JUXTAPOSE: ClassVar[re.Pattern[str]] = re.compile(r"(?<![\w.])(\d+)·(?=[A-Za-zπδ√(|σ])")
 
     def _finish(self, text: str) -> str:
         # A real minus sign; products already print with · (see _print_Mul).
@@ -105,18 +105,6 @@ class SentencePrinter(UnicodePrinter):
 
     def _print_log(self, expr: Any) -> str:
         return f"ln({self._print(expr.args[0])})"
-
-    def _print_Heaviside(self, expr: Any) -> str:
-        return f"H({self._print(expr.args[0])})"
-
-    def _print_DiracDelta(self, expr: Any) -> str:
-        return f"δ({self._print(expr.args[0])})"
-
-    def _print_Max(self, expr: Any) -> str:
-        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Min(self, expr: Any) -> str:
-        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
     def _print_Derivative(self, expr: Any) -> str:
         inner = self._print(expr.expr)
