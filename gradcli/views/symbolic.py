@@ -20,7 +20,13 @@ from gradcli.calculus.results import (
 from gradcli.calculus.notation import step_footnote
 from gradcli.function import Function
 from gradcli.points import Point
-from gradcli.views.nonsmooth import classification_text, grad_kink, kink_record, partial_kink
+from gradcli.views.nonsmooth import (
+    classification_text,
+    grad_kink,
+    kink_record,
+    level_kink,
+    partial_kink,
+)
 from gradcli.views.printers import equations, latex, machine
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, number, pretty, vector
@@ -327,18 +333,24 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
     latex += [rf"{_latex(v)} = {_latex(e)}" for v, e in result.branches]
     rows: list[list[str]] = []
     notes = list(result.notes)
+    kink = result.nonsmooth is not None
     if result.at is not None and result.gradient is not None:
         record["at"] = _at(result.at)
         record["gradient"] = [g.value for g in result.gradient]
+        record["differentiable"] = not kink
+        if result.nonsmooth is not None:
+            note = level_kink(result)
+            record["nonsmooth"] = kink_record(result.nonsmooth, note, _sstr)
+            notes.append(note)
         rows.append(["∇f", _vector_shown(result.gradient, precision)])
         if result.tangent is not None:
             record["tangent"] = list(result.tangent)
             record["dot"] = result.dot
             record["perpendicular"] = result.dot is not None and abs(result.dot) < 1e-9
             rows.append(["unit tangent t", vector(result.tangent, precision) + "  (∇f turned 90°)"])
-            rows.append(
-                ["∇f · t", decimal(result.dot or 0.0, precision) + "  → ∇f ⟂ the level curve"]
-            )
+            # At a kink, t is only ∇f turned: it says nothing about the curve (see the note).
+            claim = "  (at a kink: see the note)" if kink else "  → ∇f ⟂ the level curve"
+            rows.append(["∇f · t", decimal(result.dot or 0.0, precision) + claim])
         if result.tangent_equation is not None:
             te = result.tangent_equation
             label = (
