@@ -47,7 +47,9 @@ def peak_rss_mb(args: list[str]) -> tuple[int, float, str]:
 
 @pytest.mark.slow
 def test_tower_explanation_stays_small() -> None:
-    code, peak, stdout = peak_rss_mb(["partial", TOWER, "--wrt", "x", "--explain", "--format", "json"])
+    code, peak, stdout = peak_rss_mb(
+        ["partial", TOWER, "--wrt", "x", "--explain", "--format", "json"]
+    )
     assert code == 0
     assert peak < 400, f"peak RSS {peak:.0f} MB"  # was 3.3 GB; now ~75 MB
     record = json.loads(stdout)

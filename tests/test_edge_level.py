@@ -58,7 +58,9 @@ def test_level_away_from_kinks_is_unchanged() -> None:
 def test_level_with_max_tie_and_relu() -> None:
     record = level_json("max(x, y) + relu(x)", "--at", "1,1")
     assert [k["kind"] for k in record["nonsmooth"]["kinks"]] == ["max"]
-    assert "a tie in max gives each tied argument half the derivative" in record["nonsmooth"]["note"]
+    assert (
+        "a tie in max gives each tied argument half the derivative" in record["nonsmooth"]["note"]
+    )
 
 
 def test_huge_gradient_keeps_its_tangent() -> None:

@@ -53,9 +53,10 @@ def level_set(
         g = tuple(evaluate(gi, fn, at, what=f"∂f/∂{name}") for gi, name in zip(grad, fn.names))
         result["gradient"] = g
         result["nonsmooth"] = nonsmooth_at(fn, at, grad, None)
-        gvec = np.array([gi.value for gi in g])
+        gvalues = [float(gi.value) for gi in g]
+        gvec = np.array(gvalues)
         # Scaled norms throughout: squaring a gradient of 1e154 overflows, one of 1e-160 underflows.
-        if euclidean_norm(gvec) == 0:
+        if euclidean_norm(gvalues) == 0:
             notes.append(
                 "∇f = 0 here: a stationary point, where the level set need not be a smooth curve"
             )
@@ -67,12 +68,12 @@ def level_set(
                 coeffs = [sp.Float(gi.value, 15) for gi in g]
             plane = sum(k * (v - p) for k, v, p in zip(coeffs, fn.variables, point_syms))
             result["tangent_equation"] = sp.Eq(sp.expand(plane), 0)
-            unit = unit_vector([float(v) for v in gvec])
+            unit = unit_vector(gvalues)
             if n == 2 and unit is not None:
                 tangent = np.array([-unit[1], unit[0]])
                 result["tangent"] = tuple(float(t) for t in tangent)
                 # ∇f·t, computed as ‖∇f‖ (û·t): the product of the raw vectors can overflow
-                result["dot"] = euclidean_norm(gvec) * float(np.dot(unit, tangent))
+                result["dot"] = euclidean_norm(gvalues) * float(np.dot(unit, tangent))
                 result["branch_angle"] = _branch_angle(fn, branches, at, gvec)
     sample_rows: list[LevelSample] = []
     if samples:
@@ -145,8 +146,8 @@ def _branch_angle(
             continue
         miss = abs(on_branch.real - subs[var])
         if abs(on_branch.imag) <= 1e-9 * scale and miss <= 1e-9 * scale:
-            candidates.append((miss, var, expr, other))
-    for _, var, expr, other in sorted(candidates, key=lambda c: c[0])[:1]:
+            candidates.append((miss, expr, other))
+    for _, expr, other in sorted(candidates, key=lambda c: c[0])[:1]:
         slope = complex(sp.diff(expr, other).evalf(17, subs={other: subs[other]}))
         if not math.isfinite(slope.real) or abs(slope.imag) > 1e-9:
             return None

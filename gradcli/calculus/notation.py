@@ -151,7 +151,9 @@ def step_footnote(exprs: Sequence[Any], printer: UnicodePrinter | None = None) -
     steps: dict[Any, None] = {}
     for e in exprs:
         if isinstance(e, sympy.Basic):
-            steps.update(dict.fromkeys(sorted(e.atoms(sympy.Heaviside), key=sympy.default_sort_key)))
+            steps.update(
+                dict.fromkeys(sorted(e.atoms(sympy.Heaviside), key=sympy.default_sort_key))
+            )
     half = sympy.S.Half
     if all(len(h.args) < 2 or h.args[1] == half for h in steps):
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gradcli.calculus.notation import step_footnote
 from gradcli.calculus.results import (
     FiniteDifference,
     GradientPoint,
@@ -17,7 +18,6 @@ from gradcli.calculus.results import (
     PartialResult,
     Value,
 )
-from gradcli.calculus.notation import step_footnote
 from gradcli.function import Function
 from gradcli.points import Point
 from gradcli.views.nonsmooth import (

@@ -15,6 +15,7 @@ terminal, JSON and slide views of an :class:`Explanation` are in :mod:`gradcli.v
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -205,7 +206,7 @@ def explain_derivative(
         items = _point_items(point)
         named = {s.name: v for s, v in items}
         where = ", ".join(f"{formula(s)} = {formula(v)}" for s, v in items)
-        text = bounded(SUBSTITUTE_SECONDS, lambda: _substituted(result, items), None)
+        text = bounded(SUBSTITUTE_SECONDS, functools.partial(_substituted, result, items), None)
         if text is None:
             # Exact arithmetic there can be slow (huge exact powers): the value is the command's.
             value: Any = sympy.Subs(result, tuple(s for s, _ in items), tuple(v for _, v in items))

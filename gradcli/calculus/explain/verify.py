@@ -14,7 +14,6 @@ no verdict (None) rather than a long wait.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
