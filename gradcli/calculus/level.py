@@ -3,6 +3,7 @@ the curve with the angle between ∇f and the curve's own tangent."""
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from gradcli.calculus.kinks import nonsmooth_at
 from gradcli.calculus.results import LevelResult, LevelSample, Value
 from gradcli.errors import UsageError
 from gradcli.function import Function
-from gradcli.limits import TimeUp, time_limit
+from gradcli.limits import TimeUp, bounded, time_limit
 from gradcli.points import Point
 from gradcli.symbolic import simplest
 
@@ -140,16 +141,17 @@ def _branch_angle(
     candidates = []
     for var, expr in branches:
         other = next(v for v in fn.variables if v != var)
-        try:
-            on_branch = complex(expr.evalf(17, subs={other: subs[other]}))
-        except (TypeError, ValueError):
+        on_branch = _value_at(expr, other, subs[other])
+        if on_branch is None:
             continue
         miss = abs(on_branch.real - subs[var])
         if abs(on_branch.imag) <= 1e-9 * scale and miss <= 1e-9 * scale:
             candidates.append((miss, expr, other))
-    for _, expr, other in sorted(candidates, key=lambda c: c[0])[:1]:
-        slope = complex(sp.diff(expr, other).evalf(17, subs={other: subs[other]}))
-        if not math.isfinite(slope.real) or abs(slope.imag) > 1e-9:
+    if candidates:
+        _, expr, other = min(candidates, key=lambda c: c[0])
+        derivative = bounded(BRANCH_SECONDS, functools.partial(sp.diff, expr, other), None)
+        slope = None if derivative is None else _value_at(derivative, other, subs[other])
+        if slope is None or abs(slope.imag) > 1e-9:
             return None
         i_other = fn.variables.index(other)
         direction = np.zeros(2)
@@ -157,6 +159,38 @@ def _branch_angle(
         direction[1 - i_other] = slope.real
         return _angle(gvec, direction)
     return None
+
+
+BRANCH_SECONDS = 1.0  # one step of the branch check (a derivative, a value)
+
+
+def _value_at(expr: Any, symbol: Any, value: float) -> complex | None:
+    """``expr`` at ``symbol = value`` to 30 digits, or None where it is not a finite number there.
+
+    Not evalf: a branch such as exp(exp(x)) at a large x would have mpmath grind through numbers
+    with billions of digits, inside C code no time limit can interrupt. Not floats either: a branch
+    can have coefficients of 10³²⁰ (the level set of x² + y² through (1e-160, 1e-160)).
+    """
+    import sympy as sp
+
+    from gradcli.calculus.explain.verify import bounded_value
+
+    if isinstance(expr, sp.Piecewise):  # how solve writes y = 1 − |x| for |x| ≤ 1: pick the piece
+        for piece, condition in expr.args:
+            truth = bounded(
+                BRANCH_SECONDS, functools.partial(condition.subs, symbol, sp.Float(value, 30)), None
+            )
+            if truth is sp.true:
+                expr = piece
+                break
+            if truth is not sp.false:
+                return None
+        else:
+            return None
+    result = bounded(BRANCH_SECONDS, lambda: bounded_value(expr, [symbol], [value]), None)
+    if result is None or not (math.isfinite(result.real) and math.isfinite(result.imag)):
+        return None
+    return result
 
 
 def _angle(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:

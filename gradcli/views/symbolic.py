@@ -427,9 +427,13 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
 def _branches_text(branches: Sequence[tuple[Any, Any]]) -> str:
     import sympy
 
+    from gradcli.limits import bounded
+
     if len(branches) == 2:
         (v1, e1), (v2, e2) = branches
-        if v1 == v2 and sympy.simplify(e1 + e2) == 0:
+        # y = ±√(…) when the two branches are opposite; simplify is bounded, like every sympy step
+        opposite = bounded(0.5, lambda: bool(sympy.simplify(e1 + e2) == 0), False)
+        if v1 == v2 and opposite:
             e = e1 if not str(e1).startswith("-") else e2
             return f"{v1.name} = ±{pretty(e)}"
     return "; ".join(f"{v.name} = {pretty(e)}" for v, e in branches)
