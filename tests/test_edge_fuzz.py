@@ -34,7 +34,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -276,45 +276,71 @@ def run_plot(args: list[str]) -> None:
         assert set(os.listdir(folder)) <= {"figure.png"}, os.listdir(folder)
 
 
-# The suite's copy: about 230 examples, derandomized (tests/conftest.py).
+# Known product bugs (each kept as a strict xfail in KNOWN_BUGS below) would make every run of the
+# property fail on the same family: the examples that meet one are set aside, so that a new kind of
+# failure still shows. Delete a signature when its bug is fixed (its xfail will say so).
+KNOWN_SIGNATURES = (
+    "is not comparable",  # Max/Min of zoo or a non-real constant (evaluate, expr)
+    "_print_Derivative",  # an unevaluated Derivative reaches lambdify
+    "Can't calculate derivative wrt",  # the same Derivative, substituted at a point (evaluate)
+)
+
+
+def check(args: list[str], fmt: str) -> None:
+    """The property, with the known bugs' families set aside."""
+    if args[0] == "partial" and "--check" in args and fmt == "csv":
+        assume(False)  # KNOWN_BUGS: partial --check --format csv has a header without check columns
+    try:
+        if fmt == "plot":
+            run_plot(args)
+        else:
+            run_clean(args, fmt)
+    except AssertionError as failure:
+        assume(not any(signature in str(failure) for signature in KNOWN_SIGNATURES))
+        raise
+
+
+# The suite's copy: about 210 examples, derandomized (tests/conftest.py); the ones over ~10 s are
+# marked slow.
 
 
 @settings(max_examples=45)
 @given(partial_args())
 def test_fuzz_partial(case: tuple[list[str], str]) -> None:
-    run_clean(*case)
+    check(*case)
 
 
-@settings(max_examples=45)
+@settings(max_examples=35)
 @given(grad_args())
 def test_fuzz_grad(case: tuple[list[str], str]) -> None:
-    run_clean(*case)
+    check(*case)
 
 
 @pytest.mark.slow
 @settings(max_examples=30)
 @given(critical_args())
 def test_fuzz_critical(case: tuple[list[str], str]) -> None:
-    run_clean(*case)
+    check(*case)
 
 
+@pytest.mark.slow  # solve's bounds make some examples take seconds
 @settings(max_examples=40)
 @given(level_args())
 def test_fuzz_level(case: tuple[list[str], str]) -> None:
-    run_clean(*case)
+    check(*case)
 
 
 @settings(max_examples=40)
 @given(descend_args())
 def test_fuzz_descend(case: tuple[list[str], str]) -> None:
-    run_clean(*case)
+    check(*case)
 
 
 @pytest.mark.slow
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(plot_args())
 def test_fuzz_plot(args: list[str]) -> None:
-    run_plot(args)
+    check(args, "plot")
 
 
 # --- on demand: pytest -m fuzz --------------------------------------------------------------------
@@ -344,11 +370,7 @@ def any_command(draw: st.DrawFn) -> tuple[list[str], str]:
 @given(any_command())
 def test_fuzz_every_command_at_length(case: tuple[list[str], str]) -> None:
     """On demand. Keep every failure it reports below, as a regression or a strict xfail."""
-    args, fmt = case
-    if fmt == "plot":
-        run_plot(args)
-    else:
-        run_clean(args, fmt)
+    check(*case)
 
 
 # --- what the fuzz found --------------------------------------------------------------------------
@@ -414,6 +436,17 @@ KNOWN_BUGS = [
         "internal error: unevaluated Derivative reaches lambdify (as critical above)",
     ),
     _bug(
+        ["partial", "sign(x^0.5)", "--wrt", "x", "--at", "0,0", *VARS],
+        "table",
+        "internal error: d/dx sign(√x) holds an unevaluated Derivative, which calculus/evaluate.py "
+        "substitutes x = 0 into (ValueError: can't calculate derivative wrt 0)",
+    ),
+    _bug(
+        ["plot", "sign(x^0.5)", *VARS, "--grid", "24", "--dpi", "30", "--size", "3x2"],
+        "plot",
+        "internal error: the unevaluated Derivative in d/dx sign(√x) reaches lambdify",
+    ),
+    _bug(
         ["partial", _nested_sines(30), "--wrt", "x", "--at", "1"],
         "table",
         "hang: limits.time_limit does not nest — evaluate()'s 2 s bound on sp.N is cancelled by the "
@@ -449,4 +482,7 @@ REGRESSIONS = [
 
 @pytest.mark.parametrize(("args", "fmt"), KNOWN_BUGS + REGRESSIONS)
 def test_fuzz_findings(args: list[str], fmt: str) -> None:
-    run_clean(args, fmt)
+    if fmt == "plot":
+        run_plot(args)
+    else:
+        run_clean(args, fmt)
