@@ -247,3 +247,12 @@ def test_every_folder_is_a_real_package() -> None:
         if d.is_dir() and d.name != "__pycache__" and not (d / "__init__.py").exists()
     ]
     assert not missing, missing
+
+
+def test_the_size_guard_knows_every_function() -> None:
+    # A function the parser accepts but the constant-size guard does not know was an internal
+    # error (KeyError) on a constant argument: heaviside(0).
+    from gradcli.expr import magnitude
+    from gradcli.expr.grammar import FUNCTION_NAMES
+
+    assert set(FUNCTION_NAMES) <= set(magnitude._functions())

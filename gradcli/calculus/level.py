@@ -3,18 +3,21 @@ the curve with the angle between ∇f and the curve's own tangent."""
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from gradcli.calculus.derivatives import gradient_exprs
+from gradcli.calculus.derivatives import euclidean_norm, gradient_exprs, unit_vector
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
+from gradcli.calculus.kinks import nonsmooth_at
 from gradcli.calculus.results import LevelResult, LevelSample, Value
 from gradcli.errors import UsageError
 from gradcli.function import Function
-from gradcli.limits import TimeUp, time_limit
+from gradcli.limits import TimeUp, bounded, time_limit
 from gradcli.points import Point
 from gradcli.symbolic import simplest
 
@@ -50,8 +53,11 @@ def level_set(
         grad = gradient_exprs(fn)
         g = tuple(evaluate(gi, fn, at, what=f"∂f/∂{name}") for gi, name in zip(grad, fn.names))
         result["gradient"] = g
-        gvec = np.array([gi.value for gi in g])
-        if np.linalg.norm(gvec) == 0:
+        result["nonsmooth"] = nonsmooth_at(fn, at, grad, None)
+        gvalues = [float(gi.value) for gi in g]
+        gvec = np.array(gvalues)
+        # Scaled norms throughout: squaring a gradient of 1e154 overflows, one of 1e-160 underflows.
+        if euclidean_norm(gvalues) == 0:
             notes.append(
                 "∇f = 0 here: a stationary point, where the level set need not be a smooth curve"
             )
@@ -63,10 +69,12 @@ def level_set(
                 coeffs = [sp.Float(gi.value, 15) for gi in g]
             plane = sum(k * (v - p) for k, v, p in zip(coeffs, fn.variables, point_syms))
             result["tangent_equation"] = sp.Eq(sp.expand(plane), 0)
-            if n == 2:
-                tangent = np.array([-gvec[1], gvec[0]]) / np.linalg.norm(gvec)
+            unit = unit_vector(gvalues)
+            if n == 2 and unit is not None:
+                tangent = np.array([-unit[1], unit[0]])
                 result["tangent"] = tuple(float(t) for t in tangent)
-                result["dot"] = float(gvec @ tangent)
+                # ∇f·t, computed as ‖∇f‖ (û·t): the product of the raw vectors can overflow
+                result["dot"] = euclidean_norm(gvalues) * float(np.dot(unit, tangent))
                 result["branch_angle"] = _branch_angle(fn, branches, at, gvec)
     sample_rows: list[LevelSample] = []
     if samples:
@@ -95,7 +103,8 @@ def level_set(
 def _default_bounds(at: Point | None) -> tuple[tuple[float, float], ...]:
     if at is None:
         return ((-3.0, 3.0), (-3.0, 3.0))
-    reach = max(3.0, 2 * max(abs(v) for v in at.values))
+    # capped so that hi − lo stays a finite float around a point near the largest float
+    reach = min(max(3.0, 2 * max(abs(v) for v in at.values)), sys.float_info.max / 4)
     return tuple((-reach, reach) for _ in at.values)
 
 
@@ -126,18 +135,23 @@ def _branch_angle(
     if not branches or len(fn.variables) != 2:
         return None
     subs = dict(zip(fn.variables, at.values))
+    # "Through P" relative to the size of P's coordinates: near (1e-160, 1e-160) the branch
+    # y = −√(…) passes within 2e-160 of P, far below any absolute tolerance, and is the wrong one.
+    scale = max(max(abs(v) for v in at.values), sys.float_info.min)
+    candidates = []
     for var, expr in branches:
         other = next(v for v in fn.variables if v != var)
-        try:
-            on_branch = complex(expr.evalf(17, subs={other: subs[other]}))
-        except (TypeError, ValueError):
+        on_branch = _value_at(expr, other, subs[other])
+        if on_branch is None:
             continue
-        if abs(on_branch.imag) > 1e-9 or abs(on_branch.real - subs[var]) > 1e-9 * (
-            1 + abs(subs[var])
-        ):
-            continue
-        slope = complex(sp.diff(expr, other).evalf(17, subs={other: subs[other]}))
-        if not math.isfinite(slope.real) or abs(slope.imag) > 1e-9:
+        miss = abs(on_branch.real - subs[var])
+        if abs(on_branch.imag) <= 1e-9 * scale and miss <= 1e-9 * scale:
+            candidates.append((miss, expr, other))
+    if candidates:
+        _, expr, other = min(candidates, key=lambda c: c[0])
+        derivative = bounded(BRANCH_SECONDS, functools.partial(sp.diff, expr, other), None)
+        slope = None if derivative is None else _value_at(derivative, other, subs[other])
+        if slope is None or abs(slope.imag) > 1e-9:
             return None
         i_other = fn.variables.index(other)
         direction = np.zeros(2)
@@ -147,9 +161,52 @@ def _branch_angle(
     return None
 
 
+BRANCH_SECONDS = 1.0  # one step of the branch check (a derivative, a value)
+
+
+def _value_at(expr: Any, symbol: Any, value: float) -> complex | None:
+    """``expr`` at ``symbol = value`` to 30 digits, or None where it is not a finite number there.
+
+    Not evalf: a branch such as exp(exp(x)) at a large x would have mpmath grind through numbers
+    with billions of digits, inside C code no time limit can interrupt. Not floats either: a branch
+    can have coefficients of 10³²⁰ (the level set of x² + y² through (1e-160, 1e-160)).
+    """
+    import sympy as sp
+
+    from gradcli.calculus.explain.verify import bounded_value
+
+    if isinstance(expr, sp.Piecewise):  # how solve writes y = 1 − |x| for |x| ≤ 1: pick the piece
+        for piece, condition in expr.args:
+            truth = bounded(
+                BRANCH_SECONDS, functools.partial(condition.subs, symbol, sp.Float(value, 30)), None
+            )
+            if truth is sp.true:
+                expr = piece
+                break
+            if truth is not sp.false:
+                return None
+        else:
+            return None
+    result = bounded(BRANCH_SECONDS, lambda: bounded_value(expr, [symbol], [value]), None)
+    if result is None or not (math.isfinite(result.real) and math.isfinite(result.imag)):
+        return None
+    return result
+
+
 def _angle(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
-    cos = abs(float(a @ b)) / (float(np.linalg.norm(a)) * float(np.linalg.norm(b)))
+    """The angle between the lines along a and b, in degrees (NaN when either is 0 or not finite);
+    from unit vectors, so neither huge nor tiny components overflow or underflow."""
+    ua, ub = unit_vector([float(v) for v in a]), unit_vector([float(v) for v in b])
+    if ua is None or ub is None or not all(map(math.isfinite, (*ua, *ub))):
+        return math.nan
+    cos = abs(sum(p * q for p, q in zip(ua, ub)))
     return math.degrees(math.acos(min(1.0, cos)))
+
+
+def _norms(v: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Row norms without overflow or underflow in the squares (inf only where the norm is)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(np.hypot.reduce(v, axis=-1))
 
 
 def _sample_level(
@@ -174,8 +231,9 @@ def _sample_level(
         for _ in range(40):
             r = compiled.value(x) - c
             g = compiled.gradient(x)
-            gg = np.sum(g * g, axis=1)
-            x = x - (r / np.where(gg > 0, gg, np.nan))[:, None] * g
+            norm = _norms(g)
+            norm = np.where(norm > 0, norm, np.nan)
+            x = x - (r / norm)[:, None] * (g / norm[:, None])  # r g / ‖g‖², never squaring g
         r = compiled.value(x) - c
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
@@ -185,13 +243,13 @@ def _sample_level(
     if not len(pool):
         return []
     chosen = [np.array(at.values)] if at is not None else [pool[0]]
-    distance = np.linalg.norm(pool - chosen[0], axis=1)
+    distance = _norms(pool - chosen[0])
     while len(chosen) < count:
         k = int(np.argmax(distance))
         if distance[k] < 1e-6 * (1 + float(np.max(hi - lo))):
             break
         chosen.append(pool[k])
-        distance = np.minimum(distance, np.linalg.norm(pool - pool[k], axis=1))
+        distance = np.minimum(distance, _norms(pool - pool[k]))
     radius = 1e-4 * float(np.max(hi - lo))
     rows = []
     for p in chosen[:count]:
@@ -231,5 +289,5 @@ def _chord_tangent(
             else:
                 b = m
         found.append(p + radius * np.array([np.cos(a), np.sin(a)]))
-    chord = found[1] - found[0]
-    return chord / np.linalg.norm(chord)
+    unit = unit_vector([float(v) for v in found[1] - found[0]])
+    return None if unit is None else np.array(unit)

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["UnicodePrinter", "derivative_name", "superscript"]
+__all__ = ["UnicodePrinter", "derivative_name", "step_footnote", "superscript"]
 
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -41,7 +41,7 @@ class UnicodePrinter(StrPrinter):
     """
 
     # A number written straight against a name or bracket: 2·x -> 2x, 2·√10 -> 2√10.
-    _JUXTAPOSE: ClassVar[re.Pattern[str]] = re.compile(r"(?<![\w.])(\d+)·(?=[A-Za-zπ√(|])")
+    _JUXTAPOSE: ClassVar[re.Pattern[str]] = re.compile(r"(?<![\w.])(\d+)·(?=[A-Za-zπδ√(|])")
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__({"order": None, **(settings or {})})
@@ -84,6 +84,26 @@ class UnicodePrinter(StrPrinter):
     def _print_Abs(self, expr: Any) -> str:
         return f"|{self._print(expr.args[0])}|"
 
+    # The non-smooth functions as people write them. H(u) is the unit step whatever its value at 0
+    # (sympy's second argument): that value matters only at u = 0, and is given there by
+    # :func:`step_footnote` and the kink notes, not inside every formula.
+    def _print_Heaviside(self, expr: Any) -> str:
+        return f"H({self._print(expr.args[0])})"
+
+    def _print_DiracDelta(self, expr: Any) -> str:
+        k = int(expr.args[1]) if len(expr.args) > 1 else 0
+        primes = {0: "", 1: "′", 2: "″", 3: "‴"}.get(k, f"⁽{superscript(k)}⁾")
+        return f"δ{primes}({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr: Any) -> str:
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr: Any) -> str:
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_sign(self, expr: Any) -> str:
+        return f"sign({self._print(expr.args[0])})"
+
     def _print_Pi(self, expr: Any) -> str:
         return "π"
 
@@ -118,3 +138,32 @@ def derivative_name(
     d = "∂" if partial else "d"
     den = "".join(f"{d}{name}" + (superscript(k) if k > 1 else "") for name, k in groups)
     return f"{d}{superscript(n) if n > 1 else ''}{f}/{den}"
+
+
+def step_footnote(exprs: Sequence[Any], printer: UnicodePrinter | None = None) -> str | None:
+    """What H(0) is, for formulas that hold a unit step whose value at 0 is not the ½ of
+    ``heaviside(u)`` (relu′ is H(u) with H(0) = 0, as in PyTorch); None when no such step is shown.
+
+    'H is the unit step (1 above 0, 0 below); H(0) = 0 in H(x), ½ in H(x − y)'.
+    """
+    import sympy
+
+    steps: dict[Any, None] = {}
+    for e in exprs:
+        if isinstance(e, sympy.Basic):
+            steps.update(
+                dict.fromkeys(sorted(e.atoms(sympy.Heaviside), key=sympy.default_sort_key))
+            )
+    half = sympy.S.Half
+    if all(len(h.args) < 2 or h.args[1] == half for h in steps):
+        return None
+    p = printer or UnicodePrinter()
+    by_value: dict[Any, list[str]] = {}
+    for h in steps:
+        at_zero = h.args[1] if len(h.args) > 1 else half
+        by_value.setdefault(at_zero, []).append(p.text(h))
+    parts = [
+        ("H(0) = " if i == 0 else "") + f"{'½' if v == half else p.text(v)} in {', '.join(names)}"
+        for i, (v, names) in enumerate(by_value.items())
+    ]
+    return "H is the unit step (1 above 0, 0 below); " + "; ".join(parts)

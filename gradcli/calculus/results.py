@@ -237,3 +237,5 @@ class LevelResult:
     branch_angle: float | None = None  # angle of ∇f to the slope of the solved branch through P
     samples: list[LevelSample] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # f is not differentiable at P (a kink): ∇f, and the tangent built from it, are conventions
+    nonsmooth: Nonsmooth | None = None

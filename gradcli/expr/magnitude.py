@@ -205,6 +205,8 @@ def _functions() -> dict[str, Callable[..., Approx]]:
             "min": lambda *a: min(a, key=_real),
             "max": lambda *a: max(a, key=_real),
             "relu": lambda a: max(ctx.zero, _real(a)),
+            # the step: 0, 1/2 or 1 (its size is all the guard needs)
+            "heaviside": lambda a: (ctx.one + ctx.sign(_real(a))) / 2,
         }
     )
     return table

@@ -13,6 +13,7 @@ import contextlib
 import os
 import secrets
 import stat
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -247,7 +248,14 @@ def write_figure(fig: Figure, path: str | os.PathLike[str]) -> str:
     import matplotlib
 
     fmt = figure_format(path)
-    with atomic_file(path) as handle, matplotlib.rc_context({"svg.hashsalt": "gradcli"}):
+    with (
+        atomic_file(path) as handle,
+        matplotlib.rc_context({"svg.hashsalt": "gradcli"}),
+        warnings.catch_warnings(),
+    ):
+        # A tiny --size leaves constrained_layout no room; matplotlib then draws without it and
+        # says so as a Python warning, which would reach the user's terminal as source lines.
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
         fig.savefig(handle, format=fmt, metadata=METADATA[fmt], facecolor=fig.get_facecolor())
     return fmt
 

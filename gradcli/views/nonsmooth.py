@@ -9,6 +9,7 @@ from gradcli.calculus.notation import derivative_name
 from gradcli.calculus.results import (
     GradientPoint,
     GradientResult,
+    LevelResult,
     Nonsmooth,
     PartialPoint,
     PartialResult,
@@ -96,3 +97,17 @@ def partial_kink(result: PartialResult, p: PartialPoint) -> str:
 
     delta = bool(result.derivative.has(sympy.DiracDelta))
     return kink_note(p.nonsmooth, p.at.label(), broken, "value", delta)
+
+
+def level_kink(result: LevelResult) -> str:
+    """The note for a level set through a point where f is not differentiable: ∇f and the tangent
+    built from it are conventions there, and the level set itself may turn a corner."""
+    assert result.nonsmooth is not None and result.at is not None
+    kinks = ", ".join(pretty(k.expr) for k in result.nonsmooth.kinks)
+    conventions = "; ".join(dict.fromkeys(CONVENTIONS[k.kind] for k in result.nonsmooth.kinks))
+    shown = "∇f shown follows" if result.tangent_equation is None else "∇f and tangent shown follow"
+    return (
+        f"f is not differentiable at {result.at.label()}: a kink of {kinks}; the {shown} "
+        f"the convention {conventions}, as PyTorch autograd computes it. The level set may turn a "
+        "corner here, where it has no tangent and ∇f need not be perpendicular to it"
+    )

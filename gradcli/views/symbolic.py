@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gradcli.calculus.notation import step_footnote
 from gradcli.calculus.results import (
     GradientPoint,
     GradientResult,
@@ -20,7 +21,13 @@ from gradcli.function import Function
 from gradcli.points import Point
 from gradcli.views.columns import unique_columns
 from gradcli.views.difference import check_record, check_rows, lesson_rows, rounded_step
-from gradcli.views.nonsmooth import classification_text, grad_kink, kink_record, partial_kink
+from gradcli.views.nonsmooth import (
+    classification_text,
+    grad_kink,
+    kink_record,
+    level_kink,
+    partial_kink,
+)
 from gradcli.views.printers import equations, latex, machine
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, number, pretty, vector
@@ -75,6 +82,12 @@ def _sigma_machine(expr: Any) -> str:
     from gradcli.calculus.logistic import machine_text
 
     return machine_text(expr)
+
+
+def _footnotes(exprs: Sequence[Any]) -> list[str]:
+    """What H(0) is in the formulas shown, where it is not heaviside's ½ (relu′ = H, H(0) = 0)."""
+    note = step_footnote(exprs)
+    return [note] if note else []
 
 
 # --- partial ------------------------------------------------------------------------------------
@@ -140,6 +153,7 @@ def partial_document(result: PartialResult, precision: int = 6) -> Document:
         latex += _latex(result.sigmoid_form) + " = "
     latex += _latex(result.derivative)
     notes = [partial_kink(result, p) for p in result.points if p.nonsmooth is not None]
+    notes += _footnotes([result.derivative])
     if check:
         rounded = next((n for p in result.points if p.check and (n := rounded_step(p.check))), None)
         if rounded:
@@ -309,7 +323,8 @@ def gradient_document(result: GradientResult, precision: int = 6) -> Document:
         record=record,
         fields=fields,
         tables=tables,
-        notes=[grad_kink(result, p) for p in result.points if p.nonsmooth is not None],
+        notes=[grad_kink(result, p) for p in result.points if p.nonsmooth is not None]
+        + _footnotes([*result.gradient, *(h for row in result.hessian or () for h in row)]),
         stream=records,
         csv_header=header,
         csv_rows=csv_rows,
@@ -351,18 +366,24 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
     latex += [rf"{_latex(v)} = {_latex(e)}" for v, e in result.branches]
     rows: list[list[str]] = []
     notes = list(result.notes)
+    kink = result.nonsmooth is not None
     if result.at is not None and result.gradient is not None:
         record["at"] = _at(result.at)
         record["gradient"] = [g.value for g in result.gradient]
+        record["differentiable"] = not kink
+        if result.nonsmooth is not None:
+            note = level_kink(result)
+            record["nonsmooth"] = kink_record(result.nonsmooth, note, _sstr)
+            notes.append(note)
         rows.append(["∇f", _vector_shown(result.gradient, precision)])
         if result.tangent is not None:
             record["tangent"] = list(result.tangent)
             record["dot"] = result.dot
             record["perpendicular"] = result.dot is not None and abs(result.dot) < 1e-9
             rows.append(["unit tangent t", vector(result.tangent, precision) + "  (∇f turned 90°)"])
-            rows.append(
-                ["∇f · t", decimal(result.dot or 0.0, precision) + "  → ∇f ⟂ the level curve"]
-            )
+            # At a kink, t is only ∇f turned: it says nothing about the curve (see the note).
+            claim = "  (at a kink: see the note)" if kink else "  → ∇f ⟂ the level curve"
+            rows.append(["∇f · t", decimal(result.dot or 0.0, precision) + claim])
         if result.tangent_equation is not None:
             te = result.tangent_equation
             label = (
@@ -439,9 +460,13 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
 def _branches_text(branches: Sequence[tuple[Any, Any]]) -> str:
     import sympy
 
+    from gradcli.limits import bounded
+
     if len(branches) == 2:
         (v1, e1), (v2, e2) = branches
-        if v1 == v2 and sympy.simplify(e1 + e2) == 0:
+        # y = ±√(…) when the two branches are opposite; simplify is bounded, like every sympy step
+        opposite = bounded(0.5, lambda: bool(sympy.simplify(e1 + e2) == 0), False)
+        if v1 == v2 and opposite:
             e = e1 if not str(e1).startswith("-") else e2
             return f"{v1.name} = ±{pretty(e)}"
     return "; ".join(f"{v.name} = {pretty(e)}" for v, e in branches)

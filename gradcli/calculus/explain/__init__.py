@@ -15,6 +15,8 @@ terminal, JSON and slide views of an :class:`Explanation` are in :mod:`gradcli.v
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +32,18 @@ from gradcli.calculus.explain.notation import (
     tex,
     value_text,
 )
-from gradcli.calculus.explain.rules import Draft, Engine
-from gradcli.calculus.explain.verify import agree
+from gradcli.calculus.explain.rules import Draft, Engine, TooLong
+from gradcli.calculus.explain.verify import VERIFY_SECONDS, agree
+from gradcli.limits import bounded
+from gradcli.symbolic import differentiate
 
 __all__ = ["Explanation", "Step", "explain_derivative"]
+
+# An explanation is bounded like every other symbolic step (issue 10): past these it is shortened
+# to sympy's result with a note saying why, instead of growing.
+MAX_STEPS = 200  # rule applications in one derivative: nobody reads more on a board
+EXPLAIN_SECONDS = 6.0  # the rules, their printing and the check, for the whole derivation
+SUBSTITUTE_SECONDS = 2.0  # the exact value at one point
 
 
 @dataclass(frozen=True)
@@ -122,12 +132,15 @@ def explain_derivative(
     current = expr
     raw = expr
     verified = True
+    deadline = time.monotonic() + EXPLAIN_SECONDS
     for k, w in enumerate(wrts):
         notation = Notation(w, partial)
         before_text = order_name(wrts[:k], partial)
-        stage_target = sympy.diff(current, w)
         if k == len(wrts) - 1 and target is not None:
             stage_target = target
+        else:
+            # bounded in time and size like the command's own derivative (TimeLimitError past it)
+            stage_target = differentiate(current, w, what=order_name(wrts[: k + 1], partial))
         if len(wrts) > 1:
             stage = Draft("stage", current, 0)
             ordinal = _ordinal(k + 1)
@@ -141,16 +154,26 @@ def explain_derivative(
             drafts.append(stage)
         start = len(drafts)
         base = 1 if len(wrts) > 1 else 0  # a stage's steps sit under its heading
-        raw = Engine(w, notation, taken, drafts).diff(current, depth=base)
         name = order_name(wrts[: k + 1], partial)
         lname = order_latex(wrts[: k + 1], partial)
+        engine = Engine(w, notation, taken, drafts, max_steps=MAX_STEPS, deadline=deadline)
+        try:
+            raw = engine.diff(current, depth=base)
+        except TooLong as why:
+            del drafts[start:]
+            drafts.append(_shortened(str(why), current, stage_target, base, name, lname))
+            raw, verified, current = stage_target, False, stage_target
+            continue
         if len(drafts) - start > 1:
             combine = Draft("combine", current, base, result=raw)
             combine.text = f"Putting the pieces together: {name} = {formula(raw)}"
             combine.latex = f"{lname} = {tex(raw)}"
             combine.note = latex_note("together")
             drafts.append(combine)
-        agreed = agree(raw, stage_target, sorted(symbols, key=lambda s: s.name), current)
+        seconds = min(VERIFY_SECONDS, max(deadline - time.monotonic(), 0.0))
+        agreed = agree(
+            raw, stage_target, sorted(symbols, key=lambda s: s.name), current, seconds=seconds
+        )
         if raw != stage_target:
             step = Draft("simplify", raw, base, result=stage_target)
             if agreed:
@@ -181,16 +204,23 @@ def explain_derivative(
     lname = order_latex(wrts, partial)
     for point in points:
         items = _point_items(point)
-        value = result.subs(dict(items), simultaneous=True)
         named = {s.name: v for s, v in items}
-        values.append((named, value))
         where = ", ".join(f"{formula(s)} = {formula(v)}" for s, v in items)
+        text = bounded(SUBSTITUTE_SECONDS, functools.partial(_substituted, result, items), None)
+        if text is None:
+            # Exact arithmetic there can be slow (huge exact powers): the value is the command's.
+            value: Any = sympy.Subs(result, tuple(s for s, _ in items), tuple(v for _, v in items))
+            shown = f"{name} at this point (too slow to compute exactly; see its value above)"
+            value_tex = r"\text{(see its value above)}"
+        else:
+            value, shown, value_tex = text
+        values.append((named, value))
         step = Draft("substitute", result, 0, result=value, point=tuple(named.items()))
-        step.text = f"At {where}: {name} = {value_text(value)}"
+        step.text = f"At {where}: {name} = {shown}"
         step.latex = (
             rf"\left.{lname}\right|_{{"
             + ", ".join(f"{tex(s)} = {tex(v)}" for s, v in items)
-            + f"}} = {tex(value)}"
+            + f"}} = {value_tex}"
         )
         step.note = latex_note("substitute")
         drafts.append(step)
@@ -220,6 +250,29 @@ def explain_derivative(
         notation=name,
         values=values,
     )
+
+
+def _substituted(result: Any, items: list[tuple[Any, Any]]) -> tuple[Any, str, str]:
+    """(the exact value of ``result`` at the point, its text, its LaTeX)."""
+    value = result.subs(dict(items), simultaneous=True)
+    return value, value_text(value), tex(value)
+
+
+def _shortened(why: str, before: Any, target: Any, depth: int, name: str, lname: str) -> Draft:
+    """The one step that stands for a derivation too long to show rule by rule."""
+    reason = {
+        "steps": f"takes more than {MAX_STEPS} steps",
+        "time": f"takes longer than {EXPLAIN_SECONDS:g} s to write out",
+        "size": "grows too large",
+    }.get(why, "is too long")
+    step = Draft("sympy", before, depth, result=target)
+    step.text = (
+        f"The derivation rule by rule {reason}, so it is left out; sympy gives {name} = "
+        f"{formula(target)}"
+    )
+    step.latex = f"{lname} = {tex(target)}"
+    step.note = latex_note("sympy (derivation left out: it " + reason + ")")
+    return step
 
 
 def _ordinal(n: int) -> str:

@@ -70,7 +70,7 @@ class sigma(sympy.Function):
 class SentencePrinter(UnicodePrinter):
     """The teacher's one-line Unicode: x², √x, |x|, π, e, ln, H(x), δ(x), ∂/∂x, 2x·cos(x), 1/x²."""
 
-    _JUXTAPOSE: ClassVar[re.Pattern[str]] = re.compile(r"(?<![\w.])(\d+)·(?=[A-Za-zπ√(|σ])")
+    _JUXTAPOSE: ClassVar[re.Pattern[str]] = re.compile(r"(?<![\w.])(\d+)·(?=[A-Za-zπδ√(|σ])")
 
     def _finish(self, text: str) -> str:
         # A real minus sign; products already print with · (see _print_Mul).
@@ -106,18 +106,6 @@ class SentencePrinter(UnicodePrinter):
     def _print_log(self, expr: Any) -> str:
         return f"ln({self._print(expr.args[0])})"
 
-    def _print_Heaviside(self, expr: Any) -> str:
-        return f"H({self._print(expr.args[0])})"
-
-    def _print_DiracDelta(self, expr: Any) -> str:
-        return f"δ({self._print(expr.args[0])})"
-
-    def _print_Max(self, expr: Any) -> str:
-        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Min(self, expr: Any) -> str:
-        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
     def _print_Derivative(self, expr: Any) -> str:
         inner = self._print(expr.expr)
         names = "".join(f"∂{self._print(v)}" for v in expr.variables)
@@ -143,14 +131,27 @@ _TEXT = SentencePrinter()
 _LATEX = SlidePrinter({"ln_notation": True})
 
 
+# A formula longer than this is cut in a step (the JSON records carry every step's forms whole):
+# a step is a sentence, and a board of megabytes teaches nothing (issue 10: bounded output).
+MAX_FORMULA_CHARS = 1500
+MAX_TEX_CHARS = 4000
+
+
 def formula(expr: Any) -> str:
     """``2*x*cos(x**2)`` -> ``2x·cos(x²)``: one-line Unicode for the teacher's sentences."""
-    return _TEXT.text(expr)
+    text = _TEXT.text(expr)
+    if len(text) > MAX_FORMULA_CHARS:
+        return text[:MAX_FORMULA_CHARS] + f" … ({len(text):,} characters)"
+    return text
 
 
 def tex(expr: Any) -> str:
-    """``expr`` in LaTeX for the derivation's ``aligned`` block."""
-    return str(_LATEX.doprint(expr))
+    """``expr`` in LaTeX for the derivation's ``aligned`` block (a placeholder when too long: cut
+    LaTeX would not compile)."""
+    text = str(_LATEX.doprint(expr))
+    if len(text) > MAX_TEX_CHARS:
+        return rf"\text{{(a formula of {len(text):,} characters)}}"
+    return text
 
 
 def order_name(wrts: Sequence[Any], partial: bool) -> str:

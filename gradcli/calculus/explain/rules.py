@@ -9,6 +9,7 @@ that against sympy, and numbering the drafts into steps, is the caller's job.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,17 +83,41 @@ class Draft:
     point: tuple[tuple[str, Any], ...] | None = None
 
 
-class Engine:
-    """Differentiates with respect to one variable, recording a draft step per rule application."""
+class TooLong(Exception):
+    """The derivation would take more steps, or more time, than an explanation may."""
 
-    def __init__(self, wrt: Any, notation: Notation, taken: set[str], drafts: list[Draft]):
+
+class Engine:
+    """Differentiates with respect to one variable, recording a draft step per rule application.
+
+    ``max_steps`` and ``deadline`` (a ``time.monotonic()`` value) bound the work: past either,
+    :class:`TooLong` is raised and the caller shortens the explanation. The check is cooperative
+    (at every step) because the callers' own bounded sympy steps reset any SIGALRM timer.
+    """
+
+    def __init__(
+        self,
+        wrt: Any,
+        notation: Notation,
+        taken: set[str],
+        drafts: list[Draft],
+        *,
+        max_steps: int | None = None,
+        deadline: float | None = None,
+    ):
         self.x = wrt
         self.n = notation
         self.taken = taken
         self.drafts = drafts
+        self.limit = None if max_steps is None else len(drafts) + max_steps
+        self.deadline = deadline
 
     # bookkeeping -------------------------------------------------------------------------------
     def _open(self, rule: str, before: Any, depth: int) -> Draft:
+        if self.limit is not None and len(self.drafts) >= self.limit:
+            raise TooLong("steps")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TooLong("time")
         draft = Draft(rule, before, depth)
         self.drafts.append(draft)
         return draft
@@ -120,6 +145,8 @@ class Engine:
             text += f" = {final_text}"
             latex += f" = {tex(result)}"
         draft.text, draft.latex, draft.result = text, latex, result
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TooLong("time")  # printing a large step is the slow part
         if note is None and draft.rule in _LATEX_NOTES:
             draft.note = _LATEX_NOTES[draft.rule]
         else:
@@ -148,7 +175,7 @@ class Engine:
         if e.is_Function:
             return self._function(e, depth, level)
         draft = self._open("sympy", e, depth)
-        result = sympy.diff(e, x)
+        result = _bounded_diff(e, x)
         return self._fill(draft, "By sympy", result, result, note="sympy")
 
     def _child(self, e: Any, depth: int, level: int) -> Any:
@@ -390,6 +417,16 @@ class Engine:
         result = sympy.Add(*(p * d for p, d in zip(partials, ds)))
         label = f"Chain rule through each argument ({kind[1].split(',')[0].lower()})"
         return self._fill(draft, label, rhs, result, note="chain rule, each argument")
+
+
+def _bounded_diff(e: Any, x: Any) -> Any:
+    from gradcli.errors import TimeLimitError
+    from gradcli.symbolic import differentiate
+
+    try:
+        return differentiate(e, x)
+    except TimeLimitError:
+        raise TooLong("size") from None
 
 
 def _is_inverse_log(f: Any) -> bool:
