@@ -179,7 +179,8 @@ def test_level_set_in_3d_gives_the_tangent_plane() -> None:
     result = calculus.level_set(fn, at=P("1,2,2", fn))
     assert result.level.exact == 9
     x, y, z = fn.variables
-    assert sympy.simplify(result.tangent_equation.lhs - (2 * x + 4 * y + 4 * z - 18)) == 0
+    te = result.tangent_equation  # written as a teacher would: x + 2y + 2z = 9
+    assert sympy.simplify(2 * (te.lhs - te.rhs) - (2 * x + 4 * y + 4 * z - 18)) == 0
 
 
 def test_points_from_stdin_lines() -> None:

@@ -68,7 +68,7 @@ def level_set(
             else:
                 coeffs = [sp.Float(gi.value, 15) for gi in g]
             plane = sum(k * (v - p) for k, v, p in zip(coeffs, fn.variables, point_syms))
-            result["tangent_equation"] = sp.Eq(sp.expand(plane), 0)
+            result["tangent_equation"] = _tidy_plane(sp.expand(plane), fn.variables)
             unit = unit_vector(gvalues)
             if n == 2 and unit is not None:
                 tangent = np.array([-unit[1], unit[0]])
@@ -76,6 +76,8 @@ def level_set(
                 # ∇f·t, computed as ‖∇f‖ (û·t): the product of the raw vectors can overflow
                 result["dot"] = euclidean_norm(gvalues) * float(np.dot(unit, tangent))
                 result["branch_angle"] = _branch_angle(fn, branches, at, gvec)
+        if n == 2 and branches:
+            result["through"] = _branches_through(fn, branches, at)
     sample_rows: list[LevelSample] = []
     if samples:
         if n != 2:
@@ -123,6 +125,50 @@ def _solve_branches(fn: Function, c: Any) -> list[tuple[Any, Any]]:
         if sols:
             return [(var, simplest(s, 0.5)) for s in sols]
     return []
+
+
+def _tidy_plane(plane: Any, variables: Sequence[Any]) -> Any:
+    """``a·x + b·y + k = 0`` as a teacher writes it: the common factor divided out, the constant
+    on the right, the first coefficient positive (2x + 2y − 4 = 0 → x + y = 2; 4x − 8 = 0 → x = 2).
+    Float coefficients are only moved and signed, never divided (that would invent digits)."""
+    import sympy as sp
+
+    try:
+        poly = sp.Poly(plane, *variables)
+    except sp.PolynomialError:
+        return sp.Eq(plane, 0)
+    coeffs = [poly.coeff_monomial(v) for v in variables]
+    constant = poly.coeff_monomial(1)
+    nonzero = [c for c in coeffs if c != 0]
+    if not nonzero:
+        return sp.Eq(plane, 0)
+    factor = sp.S.One
+    if all(c.is_Rational for c in [*nonzero, constant]):
+        factor = sp.gcd([*nonzero, *([constant] if constant != 0 else [])])
+    if nonzero[0].is_negative or (nonzero[0].is_Number and nonzero[0] < 0):
+        factor = -abs(factor)
+    lhs = sp.Add(
+        *[sp.nsimplify(c / factor) * v if factor != 1 else c * v for c, v in zip(coeffs, variables)]
+    )
+    return sp.Eq(lhs, -constant / factor)
+
+
+def _branches_through(
+    fn: Function, branches: Sequence[tuple[Any, Any]], at: Point
+) -> tuple[int, ...]:
+    """The indices of the solved branches that pass through P (x³ − 3xy + y³ = c has several)."""
+    subs = dict(zip(fn.variables, at.values))
+    scale = max(max(abs(v) for v in at.values), sys.float_info.min)
+    through = []
+    for i, (var, expr) in enumerate(branches):
+        other = next(v for v in fn.variables if v != var)
+        on_branch = _value_at(expr, other, subs[other])
+        if on_branch is None:
+            continue
+        close = abs(on_branch.real - subs[var]) <= 1e-9 * max(scale, 1.0)
+        if abs(on_branch.imag) <= 1e-9 * max(scale, 1.0) and close:
+            through.append(i)
+    return tuple(through)
 
 
 def _branch_angle(

@@ -235,6 +235,7 @@ class LevelResult:
     dot: float | None = None  # ∇f · tangent
     tangent_equation: Any = None  # the tangent line (2-D) or plane (3-D+) through P, as Eq
     branch_angle: float | None = None  # angle of ∇f to the slope of the solved branch through P
+    through: tuple[int, ...] | None = None  # which solved branches pass through P (2-D, with P)
     samples: list[LevelSample] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # f is not differentiable at P (a kink): ∇f, and the tangent built from it, are conventions

@@ -356,12 +356,16 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
         "level": result.level.value,
         "exact_level": _exact(result.level),
         "equation": f"{_sstr(eq.lhs)} = {_sstr(eq.rhs)}",
-        "branches": [{"variable": v.name, "expression": _sstr(e)} for v, e in result.branches],
+        "branches": [
+            {"variable": v.name, "expression": _sstr(e)}
+            | ({} if result.through is None else {"through_point": i in result.through})
+            for i, (v, e) in enumerate(result.branches)
+        ],
     }
     fields = [*_fields(fn), ("level", f"c = {_shown(result.level, precision)}")]
     fields.append(("level set", f"{pretty(eq.lhs)} = {pretty(eq.rhs)}"))
     if result.branches:
-        fields.append(("solved", _branches_text(result.branches)))
+        fields.append(("solved", _branches_text(result.branches, result.through)))
     latex = [rf"{_latex(eq.lhs)} = {_latex(eq.rhs)}"]
     latex += [rf"{_latex(v)} = {_latex(e)}" for v, e in result.branches]
     rows: list[list[str]] = []
@@ -457,16 +461,27 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
     )
 
 
-def _branches_text(branches: Sequence[tuple[Any, Any]]) -> str:
+def _branches_text(branches: Sequence[tuple[Any, Any]], through: Sequence[int] | None) -> str:
+    """The solved branches; with a point, which of them passes through it (not every branch of
+    x³ − 3xy + y³ = c does, and the tangent belongs to the one that does)."""
     import sympy
 
     from gradcli.limits import bounded
 
+    some = through is not None and 0 < len(through) < len(branches)
     if len(branches) == 2:
         (v1, e1), (v2, e2) = branches
         # y = ±√(…) when the two branches are opposite; simplify is bounded, like every sympy step
         opposite = bounded(0.5, lambda: bool(sympy.simplify(e1 + e2) == 0), False)
         if v1 == v2 and opposite:
-            e = e1 if not str(e1).startswith("-") else e2
-            return f"{v1.name} = ±{pretty(e)}"
-    return "; ".join(f"{v.name} = {pretty(e)}" for v, e in branches)
+            plus = 0 if not str(e1).startswith("-") else 1
+            text = f"{v1.name} = ±{pretty(branches[plus][0 + 1])}"
+            if some and through is not None:
+                text += f"  (P is on the {'+' if plus in through else '−'} branch)"
+            return text
+    parts = [f"{v.name} = {pretty(e)}" for v, e in branches]
+    if through is not None and not through:
+        return "; ".join(parts) + "  (none of these passes through P: the curve has other parts)"
+    if some and through is not None:
+        parts = [p + ("  ← through P" if i in through else "") for i, p in enumerate(parts)]
+    return "; ".join(parts)
