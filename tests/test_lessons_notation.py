@@ -113,7 +113,14 @@ def test_stdin_lines_take_the_printed_forms_too() -> None:
 
 @given(
     st.lists(
-        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False),
+        # subnormals (5e-324) are refused as out of range in any form: not this property's concern
+        st.floats(
+            min_value=-1e6,
+            max_value=1e6,
+            allow_nan=False,
+            allow_infinity=False,
+            allow_subnormal=False,
+        ),
         min_size=1,
         max_size=4,
     )
