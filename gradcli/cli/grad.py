@@ -8,7 +8,6 @@ import typer
 
 from gradcli.cli.app import app
 from gradcli.cli.inputs import (
-    STEP_HELP,
     STREAMED,
     PointStream,
     check_at,
@@ -24,6 +23,7 @@ from gradcli.cli.options import (
     FormatOpt,
     LetOpt,
     PrecisionOpt,
+    StepOpt,
     VarsOpt,
 )
 
@@ -53,10 +53,7 @@ def grad(
         ),
     ] = False,
     check: CheckOpt = False,
-    h: Annotated[
-        float | None,
-        typer.Option("--h", metavar="H", help=STEP_HELP, show_default=False),
-    ] = None,
+    h: StepOpt = None,
     explain: Annotated[
         bool,
         typer.Option("--explain", help="Show how each partial derivative is found, step by step."),

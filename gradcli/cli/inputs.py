@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from gradcli.views.render import Document
 
 STDIN_LIMIT = 1 << 20
-# grad's and partial's --h: a step given is a step whose slope the user wants to see.
-STEP_HELP = (
-    "Finite-difference step; giving it implies --check (default: √ε·max(1,|x|) forward, "
-    "∛ε·max(1,|x|) central)."
-)
 MAX_BAD_LINES = 10  # reported one by one; after that the input is garbage, not a typo: stop
 T = TypeVar("T")
 

@@ -104,7 +104,9 @@ StepOpt = Annotated[
     typer.Option(
         "--h",
         metavar="H",
-        help="Finite-difference step for --check (default: √ε·max(1,|x|) forward, ∛ε·max(1,|x|) central).",
+        # a step given is a step whose slope the user wants to see
+        help="Finite-difference step; giving it implies --check (default: √ε·max(1,|x|) forward, "
+        "∛ε·max(1,|x|) central).",
         show_default=False,
     ),
 ]

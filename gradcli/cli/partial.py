@@ -8,7 +8,6 @@ import typer
 
 from gradcli.cli.app import app
 from gradcli.cli.inputs import (
-    STEP_HELP,
     STREAMED,
     PointStream,
     check_at,
@@ -24,6 +23,7 @@ from gradcli.cli.options import (
     FormatOpt,
     LetOpt,
     PrecisionOpt,
+    StepOpt,
     VarsOpt,
 )
 from gradcli.errors import UsageError
@@ -60,10 +60,7 @@ def partial(
     ] = None,
     at: AtOpt = None,
     check: CheckOpt = False,
-    h: Annotated[
-        float | None,
-        typer.Option("--h", metavar="H", help=STEP_HELP, show_default=False),
-    ] = None,
+    h: StepOpt = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show the derivation step by step, rule by rule.")
     ] = False,
