@@ -117,9 +117,16 @@ def test_ctrl_c_during_a_plot_exits_130_and_leaves_no_file(tmp_path: Path) -> No
         wait_for(lambda: any(tmp_path.iterdir()), proc, "the temporary figure file")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
     assert b"Traceback" not in err
-    assert list(tmp_path.iterdir()) == []  # neither the figure nor a temp file
+    left = list(tmp_path.iterdir())
+    if proc.returncode == 0:
+        # On a starved machine the signal can arrive after gradcli has finished (the test saw the
+        # temp file too late): then the figure must be whole, and no temp file may remain.
+        assert left == [target], left
+        assert target.read_bytes().endswith(b"IEND\xaeB`\x82")  # a complete PNG
+        return
+    assert proc.returncode == 130, err
+    assert left == []  # neither the figure nor a temp file
 
 
 def test_ctrl_c_during_a_streamed_descent_exits_130_cleanly() -> None:
