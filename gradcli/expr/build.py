@@ -38,6 +38,9 @@ from gradcli.expr.notation import (
 )
 from gradcli.expr.tokens import Token, rewrite, tokenize
 from gradcli.function import ReadingNote
+from gradcli.limits import TimeUp, time_limit
+
+CONSTANT_SECONDS = 2.0  # one function of constants, evaluated exactly by sympy
 
 
 @dataclass
@@ -264,7 +267,15 @@ class _Builder:
         if all(a.constant for a in args):  # checked before sympy evaluates anything
             approx = self.guarded(node, lambda: magnitude.call(name, [a.approx for a in args]))
         try:
-            expr = builder(*[a.expr for a in args])
+            if not all(a.constant for a in args):
+                expr = builder(*[a.expr for a in args])
+            else:
+                # sympy evaluates a function of constants exactly when it can, and for some
+                # (atan2 of algebraic numbers: minimal polynomials) that grinds for minutes.
+                with time_limit(CONSTANT_SECONDS, what="evaluating a constant"):
+                    expr = builder(*[a.expr for a in args])
+        except TimeUp:
+            raise self.fail(f"{self.segment(node)}: too costly to evaluate exactly", node) from None
         except (ValueError, TypeError, ArithmeticError) as exc:  # max(0, acosh(0)): I*pi/2
             reason = "needs real arguments" if "comparable" in str(exc) else "is not defined here"
             raise self.fail(f"{self.segment(node)}: {name} {reason}", node) from None
