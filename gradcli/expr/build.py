@@ -266,6 +266,9 @@ class _Builder:
         approx = None
         if all(a.constant for a in args):  # checked before sympy evaluates anything
             approx = self.guarded(node, lambda: magnitude.call(name, [a.approx for a in args]))
+            if name in _ORDERED and any(a.expr.is_extended_real is False for a in args):
+                # relu(atanh(pi)) would build and then fail in every evaluation: say it here
+                raise self.fail(f"{self.segment(node)}: {name} needs real arguments", node)
         try:
             if not all(a.constant for a in args):
                 expr = builder(*[a.expr for a in args])
@@ -281,6 +284,10 @@ class _Builder:
             raise self.fail(f"{self.segment(node)}: {name} {reason}", node) from None
         return _Built(expr, approx)
 
+
+# Functions defined by comparing their arguments with 0 or each other: a complex constant
+# (atanh(pi), sqrt(-1)) has no place in them.
+_ORDERED = frozenset({"relu", "max", "min", "heaviside", "atan2", "sign"})
 
 _ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _OP_NAMES = {ast.Mod: "'%'", ast.FloorDiv: "'//'", ast.MatMult: "'@'", ast.BitXor: "'^'"}
