@@ -40,7 +40,8 @@ from gradcli.expr.tokens import Token, rewrite, tokenize
 from gradcli.function import ReadingNote
 from gradcli.limits import TimeUp, time_limit
 
-CONSTANT_SECONDS = 2.0  # one function of constants, evaluated exactly by sympy
+CALL_SECONDS = 2.0  # one function call, which sympy may evaluate exactly
+BUILD_SECONDS = 8.0  # the whole tree: a backstop for sympy's automatic evaluation of + * **
 
 
 @dataclass
@@ -270,13 +271,11 @@ class _Builder:
                 # relu(atanh(pi)) would build and then fail in every evaluation: say it here
                 raise self.fail(f"{self.segment(node)}: {name} needs real arguments", node)
         try:
-            if not all(a.constant for a in args):
+            # sympy evaluates a function exactly when it can, and for some (atan2 of algebraic
+            # numbers, or of log(x, (-8)**1e-300): minimal polynomials in its assumptions) that
+            # grinds for minutes, whether or not every argument is a constant.
+            with time_limit(CALL_SECONDS, what="evaluating a function"):
                 expr = builder(*[a.expr for a in args])
-            else:
-                # sympy evaluates a function of constants exactly when it can, and for some
-                # (atan2 of algebraic numbers: minimal polynomials) that grinds for minutes.
-                with time_limit(CONSTANT_SECONDS, what="evaluating a constant"):
-                    expr = builder(*[a.expr for a in args])
         except TimeUp:
             raise self.fail(f"{self.segment(node)}: too costly to evaluate exactly", node) from None
         except (ValueError, TypeError, ArithmeticError) as exc:  # max(0, acosh(0)): I*pi/2
@@ -344,9 +343,12 @@ def _build(source: str, toks: list[Token], let: dict[str, Any]) -> tuple[Any, di
     tree, python, origin = _parse_tree(source, toks)
     builder = _Builder(source, python, origin, let)
     try:
-        expr = builder.build(tree)
+        with time_limit(BUILD_SECONDS, what="building the expression"):
+            expr = builder.build(tree)
     except (RecursionError, MemoryError, OverflowError):
         raise ParseError("expression too complex", source=source) from None
+    except TimeUp:
+        raise ParseError("expression too costly to build exactly", source=source) from None
     if expr.has(builder.sympy.zoo, builder.sympy.nan, builder.sympy.oo, -builder.sympy.oo):
         raise ParseError(
             "the expression is undefined (it divides by zero or is infinite)", source=source
