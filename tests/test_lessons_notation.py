@@ -308,7 +308,8 @@ def test_grad_step_alone_gives_the_check_too() -> None:
 def test_the_help_says_a_step_implies_the_check() -> None:
     for command in ("partial", "grad"):
         result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
-        assert "giving it implies --check" in result.stdout
+        # older typer wraps help at 80 columns whatever COLUMNS says: compare the words
+        assert "giving it implies --check" in " ".join(result.stdout.split())
 
 
 @pytest.mark.parametrize("flag", [("--h", "0.001"), ("--check",)])

@@ -37,6 +37,10 @@ class Sigmoid(sympy.Function):
     def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real
 
+    def _eval_evalf(self, prec: int) -> Any:
+        # σ(1) must be a number to sympy: Max(x, σ(1)) compares it, and refused it without this
+        return (1 / (1 + sympy.exp(-self.args[0]))).evalf(prec)
+
     def _sympystr(self, printer: Any) -> str:
         return f"σ({printer._print(self.args[0])})"
 
@@ -74,7 +78,10 @@ def sigmoid_derivative(expr: Any, symbols: Sequence[Any]) -> Any | None:
     left: d/dy of σ(x) + y is 1), or when it takes longer than the derivative's time budget."""
     if not expr.has(sympy.exp):
         return None
-    written = with_sigmoid(expr)
+    try:
+        written = with_sigmoid(expr)
+    except (ValueError, TypeError):  # a rewrite sympy refuses to rebuild: keep the plain form
+        return None
     if not written.has(Sigmoid):
         return None
 
