@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -58,3 +61,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if fuzz:
         config.hook.pytest_deselected(items=fuzz)
         items[:] = [item for item in items if not item.get_closest_marker("fuzz")]
+
+
+# The fast tier runs in-process. A test that starts a Python process (gradcli, ruff, mypy, a
+# probe) pays an interpreter start-up and more, so it must be marked ``slow``; this guard makes a
+# forgotten mark fail loudly instead of slowly eroding the fast tier.
+_REAL_POPEN_INIT = subprocess.Popen.__init__
+
+
+def _names_python(args: Any) -> bool:
+    first = args if isinstance(args, (str, bytes, os.PathLike)) else next(iter(args), "")
+    text = os.fsdecode(first) if isinstance(first, (bytes, os.PathLike)) else str(first)
+    name = os.path.basename(text.split()[0]) if text.split() else ""
+    return text.startswith(sys.executable) or name.startswith(("python", "gradcli", "bash"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_stays_in_process(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("fuzz"):
+        return
+
+    def guarded(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        if _names_python(args):
+            raise AssertionError(
+                f"{request.node.nodeid} starts a process ({args!r:.80}): mark it @pytest.mark.slow"
+            )
+        _REAL_POPEN_INIT(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded)

@@ -99,9 +99,17 @@ def compare(shown: str, expected: list[str]) -> None:
 
 
 def help_param(command: str) -> object:
-    # critical over a --range runs the multi-start numeric search after sympy's time limit: seconds
-    slow = command.startswith("gradcli critical") and "--range" in command
+    # critical over a --range runs the multi-start numeric search after sympy's time limit:
+    # seconds; a pipeline needs a real shell and real processes
+    slow = (command.startswith("gradcli critical") and "--range" in command) or needs_a_shell(
+        command
+    )
     return pytest.param(command, id=command[:60], marks=[pytest.mark.slow] if slow else [])
+
+
+def readme_param(command: str, expected: list[str]) -> object:
+    marks = [pytest.mark.slow] if needs_a_shell(command) else []
+    return pytest.param(command, expected, id=command[:50], marks=marks)
 
 
 README = readme_examples()
@@ -112,7 +120,7 @@ def test_readme_has_examples() -> None:
     assert len(README) >= 5
 
 
-@pytest.mark.parametrize(("command", "expected"), README, ids=[c[:50] for c, _ in README])
+@pytest.mark.parametrize(("command", "expected"), [readme_param(c, e) for c, e in README])
 def test_readme_example_runs_and_shows_what_the_readme_says(
     command: str, expected: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

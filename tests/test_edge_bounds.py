@@ -314,6 +314,7 @@ def test_a_timeup_never_lands_in_the_bookkeeping(monkeypatch: pytest.MonkeyPatch
         sum(range(100))
 
 
+@pytest.mark.slow
 def test_many_short_bounds_leave_nothing_behind(tmp_path: Path) -> None:
     # A stress run in a child: a bound left behind would end it with the hard-exit line.
     script = textwrap.dedent(
@@ -400,6 +401,7 @@ def run_child(mode: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="pthread_sigmask is POSIX")
 @pytest.mark.parametrize("mode", ["sigalrm-blocked", "no-sigalrm"])
 def test_hard_exit_cleans_up_flushes_and_says_one_line(mode: str, tmp_path: Path) -> None:
@@ -413,6 +415,7 @@ def test_hard_exit_cleans_up_flushes_and_says_one_line(mode: str, tmp_path: Path
     assert list(tmp_path.iterdir()) == []  # the callback removed the temp file; the other is gone
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX process handling")
 def test_hard_exit_even_when_a_c_call_holds_the_gil(tmp_path: Path) -> None:
     # faulthandler's C thread ends the process; its helper turns the dump into the one line.
@@ -424,6 +427,7 @@ def test_hard_exit_even_when_a_c_call_holds_the_gil(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="pthread_sigmask is POSIX")
 def test_hard_exit_can_be_turned_off(tmp_path: Path) -> None:
     child = run_child("hard-exit-off", tmp_path)

@@ -349,6 +349,7 @@ def measured(
         return code, out.read(), seen, peak, cpu
 
 
+@pytest.mark.slow
 def test_a_hard_problem_in_many_variables_answers_in_seconds_and_little_memory() -> None:
     f = "+".join(f"sin(x{i}*x{i + 1}) + x{i}**4/10" for i in range(1, 25))
     code, out, err, peak, cpu = measured(["critical", f, "--format", "json"])
@@ -358,6 +359,7 @@ def test_a_hard_problem_in_many_variables_answers_in_seconds_and_little_memory()
     assert peak < 400  # ~130 MB; 1.5 GB before
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to watch CPU time")
 def test_sigint_during_a_long_critical_ends_it_promptly_without_growing() -> None:
     # Rastrigin: the exact solve runs into its 3 s bound, then the search; the preset's echo on

@@ -133,6 +133,7 @@ def test_every_csv_has_unique_columns(args: list[str]) -> None:
 
 
 # --- JSON streams --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_json_of_a_long_run_appears_before_the_run_ends() -> None:
     # 100 million steps would take many minutes: the first steps must be on the pipe long before
     command = [sys.executable, "-m", "gradcli", "descend", "x**2+y**2", "--from", "3,1",
@@ -154,6 +155,7 @@ def test_json_of_a_long_run_appears_before_the_run_ends() -> None:
         proc.communicate()
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_streamed_json_run_closes_the_document() -> None:
     command = [sys.executable, "-m", "gradcli", "descend", "x**2+y**2", "--from", "3,1",
                "--steps", "100000000", "--tol", "0", "--lr", "1e-9", "--format", "json"]  # fmt: skip

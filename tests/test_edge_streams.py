@@ -127,6 +127,7 @@ def test_dash_alone_is_still_stdin() -> None:
 
 
 # --- stdin that is not there --------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -206,6 +207,7 @@ def read_line(stream: Any, timeout: float = 60) -> bytes:
     return bytes(stream.readline())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "header", "answers"),
     [
@@ -331,6 +333,7 @@ def test_printable_and_ascii() -> None:
 
 
 # --- encodings ----------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_a_stream_without_unicode_gets_ascii(encoding: str) -> None:
     env = {**ENV, "PYTHONIOENCODING": encoding}
@@ -357,6 +360,7 @@ def test_a_stream_without_unicode_gets_ascii(encoding: str) -> None:
     assert json.loads(narrow.stdout.decode("ascii")) == json.loads(utf8.stdout)
 
 
+@pytest.mark.slow
 def test_errors_on_an_ascii_stderr_are_one_clean_line() -> None:
     done = subprocess.run(
         [*GRADCLI, "plot", "x*y", "-o", "f.gif"],
@@ -369,6 +373,7 @@ def test_errors_on_an_ascii_stderr_are_one_clean_line() -> None:
 
 
 # --- closed and full streams --------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_full_stdout_is_one_line_and_exit_1() -> None:
     for fmt in ("table", "json", "ndjson", "csv"):
         with open("/dev/full", "w") as full:
@@ -385,18 +390,21 @@ def test_a_full_stdout_is_one_line_and_exit_1() -> None:
         )
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_is_one_line_and_exit_1() -> None:
     done = shell("exec >&-", "grad", "x**2", "--at", "1")
     assert done.returncode == 1
     assert "standard output is closed" in one_error_line(done.stderr.decode())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("redirect", ["exec 2>&-", "exec 2>/dev/full"])
 def test_a_usage_error_exits_2_whatever_stderr_is(redirect: str) -> None:
     done = shell(redirect, "grad", "x**2", "--bogus")
     assert done.returncode == 2
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_still_ends_quietly() -> None:
     done = subprocess.run(
         ["bash", "-c", 'set -o pipefail; "$@" | head -n 1', "bash", *GRADCLI, "functions"],
@@ -502,6 +510,7 @@ def started(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", list(CODES))
 def test_a_signal_ends_a_stream_with_its_code(signum: int) -> None:
     proc = started(["grad", "x**2", "--at", "-", "--format", "ndjson"], stdin=subprocess.PIPE)
@@ -515,6 +524,7 @@ def test_a_signal_ends_a_stream_with_its_code(signum: int) -> None:
     assert b"Traceback" not in err and err.strip().startswith(b"gradcli: ")
 
 
+@pytest.mark.slow
 def test_nohup_keeps_running_through_sighup() -> None:
     def ignore_hup() -> None:
         default_signals()
@@ -536,6 +546,7 @@ def test_nohup_keeps_running_through_sighup() -> None:
     assert proc.wait(timeout=60) == 0
 
 
+@pytest.mark.slow
 def test_sigint_stops_a_job_started_with_it_ignored() -> None:
     def ignore_int() -> None:  # what a shell does for 'gradcli ... &'
         default_signals()
@@ -575,6 +586,7 @@ def writing(folder: Path) -> bool:
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_while_a_figure_is_written_leaves_nothing_half_written(
     tmp_path: Path, signum: int
@@ -590,6 +602,7 @@ def test_a_signal_while_a_figure_is_written_leaves_nothing_half_written(
     assert only(tmp_path) == ["f.png"]  # no temp file
 
 
+@pytest.mark.slow
 def test_sigterm_in_descend_reports_the_runs_as_interrupted() -> None:
     leader, follower = pty.openpty()  # a terminal on stderr: the progress bar says it is running
     proc = started(

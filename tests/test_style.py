@@ -28,11 +28,13 @@ def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+@pytest.mark.slow
 def test_ruff_check() -> None:
     proc = run_module("ruff", "check", ".")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_ruff_format() -> None:
     proc = run_module("ruff", "format", "--check", ".")
     assert proc.returncode == 0, proc.stdout + proc.stderr

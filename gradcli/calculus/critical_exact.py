@@ -234,7 +234,7 @@ class _Factored:
         self.points: list[tuple[Any, ...]] = []
         self.sets: list[StationarySet] = []
         self.periodic = False
-        self.solved: dict[tuple[Any, Any], list[Any]] = {}
+        self.solved: dict[tuple[Any, Any], list[Any]] = {}  # (equation in a stand-in, interval)
 
     def solve(self, factors: Sequence[Sequence[Any]]) -> ExactOutcome:
         if math.prod(len(fs) for fs in factors) > MAX_CHOICES:
@@ -299,9 +299,13 @@ class _Factored:
         raise GiveUp("form")
 
     def _roots(self, e: Any, v: Any) -> list[Any]:
-        if (e, v) not in self.solved:
-            self.solved[e, v] = self._solve_one(e, v)
-        return self.solved[e, v]
+        # Keyed by the equation in a stand-in variable and its interval: sin(x1) = 0 … sin(x25) = 0
+        # over one range are one solve, not 25 (each a solveset of a periodic function).
+        stand_in = _sp().Symbol("_stand_in", **v.assumptions0)
+        key = (e.xreplace({v: stand_in}), self.box[v])
+        if key not in self.solved:
+            self.solved[key] = self._solve_one(e, v)
+        return self.solved[key]
 
     def _solve_one(self, e: Any, v: Any) -> list[Any]:
         sp = _sp()
