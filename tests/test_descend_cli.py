@@ -232,6 +232,7 @@ def test_undefined_start_exits_1() -> None:
     assert result.exit_code == 1 and "not a finite real number at the start" in result.stderr
 
 
+@pytest.mark.slow
 def test_plot_writes_a_figure(tmp_path: Any) -> None:
     target = tmp_path / "path.png"
     result = run(BOWL, "--from", "3,1", "--steps", "20", "--plot", str(target))

@@ -291,6 +291,7 @@ def test_nested_bounds_keep_their_own_deadlines() -> None:
     assert bounded(0.2, lambda: bounded(30, _spin, "inner"), "outer") == "outer"
 
 
+@pytest.mark.slow
 def test_a_timeup_never_lands_in_the_bookkeeping(monkeypatch: pytest.MonkeyPatch) -> None:
     # Leaving a bound takes locks in library code (threading.py); an alarm there used to raise
     # inside the cleanup, leaving a stale overdue bound that kept raising TimeUp everywhere.

@@ -127,6 +127,7 @@ def test_a_gaussian_has_one_maximum_not_713_points() -> None:
     assert found(doc) == [((0.0, 0.0), "maximum")]
 
 
+@pytest.mark.slow
 def test_the_numeric_search_rejects_flat_tails_and_says_how_many() -> None:
     # No exact method applies here: every point comes from Newton, and the far tails, where
     # ‖∇f‖ < 1e-8 over most of the box, must not be taken for stationary points.

@@ -65,6 +65,7 @@ def test_tower_rules_check_is_bounded() -> None:
     assert agree(d, sympy.powsimp(d), [x], tower) is True
 
 
+@pytest.mark.slow
 def test_long_derivation_is_shortened_with_a_note() -> None:
     expr = "+".join(f"sin({k}*x)" for k in range(1, 110))  # ~330 rule applications
     result = runner.invoke(app, ["partial", expr, "--wrt", "x", "--explain", "--format", "json"])

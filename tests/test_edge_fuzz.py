@@ -298,12 +298,14 @@ def check(args: list[str], fmt: str) -> None:
 # marked slow.
 
 
+@pytest.mark.slow
 @settings(max_examples=45)
 @given(partial_args())
 def test_fuzz_partial(case: tuple[list[str], str]) -> None:
     check(*case)
 
 
+@pytest.mark.slow
 @settings(max_examples=35)
 @given(grad_args())
 def test_fuzz_grad(case: tuple[list[str], str]) -> None:

@@ -317,6 +317,7 @@ def test_an_animation_of_big_frames_has_fewer_of_them_and_says_so() -> None:
     assert frame_budget(small, MAX_FRAMES) == MAX_FRAMES and small.notes == []
 
 
+@pytest.mark.slow
 def test_a_surface_grid_is_capped_and_the_figure_says_so(tmp_path: Path) -> None:
     result = plot(tmp_path, "--surface", "--grid", "1500", "--dpi", "30", "--format", "json")
     assert result.exit_code == 0, result.output

@@ -322,6 +322,7 @@ def _same(ours: Any, text: str, variables: Any, rng: random.Random) -> None:
             assert abs(a - b) <= 1e-9 * max(1.0, abs(a)), (text, point, a, b)
 
 
+@pytest.mark.slow
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(expressions())
 def test_json_function_and_gradient_read_back_with_plain_sympify(text: str) -> None:

@@ -173,6 +173,7 @@ def test_rules_agree_with_sympy_on_generated_expressions(text: str, wrt: Any) ->
     check_rules_agree_with_sympy(text, wrt)
 
 
+@pytest.mark.slow
 @settings(GENERATED, max_examples=60)
 @given(text=EXPRESSIONS, wrt=st.sampled_from([X, Y]))
 @example(text="abs(sin((x) + (acosh(sin(x)))))", wrt=X)

@@ -282,6 +282,7 @@ def answer_or_refuse(command: str, expr: str, point: str) -> tuple[bool, str]:
 FUZZ_ARGS = (_EXPRS | st.text(max_size=20), _POINTS, st.sampled_from(["grad", "partial", "level"]))
 
 
+@pytest.mark.slow
 @settings(max_examples=150)  # derandomized by the suite profile (tests/conftest.py)
 @given(*FUZZ_ARGS)
 @example("abs(x)", "1,-1", "grad")  # the known bugs' neighbours that work stay checked

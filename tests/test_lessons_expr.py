@@ -501,6 +501,7 @@ def _atom(c: tuple[str, str, str]) -> bool:
 _PAIRS = st.recursive(_LEAVES.map(lambda s: (s, s, "leaf")), _node, max_leaves=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_PAIRS, st.sampled_from(["", "z = ", "f(x, y) = ", "g(y, x, z) = "]))
 def test_new_notation_parses_to_the_same_expression_as_its_plain_spelling(
@@ -529,6 +530,7 @@ _PIECES = st.sampled_from([*"|∣xy2 =^²⁻¹()+-*,σ", "sin", "sigma", "f", "l
 _NOTATION_TEXT = st.lists(_PIECES, max_size=24).map("".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(_NOTATION_TEXT)
 def test_notation_soup_parses_or_is_refused_cleanly(text: str) -> None:

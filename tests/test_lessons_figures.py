@@ -93,6 +93,7 @@ def test_a_wide_frame_centres_the_plot(
     assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1  # and nothing falls off either side
 
 
+@pytest.mark.slow
 def test_the_wide_legend_sits_beside_the_plot_not_at_the_far_edge(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -201,6 +202,7 @@ def test_the_slope_of_sin_at_pi_over_2_is_zero(
     assert not any("e−" in t or "1.571" in t for t in texts)
 
 
+@pytest.mark.slow
 def test_the_level_of_cos_x_y_at_pi_over_2_is_zero(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -236,6 +238,7 @@ def _inside(fig: Any) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dpi", ["100", "150"])
 def test_the_gradients_figure_keeps_its_title_inside(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dpi: str
@@ -288,6 +291,7 @@ def test_a_slope_label_near_an_edge_stays_in_the_frame(
     assert plot.x0 <= box.x0 and box.x1 <= plot.x1  # inside the plot, not over the tick labels
 
 
+@pytest.mark.slow
 def test_descent_arrows_are_named_in_the_legend(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

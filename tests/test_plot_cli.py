@@ -21,6 +21,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
 def test_the_bowl_in_every_format(tmp_path: Path, ext: str, magic: bytes) -> None:
     target = tmp_path / f"bowl.{ext}"
@@ -41,6 +42,7 @@ def test_json_summary_of_tangents_in_1d(tmp_path: Path) -> None:
     assert record["range"]["x"][0] <= 0 and record["range"]["x"][1] > 4
 
 
+@pytest.mark.slow
 def test_same_command_same_bytes(tmp_path: Path) -> None:
     first, second = tmp_path / "a.png", tmp_path / "b.png"
     for target in (first, second):
@@ -102,6 +104,7 @@ def test_a_real_process_draws_a_pole_quietly(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pole.png"]
 
 
+@pytest.mark.slow
 def test_the_race_draws_two_labelled_paths_on_log_levels(tmp_path: Path) -> None:
     target = tmp_path / "race.png"
     args = ["(1-x)**2+100*(y-x**2)**2", "--from", "-1.2,1", "--method", "gd", "--method", "adam"]

@@ -287,6 +287,7 @@ def test_unknown_colormap_is_a_usage_error() -> None:
         plot_function(parse("x*y"), options=PlotOptions(grid=21, dpi=40, cmap="nope"))
 
 
+@pytest.mark.slow
 def test_singular_functions_draw_without_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -303,6 +304,7 @@ def test_singular_functions_draw_without_warnings() -> None:
 # --- files ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_files_are_valid_and_reproducible(tmp_path: Path, fmt: str) -> None:
     fn = parse("x**2+y**2")
@@ -357,6 +359,7 @@ def test_a_failed_write_leaves_nothing_behind(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png"]
 
 
+@pytest.mark.slow
 def test_animation_is_a_bounded_gif(tmp_path: Path) -> None:
     from PIL import Image
 
