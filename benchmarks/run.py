@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import functools
 import io
 import itertools
 import json
@@ -66,7 +67,7 @@ class Target:
     seconds: bool = False
 
     def text(self) -> str:
-        return f"< {self.limit:g} s" if self.seconds else f"≤ {self.limit:g}×"
+        return f"< {self.limit:g} s" if self.seconds else f"≤ {self.limit:.1f}×"
 
     def met(self, ours: float, ratio: float) -> bool:
         return ours < self.limit if self.seconds else ratio <= self.limit
@@ -121,6 +122,7 @@ def gradcli(*args: str) -> Callable[[int], list[str]]:
     return lambda _i: [PY, "-m", "gradcli", *args]
 
 
+@functools.cache
 def starts(count: int) -> bytes:
     import random
 
@@ -746,8 +748,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="smaller workloads and 3 repeats")
     parser.add_argument("--only", help="comma-separated case keys (or parts of them) to run")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="JSON too: alone, JSON instead of Markdown on stdout; with FILE, written there",
+    )
     parser.add_argument("--list", action="store_true", help="list the cases; run nothing")
+    parser.add_argument(
+        "--render", metavar="FILE", help="print the Markdown of a run saved with --json FILE"
+    )
     parser.add_argument("--scaling", action="store_true", help="add the cost-against-n table")
     parser.add_argument(
         "--tree", type=Path, default=HERE.parent, help="the checkout whose gradcli is timed"
@@ -763,6 +774,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        fields = set(Row.__dataclass_fields__)
+        rows = [Row(**{k: v for k, v in row.items() if k in fields}) for row in saved["rows"]]
+        print(markdown(rows, header(saved)))
+        return 0
     if args.list:
         with tempfile.TemporaryDirectory() as tmp:
             print(listing(select(cases(args.quick, Path(tmp)), args.only)))
@@ -776,12 +793,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = {**meta, "rows": [vars(row) for row in rows]}
         if extra:
             payload["scaling"] = extra
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
-    else:
-        print(markdown(rows, header(meta)))
-        if extra:
-            print("\nCost against the number of variables (n-dimensional Rosenbrock, median):\n")
-            print(extra)
+        text = json.dumps(payload, indent=2, ensure_ascii=False)
+        if args.json == "-":
+            print(text)
+            return 0
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    print(markdown(rows, header(meta)))
+    if extra:
+        print("\nCost against the number of variables (n-dimensional Rosenbrock, median):\n")
+        print(extra)
     return 0
 
 
