@@ -114,8 +114,9 @@ class Row:
     repeats: int = 0
     ours_times: list[float] = field(default_factory=list)
     theirs_times: list[float] = field(default_factory=list)
-    ours_cpu: float | None = None
+    ours_cpu: float | None = None  # medians of user + system seconds: less sensitive to load
     theirs_cpu: float | None = None
+    cpu_ratio: float | None = None
 
 
 def gradcli(*args: str) -> Callable[[int], list[str]]:
@@ -600,6 +601,8 @@ def measure(case: Case, runner: Runner, repeats: int) -> Row:
     row.repeats = repeats
     row.ours, row.theirs = statistics.median(row.ours_times), statistics.median(row.theirs_times)
     row.ours_cpu, row.theirs_cpu = statistics.median(ours_cpu), statistics.median(theirs_cpu)
+    if row.theirs_cpu > 0 and row.status != "refused":
+        row.cpu_ratio = row.ours_cpu / row.theirs_cpu
     if row.status == "refused":
         row.ok = False
         return row
@@ -690,7 +693,8 @@ def header(meta: dict[str, Any]) -> str:
         f"{meta['tree']}; load average {meta['load_before'][0]:.2f} at the start and "
         f"{meta['load_after'][0]:.2f} at the end (1-minute); each row: medians of "
         f"{meta['repeats']} alternating pairs of whole processes (fewer where marked), ratio = "
-        f"median of the per-pair ratios{', --quick workloads' if meta['quick'] else ''}."
+        f"median of the per-pair ratios{', --quick workloads' if meta['quick'] else ''} "
+        "(CPU-time medians and ratios, less sensitive to load, are in --json)."
     )
 
 
