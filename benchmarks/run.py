@@ -701,8 +701,13 @@ def header(meta: dict[str, Any]) -> str:
 def select(all_cases: list[Case], only: str | None) -> list[Case]:
     if not only:
         return all_cases
+    keys = {c.key for c in all_cases}
     wanted = [w.strip() for w in only.split(",") if w.strip()]
-    return [c for c in all_cases if any(w == c.key or w in c.key for w in wanted)]
+
+    def chosen(key: str) -> bool:  # a whole key picks itself only; a part of one, every match
+        return any(w == key if w in keys else w in key for w in wanted)
+
+    return [c for c in all_cases if chosen(c.key)]
 
 
 # --- cost against the number of variables (optional) -----------------------------------------------

@@ -109,6 +109,13 @@ def test_list_prints_every_case_and_runs_nothing(capsys: pytest.CaptureFixture[s
 def test_only_selects_by_key(tmp_path: Path) -> None:
     chosen = run.select(run.cases(False, tmp_path), "grad-help,critical")
     assert [c.key for c in chosen] == ["grad-help", "critical"]
+    assert [c.key for c in run.select(run.cases(False, tmp_path), "help")] == ["help"]
+    assert [c.key for c in run.select(run.cases(False, tmp_path), "qalc")] == [
+        "partial-qalc",
+        "warm-new-point-qalc",
+        "warm-same-qalc",
+        "no-cache-qalc",
+    ]
 
 
 def test_the_checks_accept_equal_work_and_reject_different_work() -> None:
