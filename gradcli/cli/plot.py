@@ -171,9 +171,8 @@ def plot(
     """
     from gradcli import plotting
     from gradcli.cli import figure_options as spec
-    from gradcli.errors import UsageError
-
     from gradcli.cli.terminal import plot_mode, show_plot
+    from gradcli.errors import UsageError
 
     drawing = plot_mode(term, output, fmt, animate, surface)  # in the terminal: None if not
     animated = plotting.figure_format(output, animate) if output is not None else ""

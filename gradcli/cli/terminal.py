@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from gradcli.points import Point
 
 IMAGE_MODES = ("image", "kitty", "iterm", "sixel")
-CELL_WIDTH_PX = 9  # a guess at a cell's width in pixels: an inline image is sent at about this scale
+CELL_WIDTH_PX = (
+    9  # a guess at a cell's width in pixels: an inline image is sent at about this scale
+)
 
 
 def _console() -> Any:
@@ -51,7 +53,9 @@ def plot_mode(
             parameters=("format", "output", "term"),
         )
     if surface or animate:
-        kind, name = ("a 3-D surface", "surface.png") if surface else ("an animation", "descent.gif")
+        kind, name = (
+            ("a 3-D surface", "surface.png") if surface else ("an animation", "descent.gif")
+        )
         raise UsageError(
             f"{kind} is not drawn in the terminal",
             hint=f"write it to a file: {{output}} {name}",
@@ -91,7 +95,12 @@ def show_plot(
         protocol = view.image_protocol(mode) or "kitty"
         cols = screen.width - 1
         png = raster.figure_png(
-            drawn, cols * CELL_WIDTH_PX, at=at, runs=runs, options=options, title_fn=fn,
+            drawn,
+            cols * CELL_WIDTH_PX,
+            at=at,
+            runs=runs,
+            options=options,
+            title_fn=fn,
             exact_at=points,
         )
         if protocol == "sixel":
@@ -126,3 +135,33 @@ def show_plot(
     picture = figure.draw(cols * px, rows * py, (px, py))
     lines = [*frame.header, *view.picture_text(picture, cells, screen, frame.gutter), *frame.footer]
     view.print_lines(console, lines)
+
+
+def show_curves(runs: Sequence[Any], fmt: str) -> None:
+    """``descend --curve``: the f and ‖∇f‖ charts of ``runs`` after the table. Machine formats
+    stay clean: there the curves are a note on stderr, the data being in the output already."""
+    from gradcli.cli.app import write_stderr
+
+    if fmt != "table":
+        write_stderr(
+            f"gradcli: note: --curve draws the curves after a table; the {fmt} output has "
+            "them as data (f and the gradient's norm per step)\n"
+        )
+        return
+    runs = [r for r in runs if len(r.steps)]
+    if not runs:
+        return
+    from gradcli.plotting.history import history_figures
+    from gradcli.views import terminal as view
+
+    console = _console()
+    screen = view.screen_of(console)
+    terminal = bool(console.is_terminal)
+    if screen.colour and screen.unicode:
+        mode = "blocks"
+    elif terminal and screen.unicode:
+        mode = "braille"  # NO_COLOR on a terminal: line art in dots
+    else:
+        mode = "text"  # a pipe or a file: characters anyone's reader shows
+    console.print()
+    view.print_lines(console, view.series_lines(history_figures(runs), screen, mode, terminal))

@@ -14,6 +14,8 @@ show as characters.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -75,6 +77,7 @@ class TerminalPicture:
     marks: list[Mark] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     descent_arrows: bool = False
+    log_y: bool = False
 
 
 @dataclass
@@ -89,6 +92,8 @@ class TerminalFigure:
     scale: ColourScale | None
     descent_arrows: bool
     at: list[tuple[float, ...]]
+    y_name: str = "f"  # a curve's or a series' y axis
+    log_y: bool = False
 
     @property
     def kind(self) -> str:
@@ -103,9 +108,9 @@ class TerminalFigure:
         plot = self.plot
         names = list(plot.ranges)
         xr = plot.ranges[names[0]]
-        if plot.kind == "curve":
+        if plot.kind in ("curve", "series"):
             lo, hi = plot.figure.axes[0].get_ylim()
-            yname, yr = "f", (float(lo), float(hi))
+            yname, yr = self.y_name, (float(lo), float(hi))
         else:
             yname, yr = names[1], plot.ranges[names[1]]
         return names[0], (float(xr[0]), float(xr[1])), yname, (float(yr[0]), float(yr[1]))
@@ -121,9 +126,9 @@ class TerminalFigure:
         rgba = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
         box = ax.get_window_extent()
         # The axes box in raster rows (top first); with equal aspect it may be a pixel narrower.
-        left, right = max(int(round(box.x0)), 0), min(int(round(box.x1)), rgba.shape[1])
-        top = max(int(round(rgba.shape[0] - box.y1)), 0)
-        bottom = min(int(round(rgba.shape[0] - box.y0)), rgba.shape[0])
+        left, right = max(round(box.x0), 0), min(round(box.x1), rgba.shape[1])
+        top = max(round(rgba.shape[0] - box.y1), 0)
+        bottom = min(round(rgba.shape[0] - box.y0), rgba.shape[0])
         pixels = np.ascontiguousarray(rgba[top:bottom, left:right, :3])
         total = rgba.shape[0]
 
@@ -132,6 +137,8 @@ class TerminalFigure:
             return np.column_stack([pts[:, 0] - left, total - pts[:, 1] - top])
 
         marks = _marks(plot, self.at, to_pixel)
+        if plot.kind == "series":  # a run's line is all there is: no start or end to mark
+            marks = [m for m in marks if m.kind == "step"]
         for quiver in _quivers(ax):
             marks += _arrow_marks(quiver, to_pixel)
         xname, xr, yname, yr = self.axes()
@@ -147,6 +154,7 @@ class TerminalFigure:
             marks=marks,
             notes=list(plot.notes),
             descent_arrows=self.descent_arrows,
+            log_y=self.log_y,
         )
 
 
@@ -166,9 +174,9 @@ def picture_size(
         ratio = (y1 - y0) / (x1 - x0)
         if 0.25 <= ratio <= 4:  # the figure's own test for equal aspect (contour._equal_aspect)
             if width * ratio > height:
-                width = int(round(height / ratio))
+                width = round(height / ratio)
             else:
-                height = int(round(width * ratio))
+                height = round(width * ratio)
     width = max(width - width % px, 4 * px)
     height = max(height - height % py, 2 * py)
     return width, height
@@ -261,7 +269,11 @@ def figure_png(
     opts = options or PlotOptions()
     check_drawable(opts.surface, False)
     plot = plot_function(
-        fn, at=at, runs=runs, options=replace(opts, dpi=IMAGE_DPI), title_fn=title_fn,
+        fn,
+        at=at,
+        runs=runs,
+        options=replace(opts, dpi=IMAGE_DPI),
+        title_fn=title_fn,
         exact_at=exact_at,
     )
     fig = plot.figure
@@ -282,8 +294,9 @@ def _level_lines(ax: Any) -> list[Any]:
     from matplotlib.contour import QuadContourSet
 
     return [
-        c for c in ax.collections
-        if isinstance(c, QuadContourSet) and not c.filled and len(c.levels) > 1
+        c
+        for c in ax.collections
+        if isinstance(c, QuadContourSet) and not c.filled and len(list(c.levels)) > 1
     ]
 
 
@@ -306,10 +319,8 @@ def _legend_entries(fig: Any, ax: Any) -> list[tuple[str, str]]:
                 handle, "get_facecolor", None
             )
             if get is not None:
-                try:
+                with contextlib.suppress(ValueError, TypeError):
                     color = _hex(get())
-                except (ValueError, TypeError):
-                    pass
             entries.append((label, color))
     return entries
 
@@ -324,7 +335,7 @@ def _scale(ax: Any) -> ColourScale | None:
             finite = levels[np.isfinite(levels)]
             if len(finite) < 2:
                 return None
-            mids = [0.5 * (a + b) for a, b in zip(finite[:-1], finite[1:])]
+            mids = [0.5 * (a + b) for a, b in itertools.pairwise(finite)]
             colors = tuple(_hex(c.cmap(c.norm(m))) for m in mids)
             return ColourScale(colors, float(finite[0]), float(finite[-1]), False)
     return None
@@ -363,10 +374,12 @@ PATH_POINTS_MAX = 20_000  # marks along all of a run's path: a picture has fewer
 def _densify(pts: Array, step: float = 0.7) -> list[tuple[float, float]]:
     """Points along the polyline ``pts`` at most ``step`` pixels apart: the cells a path crosses."""
     out: list[tuple[float, float]] = []
-    for a, b in zip(pts[:-1], pts[1:]):
+    for a, b in itertools.pairwise(pts):
         n = int(min(max(math.ceil(float(np.hypot(*(b - a))) / step), 1), 400))
-        out += [(float(a[0] + t * (b[0] - a[0])), float(a[1] + t * (b[1] - a[1]))) for t in
-                np.linspace(0.0, 1.0, n, endpoint=False)]
+        out += [
+            (float(a[0] + t * (b[0] - a[0])), float(a[1] + t * (b[1] - a[1])))
+            for t in np.linspace(0.0, 1.0, n, endpoint=False)
+        ]
         if len(out) > PATH_POINTS_MAX:
             break
     out.append((float(pts[-1, 0]), float(pts[-1, 1])))

@@ -20,7 +20,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def screen_of(console: Console) -> Screen:
     return Screen(max(int(width), 20), max(int(height), 8), colour, _can_show(console.file))
 
 
-def _can_show(out: TextIO) -> bool:
+def _can_show(out: Any) -> bool:
     encoding = getattr(out, "encoding", None) or "utf-8"
     try:
         "▀⣿→◉●★━".encode(encoding)
@@ -219,6 +219,8 @@ def picture_text(pic: TerminalPicture, mode: str, screen: Screen, gutter: int) -
     rows = len(cells)
     ylabels = {0: _number(pic.y_range[1], screen), rows - 1: _number(pic.y_range[0], screen)}
     ylabels.setdefault(rows // 2, _shown(pic.y_name, screen))
+    if pic.log_y:
+        ylabels.setdefault(rows // 2 + 1, "log")
     lines = []
     for r, row in enumerate(cells):
         line = Text()
@@ -270,9 +272,12 @@ def _blocks(pixels: Any) -> list[list[Cell]]:
 
 def _ink(pixels: Any, kind: str) -> Any:
     """0..1 per pixel: how much a dot should be lit. Contours: brightness (a lit dot on a dark
-    terminal); curves on a light figure: darkness, so the white background stays empty."""
+    terminal). Curves: whatever differs from the background (darkness on a light figure), so
+    the background stays empty."""
     lum = (pixels[..., :3].astype(float) @ np.array([0.299, 0.587, 0.114])) / 255.0
-    return 1.0 - lum if kind != "contour" else lum
+    if kind == "contour":
+        return lum
+    return 1.0 - lum if float(np.median(lum)) > 0.5 else np.clip(2.0 * lum, 0.0, 1.0)
 
 
 def _braille(pixels: Any, colour: bool, kind: str) -> list[list[Cell]]:
@@ -418,3 +423,55 @@ def image_escape(protocol: str, png: bytes, cols: int) -> str:
         keys = f"a=T,f=100,c={cols},m={more}" if i == 0 else f"m={more}"
         parts.append(f"\x1b_G{keys};{chunk}\x1b\\")
     return "".join(parts) + "\n"
+
+
+SERIES_ROWS = (5, 14)  # a step chart's height in rows: at least, at most (on a tall terminal)
+PIPE_ROWS = 8  # a step chart's height when stdout is not a terminal (a file someone reads)
+
+
+def series_lines(figures: Sequence[Any], screen: Screen, mode: str, terminal: bool) -> list[Text]:
+    """The f and ‖∇f‖ charts (``plotting.history`` figures) side by side where the screen is wide,
+    else one above the other, then one legend of the runs."""
+    from rich.text import Text
+
+    side = screen.width >= 100 and len(figures) == 2
+    stacked = 1 if side else len(figures)
+    legend_lines = 1 + len(figures[0].legend) // 3 if figures else 0
+    spare = screen.height - PROMPT_LINES - legend_lines - stacked * 3
+    rows = max(SERIES_ROWS[0], min(SERIES_ROWS[1], spare // stacked))
+    if not terminal:
+        rows = PIPE_ROWS
+    width = (screen.width - 3) // 2 if side else screen.width
+    blocks: list[list[Text]] = []
+    for figure in figures:
+        _, _, yname, yrange = figure.axes()
+        labels = [_number(v, screen) for v in yrange] + [_shown(yname, screen), "log"]
+        gutter = max(len(s) for s in labels) + 1
+        px, py = PER_CELL[mode]
+        picture = figure.draw((width - gutter - 1) * px, rows * py, (px, py))
+        scale = ", log scale" if figure.log_y else ""
+        title = Text(_shown(f"{yname} per step{scale}", screen), style="bold")
+        blocks.append([title, *picture_text(picture, mode, screen, gutter)])
+    lines: list[Text] = []
+    if side:
+        left, right = blocks
+        pad = max(line.cell_len for line in left) + 3
+        for a, b in zip(left, right):
+            joined = a.copy()
+            joined.append(" " * (pad - a.cell_len))
+            joined.append_text(b)
+            lines.append(joined)
+    else:
+        for block in blocks:
+            lines += block
+    entries = []
+    several = figures and len(figures[0].legend) > 1
+    for k, (label, color) in enumerate(figures[0].legend if figures else []):
+        entry = Text()
+        if screen.colour:
+            entry.append("━━ " if screen.unicode else "-- ", style=color)
+        elif several:
+            entry.append(f"{k + 1}: ")
+        entry.append(_shown(label, screen))
+        entries.append(entry)
+    return lines + _pack(entries, screen.width)
