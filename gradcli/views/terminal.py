@@ -56,10 +56,22 @@ class Screen:
     unicode: bool
 
 
+DEFAULT_SIZE = (80, 24)  # a picture written to a pipe or a file: the classic terminal
+
+
 def screen_of(console: Console) -> Screen:
-    """The console's size (COLUMNS/LINES win, as rich reads them), colour and Unicode."""
+    """The console's size (COLUMNS/LINES win, as rich reads them), colour and Unicode. Off a
+    terminal (``--term`` into a pipe) the size is COLUMNS×LINES or 80×24 — never the size of
+    whatever terminal stderr happens to be on, so the same command writes the same text."""
     colour = console.color_system is not None and not console.no_color
     width, height = console.size
+    if not console.is_terminal:
+        width, height = (
+            int(value) if value.isdigit() else default
+            for value, default in zip(
+                (os.environ.get("COLUMNS", ""), os.environ.get("LINES", "")), DEFAULT_SIZE
+            )
+        )
     return Screen(max(int(width), 20), max(int(height), 8), colour, _can_show(console.file))
 
 
