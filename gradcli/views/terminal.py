@@ -43,6 +43,7 @@ ASCII_GLYPHS = {"point": "P", "start": "S", "end": "E"}
 # Braille dot bits for (row, col) in a 2×4 cell, and a 2×4 ordered-dither threshold matrix.
 BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 BAYER = np.array([[0, 4], [6, 2], [1, 5], [7, 3]], dtype=float) / 8 + 1 / 16
+OVERLAY_DISTANCE = 60.0  # RGB distance from the nearest band colour beyond which a cell is overlay
 PROMPT_LINES = 1  # the shell's prompt after the picture: the whole picture stays on screen
 
 
@@ -142,6 +143,8 @@ def frame_text(
         entry = Text()
         if screen.colour:  # a swatch means nothing without colour
             entry.append("━━ " if screen.unicode else "-- ", style=color)
+        elif mode == "text":
+            entry.append("o ")  # what the overlay lines are drawn with (see _shades)
         entry.append(_shown(label, screen))
         entries.append(entry)
     glyphs = GLYPHS if screen.unicode else ASCII_GLYPHS
@@ -289,7 +292,7 @@ def _ink(pixels: Any, kind: str) -> Any:
     lum = (pixels[..., :3].astype(float) @ np.array([0.299, 0.587, 0.114])) / 255.0
     if kind == "contour":
         return lum
-    return 1.0 - lum if float(np.median(lum)) > 0.5 else np.clip(2.0 * lum, 0.0, 1.0)
+    return np.clip(np.abs(lum - float(np.median(lum))) / 0.5, 0.0, 1.0)
 
 
 def _braille(pixels: Any, colour: bool, kind: str) -> list[list[Cell]]:
@@ -319,8 +322,14 @@ def _shades(pic: TerminalPicture, screen: Screen) -> list[list[Cell]]:
         palette = np.array([_rgb(c) for c in pic.scale.colors], dtype=float)
         distance = ((cells[:, :, None, :] - palette[None, None, :, :]) ** 2).sum(axis=-1)
         bands = distance.argmin(axis=-1)
+        # A cell far from every band's colour is an overlay (a point's level curve, a path): 'o',
+        # not the shade of whichever band happens to be nearest ('@' would read as "f is high").
+        overlay = distance.min(axis=-1) > OVERLAY_DISTANCE**2
         n = len(palette)
-        return [[(_shade(int(b), n), None) for b in row] for row in bands]
+        return [
+            [("o" if over else _shade(int(b), n), None) for b, over in zip(row, overs)]
+            for row, overs in zip(bands, overlay)
+        ]
     ink = _ink(cells, pic.kind)
     levels = np.clip(np.round(ink * (len(RAMP) - 1)), 0, len(RAMP) - 1).astype(int)
     return [[(RAMP[int(k)], None) for k in row] for row in levels]
@@ -351,7 +360,7 @@ def _overlay(
         r, c = int(mark.row // py), int(mark.col // px)
         return (r, c) if 0 <= r < rows and 0 <= c < cols else None
 
-    several = len({m.index for m in marks if m.kind == "start"}) > 1
+    several = len({m.index for m in marks if m.kind == "step"}) > 1
     order = {"step": 0, "start": 1, "end": 2, "point": 3}
     for mark in sorted((m for m in marks if m.kind in order), key=lambda m: order[m.kind]):
         where = cell(mark)
