@@ -58,6 +58,7 @@ class Screen:
 
 
 DEFAULT_SIZE = (80, 24)  # a picture written to a pipe or a file: the classic terminal
+MIN_SIZE, MAX_SIZE = (20, 8), (400, 200)  # character cells drawn, whatever the terminal claims
 
 
 def screen_of(console: Console) -> Screen:
@@ -73,7 +74,10 @@ def screen_of(console: Console) -> Screen:
                 (os.environ.get("COLUMNS", ""), os.environ.get("LINES", "")), DEFAULT_SIZE
             )
         )
-    return Screen(max(int(width), 20), max(int(height), 8), colour, _can_show(console.file))
+    # Bounded both ways: COLUMNS=100000 must not ask for a gigapixel raster.
+    width = min(max(int(width), MIN_SIZE[0]), MAX_SIZE[0])
+    height = min(max(int(height), MIN_SIZE[1]), MAX_SIZE[1])
+    return Screen(width, height, colour, _can_show(console.file))
 
 
 def _can_show(out: Any) -> bool:
