@@ -63,7 +63,7 @@ def plot_mode(
         )
     mode = term or "auto"
     if mode == "image":
-        from gradcli.views.terminal import image_protocol
+        from gradcli.views.terminal_image import image_protocol
 
         if image_protocol(mode) is None:
             raise UsageError(
@@ -87,12 +87,13 @@ def show_plot(
     """Draw ``plot``'s figure on stdout: as character cells, or as an inline image."""
     from gradcli.plotting import terminal as raster
     from gradcli.views import terminal as view
+    from gradcli.views.terminal_image import image_escape, image_protocol
 
     console = _console()
     screen = view.screen_of(console)
     at = [p.values for p in points]
     if mode in IMAGE_MODES:
-        protocol = view.image_protocol(mode) or "kitty"
+        protocol = image_protocol(mode) or "kitty"
         cols = screen.width - 1
         png = raster.figure_png(
             drawn,
@@ -108,7 +109,7 @@ def show_plot(
 
             sys.stdout.write(encode(png) + "\n")
         else:
-            sys.stdout.write(view.image_escape(protocol, png, cols))
+            sys.stdout.write(image_escape(protocol, png, cols))
         sys.stdout.flush()
         return
     arrows = raster.arrow_count(min(screen.width, 2 * screen.height))
