@@ -81,6 +81,13 @@ def descend(
     let: LetOpt = None,
     fmt: FormatOpt = "table",
     precision: PrecisionOpt = 6,
+    curve: Annotated[
+        bool,
+        typer.Option(
+            "--curve",
+            help="After the table, draw f and ‖∇f‖ per step (in the terminal; plain text on a pipe).",
+        ),
+    ] = False,
 ) -> None:
     """Gradient descent: step against the gradient, x ← x − lr·∇f(x), and watch the learning rate
     decide between crawling, converging and overshooting. --from, --lr and --method repeat; the runs
@@ -124,13 +131,18 @@ def descend(
 
     compiled = compile_function(fn)
     streaming = fmt in ("csv", "ndjson")
-    if plot is None and not (streaming and not summary):
+    if curve and fmt != "table":  # machine formats stay clean: a note, no picture
+        from gradcli.cli.terminal import show_curves
+
+        show_curves([], fmt)
+        curve = False
+    if plot is None and not curve and not (streaming and not summary):
         # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
         _batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision)
         return
     from gradcli.optimize import Descent
 
-    keep: Keep = "recorded" if (plot or fmt == "json" or every or all_steps) else "ends"
+    keep: Keep = "recorded" if (plot or curve or fmt == "json" or every or all_steps) else "ends"
     progress = None if streaming or not sys.stderr.isatty() else _Progress(settings)
     running = Descent(
         compiled,
@@ -168,6 +180,10 @@ def descend(
     view = None if (every or all_steps) else ENDS
     doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
     emit(doc, fmt, "descend")
+    if curve and not interrupted:
+        from gradcli.cli.terminal import show_curves
+
+        show_curves(runs, fmt)
     if interrupted:
         raise KeyboardInterrupt
     if strict:

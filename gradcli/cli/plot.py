@@ -19,6 +19,7 @@ from gradcli.cli.options import (
     VarsOpt,
     descent_options,
 )
+from gradcli.cli.terminal_options import TermOpt
 
 if TYPE_CHECKING:
     from gradcli.function import Function
@@ -37,15 +38,16 @@ def _theme(value: str) -> str:
 def plot(
     expr: ExprArg,
     output: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
-            help="The figure: .png, .svg or .pdf (.gif with --animate). Written atomically.",
+            help="The figure: .png, .svg or .pdf (.gif with --animate). Written atomically. "
+            "Without it, on a terminal, the figure is drawn there (see --term).",
             show_default=False,
         ),
-    ],
+    ] = None,
     at: AtOpt = None,
     starts: FromOpt = None,
     descent: DescentArgs = DESCENT,
@@ -149,6 +151,7 @@ def plot(
     vars: VarsOpt = None,
     let: LetOpt = None,
     fmt: FormatOpt = "table",
+    term: TermOpt = None,
 ) -> None:
     """A figure for slides: filled contours with labelled level curves and the gradient field
     (arrows uphill, perpendicular to the level curves); with --at, the point's level curve, its
@@ -168,10 +171,13 @@ def plot(
     """
     from gradcli import plotting
     from gradcli.cli import figure_options as spec
+    from gradcli.cli.terminal import plot_mode, show_plot
     from gradcli.errors import UsageError
 
-    animated = plotting.figure_format(output, animate)
-    plotting.check_writable(output)
+    drawing = plot_mode(term, output, fmt, animate, surface)  # in the terminal: None if not
+    animated = plotting.figure_format(output, animate) if output is not None else ""
+    if output is not None:
+        plotting.check_writable(output)
     stdin_users(expr, at, starts)
     if (descent.method or descent.lr) and not starts:
         raise UsageError("--method and --lr describe a descent: give its start with --from")
@@ -223,6 +229,10 @@ def plot(
         every = max(1, descent.steps // 5000)
         starts_xy = [p.values for p in origins]
         runs = descend(compile_function(drawn), starts_xy, settings, record_every=every)
+    if drawing is not None:
+        show_plot(drawing, drawn, fn, points, runs, options)
+    if output is None:
+        return
     figure = plotting.plot_function(
         drawn,
         at=[p.values for p in points],
