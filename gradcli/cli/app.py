@@ -106,8 +106,9 @@ class GradcliGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A command is built when looked up by name, not all of them for every call.
-        self.commands = LazyCommands(self.commands, self._build_command)
-        for command in (self, *self.commands.built.values()):
+        self.lazy = LazyCommands(self.commands, self._build_command)
+        self.commands = self.lazy
+        for command in (self, *self.lazy.built.values()):
             lean(command)
         self._listing = False
 
@@ -138,7 +139,7 @@ class GradcliGroup(TyperGroup):
         return list(self.commands)  # the names alone (typer's version reads every command)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if self._listing and cmd_name in COMMANDS and cmd_name not in self.commands.built:
+        if self._listing and cmd_name in COMMANDS and cmd_name not in self.lazy.built:
             # A bare click command with the summary is all the listing reads (its short help).
             return _PlainCommand(name=cmd_name, help=COMMANDS[cmd_name].summary)
         return super().get_command(ctx, cmd_name)
@@ -353,13 +354,13 @@ def leading_dash_expression(command: Any, args: list[str]) -> list[str]:
     for k in sorted(candidates + ambiguous):
         token = args[k]
         # An unknown '-x**2+' is a broken expression, not an option: let the parser say where.
-        broken = k in candidates and not _OPTION_LIKE.fullmatch(token)
+        broken = k in candidates and not re.fullmatch(_OPTION_LIKE, token)
         if broken or _reads_as_expression(token):
             return [*args[:k], *args[k + 1 :], "--", token]
     return args
 
 
-_OPTION_LIKE = re.compile(r"-[A-Za-z][A-Za-z0-9_-]*")
+_OPTION_LIKE = r"-[A-Za-z][A-Za-z0-9_-]*"  # compiled on first use (re caches it), not at start-up
 
 
 def _reads_as_expression(text: str) -> bool:

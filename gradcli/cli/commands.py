@@ -11,14 +11,19 @@ to the real commands.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any, NamedTuple
+from typing import Any
 
 
-class Entry(NamedTuple):
-    module: str  # the module whose import registers the command on the app
-    summary: str  # the first sentence of its help: all the root --help listing ever shows of it
+class Entry:
+    """One command of the table. (A plain class: a NamedTuple costs more to define than the whole
+    table is worth at start-up.)"""
+
+    __slots__ = ("module", "summary")
+
+    def __init__(self, module: str, summary: str) -> None:
+        self.module = module  # the module whose import registers the command on the app
+        self.summary = summary  # the first sentence of its help: all the root --help shows of it
 
 
 # In the order ``gradcli --help`` lists them.
@@ -84,7 +89,9 @@ class LazyCommands(MutableMapping[str, Any]):
         if name not in self.built:
             if name not in COMMANDS:
                 raise KeyError(name)
-            importlib.import_module(COMMANDS[name].module)  # registers it on the app
+            # registers it on the app; __import__, not importlib.import_module, so that
+            # `python -X importtime` shows the command's import like any other
+            __import__(COMMANDS[name].module)
             self.built[name] = self._build(name)
         return self.built[name]
 

@@ -17,16 +17,15 @@ import pydantic) :func:`lean` does nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, Final, get_args, get_origin
 
 _UNDECIDED: Final = object()  # the plain path cannot say: typer's conversion decides
 
-# What Python and pydantic both read the same way, in full: ASCII digits, no spaces, no
-# underscores, no words. (pydantic also takes ' 5', '5.00', '1_0', 'inf'; those go to it.)
-_INT = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
-_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+# The plain path takes only what Python and pydantic read the same way: ASCII digits, a sign, a
+# point and an exponent; no spaces, underscores or words (pydantic also takes ' 5', '5.00', '1_0',
+# 'inf': those go to it). Sets, not regular expressions: compiling one costs more than it saves.
+_DECIMAL: Final = frozenset("0123456789+-.eE")
 
 
 def lean(command: Any) -> Any:
@@ -123,16 +122,24 @@ def _flag(value: Any) -> Any:
 def _integer(value: Any) -> Any:
     if type(value) is int:
         return value
-    if type(value) is str and _INT.fullmatch(value):
-        return int(value)
+    if type(value) is str:
+        digits = value[1:] if value[:1] in ("+", "-") else value
+        # up to 18 digits: what pydantic reads as a machine integer, the same as int() does
+        if 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit():
+            return int(value)
     return _UNDECIDED
 
 
 def _real(value: Any) -> Any:
     if type(value) is float:
         return value
-    if type(value) is str and _FLOAT.fullmatch(value):
-        return float(value)
+    if type(value) is str and value and _DECIMAL.issuperset(value):
+        # Within these characters Python's float() and pydantic accept the same decimal forms
+        # and round them the same (correctly); what float() refuses, pydantic words.
+        try:
+            return float(value)
+        except ValueError:
+            return _UNDECIDED
     return _UNDECIDED
 
 
