@@ -159,7 +159,17 @@ def _parameters() -> list[Any]:
     return found
 
 
-PARAMETERS = _parameters()
+def _kinds(parameters: list[Any]) -> list[Any]:
+    """One parameter of each kind (type, range, repeatable): the others convert the same way."""
+    kinds: dict[Any, Any] = {}
+    for param, ctx in parameters:
+        info = param.type_descriptor.parameter_info
+        key = (repr(param.type_descriptor.annotation), info.min, info.max, param.multiple)
+        kinds.setdefault(key, (param, ctx))
+    return list(kinds.values())
+
+
+PARAMETERS = _kinds(_parameters())
 TYPER: dict[int, Any] = {}  # typer's own converter per parameter, built once
 
 
