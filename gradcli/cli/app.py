@@ -1,7 +1,10 @@
 """The Typer application: the app object, the root command, and the one error funnel.
 
 Imports nothing heavy: sympy, numpy and matplotlib are imported inside the commands that need them,
-so ``gradcli --help`` stays fast. Command modules register themselves on :data:`app`.
+so ``gradcli --help`` stays fast. Command modules register themselves on :data:`app`, which keeps
+them aside: the root group builds a command only when it is looked up by name (see
+:mod:`gradcli.cli.commands`), and gives its parameters gradcli's plain converters
+(:mod:`gradcli.cli.convert`), so a run builds and converts only what it uses.
 """
 
 from __future__ import annotations
@@ -11,13 +14,17 @@ import errno
 import os
 import re
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 from gradcli import __version__
 from gradcli.cli import process
+from gradcli.cli.commands import COMMANDS, LazyCommands
+from gradcli.cli.convert import lean, lean_parameter
 from gradcli.errors import ExitCode, GradcliError
 
 # Newer typer vendors its own click (typer._click); take the exception classes from typer's public
@@ -76,6 +83,13 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+class GradcliCommand(TyperCommand):
+    """Every gradcli command: typer's, with its --help option converted without pydantic too."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return lean_parameter(super().get_help_option(ctx))
+
+
 class GradcliGroup(TyperGroup):
     """A Typer group whose ``main`` is the one error funnel for every command.
 
@@ -88,6 +102,47 @@ class GradcliGroup(TyperGroup):
 
     running: Any = None  # the command being run, so errors can name its flags
     arguments: list[str] = []  # noqa: RUF012  (its arguments, so a suggestion can reuse a value)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A command is built when looked up by name, not all of them for every call.
+        self.lazy = LazyCommands(self.commands, self._build_command)
+        self.commands = self.lazy
+        for command in (self, *self.lazy.built.values()):
+            lean(command)
+        self._listing = False
+
+    def _build_command(self, name: str) -> Any:
+        info = app.lazy_commands.get(name)
+        if info is None:
+            raise KeyError(name)
+        command = typer.main.get_command_from_info(
+            info,
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=getattr(self, "rich_markup_mode", None),
+        )
+        return lean(command)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The root --help's list of commands, from the static table: nothing is built for it."""
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def get_help_option(self, ctx: Any) -> Any:
+        # made on first use, and checked on every call even when absent
+        return lean_parameter(super().get_help_option(ctx))
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names alone (typer's version reads every command)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self._listing and cmd_name in COMMANDS and cmd_name not in self.lazy.built:
+            # A bare click command with the summary is all the listing reads (its short help).
+            return _PlainCommand(name=cmd_name, help=COMMANDS[cmd_name].summary)
+        return super().get_command(ctx, cmd_name)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, cmd, rest = super().resolve_command(ctx, args)
@@ -299,13 +354,13 @@ def leading_dash_expression(command: Any, args: list[str]) -> list[str]:
     for k in sorted(candidates + ambiguous):
         token = args[k]
         # An unknown '-x**2+' is a broken expression, not an option: let the parser say where.
-        broken = k in candidates and not _OPTION_LIKE.fullmatch(token)
+        broken = k in candidates and not re.fullmatch(_OPTION_LIKE, token)
         if broken or _reads_as_expression(token):
             return [*args[:k], *args[k + 1 :], "--", token]
     return args
 
 
-_OPTION_LIKE = re.compile(r"-[A-Za-z][A-Za-z0-9_-]*")
+_OPTION_LIKE = r"-[A-Za-z][A-Za-z0-9_-]*"  # compiled on first use (re caches it), not at start-up
 
 
 def _reads_as_expression(text: str) -> bool:
@@ -320,7 +375,34 @@ def _reads_as_expression(text: str) -> bool:
     return True
 
 
-app = typer.Typer(
+# The listing's stand-in for a command not built (only its short help is read).
+_PlainCommand: Any = TyperCommand
+
+
+class GradcliApp(typer.Typer):
+    """A Typer app whose commands are registered, not built: ``@app.command()`` keeps each in
+    :attr:`lazy_commands` (name -> typer's record of it) for :class:`GradcliGroup` to build when
+    it is looked up, so neither a run nor ``typer.testing.CliRunner`` builds the other commands."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lazy_commands: dict[str, Any] = {}
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        kwargs.setdefault("cls", GradcliCommand)
+        register = super().command(*args, **kwargs)
+
+        def decorator(function: Any) -> Any:
+            result = register(function)
+            info = self.registered_commands.pop()
+            name = info.name or typer.main.get_command_name(function.__name__)
+            self.lazy_commands[name] = info
+            return result
+
+        return decorator
+
+
+app = GradcliApp(
     cls=GradcliGroup,
     name="gradcli",
     no_args_is_help=True,
