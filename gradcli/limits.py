@@ -56,6 +56,11 @@ T = TypeVar("T")
 
 GRACE_SECONDS = 2.0  # after a deadline, before the hard exit: unwinding a TimeUp takes far less
 RETRY_SECONDS = 0.25  # a TimeUp that was lost is raised again after this long
+# A bound buys CPU seconds, not wall seconds: at its deadline, a process that got less CPU than its
+# budget (a busy machine) waits for the rest, up to STRETCH times the budget in wall time. So what
+# a bounded step answers does not depend on the load (a solve that takes 0.1 s of CPU is not cut
+# off because the machine was busy), and a step that never gets the CPU still ends.
+STRETCH = 4.0
 HARD_EXIT_CODE = 1  # ExitCode.MATH, like TimeLimitError (errors.py is a sibling layer: no import)
 USE_SIGALRM = hasattr(signal, "setitimer")  # False on Windows; tests turn it off to try the rest
 
@@ -69,8 +74,11 @@ class _Bound:
     what: str
     seconds: float
     thread: int  # threading.get_ident() of the bounded block
-    deadline: float  # time.monotonic()
+    deadline: float  # time.monotonic(); moved later while the process lacked CPU (see STRETCH)
     hard_deadline: float
+    cpu_start: float = 0.0  # time.process_time() at the start
+    wall_cap: float = 0.0  # the latest the deadline may move to
+    raised: bool = False  # a TimeUp was raised for it: its deadline moves no more
     by_signal: bool = False
     next_raise: float = 0.0  # for bounds the watchdog raises in: when to raise next
 
@@ -85,12 +93,12 @@ class time_limit:  # lower case: it is used like a function, ``with time_limit(2
         self.seconds = seconds
         self.what = what
         self._bound: _Bound | None = None
-        self._deadline = float("inf")
+        self._last: _Bound | None = None
 
     @property
     def expired(self) -> bool:
         """Whether this bound's own deadline has passed (a TimeUp may also be an outer one's)."""
-        return time.monotonic() >= self._deadline
+        return self._last is not None and time.monotonic() >= self._last.deadline
 
     def __enter__(self) -> time_limit:
         if self.seconds > 0:
@@ -101,8 +109,11 @@ class time_limit:  # lower case: it is used like a function, ``with time_limit(2
                 thread=threading.get_ident(),
                 deadline=now + self.seconds,
                 hard_deadline=now + self.seconds + GRACE_SECONDS,
+                cpu_start=time.process_time(),
+                wall_cap=now + self.seconds * STRETCH,
             )
-            bound.next_raise = self._deadline = bound.deadline
+            bound.next_raise = bound.deadline
+            self._last = bound
             bound.by_signal = _signal_push(bound)
             self._bound = bound
             _watchdog.add(bound)
@@ -149,6 +160,13 @@ def bounded(
         if not limit.expired:
             raise
         return fallback
+
+
+def work_clock() -> float:
+    """The clock for a computation's own budget (``deadline = work_clock() + seconds``): this
+    process's CPU time, like :class:`time_limit`, so a busy machine does not change how much work a
+    budget buys, nor the answer."""
+    return time.process_time()
 
 
 def on_hard_exit(callback: Callable[[], object]) -> Callable[[], None]:
@@ -241,8 +259,29 @@ def _on_alarm(signum: int, frame: Any) -> None:
         _signal_saved[1] = None
         if callable(previous):
             previous(signum, frame)  # the outer timer's owner (a test guard, pytest-timeout)
-    if any(b.deadline <= now for b in _signal_stack):
+    due = [b for b in _signal_stack if b.deadline <= now]
+    expired = [b for b in due if not _stretched(b, now)]
+    if len(expired) < len(due):
+        _arm()  # a deadline moved
+    if expired:
+        for bound in expired:
+            bound.raised = True
         raise TimeUp
+
+
+def _stretched(bound: _Bound, now: float) -> bool:
+    """At ``bound``'s deadline: if the process had less CPU than the budget since the bound began
+    (a busy machine), move the deadline to when the rest could be done, never past the wall cap.
+    True when it moved."""
+    if bound.raised:
+        return False
+    used = time.process_time() - bound.cpu_start
+    if used >= bound.seconds or now >= bound.wall_cap:
+        return False
+    bound.deadline = min(now + bound.seconds - used, bound.wall_cap)
+    bound.hard_deadline = bound.deadline + GRACE_SECONDS
+    bound.next_raise = max(bound.next_raise, bound.deadline)
+    return True
 
 
 # --- the watchdog: soft bounds elsewhere, and the hard bound everywhere --------------------------
@@ -287,7 +326,12 @@ class _Watchdog:
                             _hard_exit(bound)
                         wake = min(wake, bound.hard_deadline)
                     if not bound.by_signal:
-                        if now >= bound.next_raise and not _exiting(bound.thread):
+                        if (
+                            now >= bound.next_raise
+                            and not _exiting(bound.thread)
+                            and not _stretched(bound, now)
+                        ):
+                            bound.raised = True
                             _raise_in(bound.thread, TimeUp)
                             bound.next_raise = now + RETRY_SECONDS
                         wake = min(wake, max(bound.next_raise, now + 0.01))
@@ -421,7 +465,10 @@ class _Backstop:
         fd = self.pipe()
         with contextlib.suppress(OSError):  # a full or closed pipe: the exit still happens
             os.write(fd, f"\x1e{first.what}\t{first.seconds:g}\n".encode("utf-8", "replace"))
-        delay = max(first.hard_deadline + BACKSTOP_SECONDS - time.monotonic(), 0.01)
+        # At the latest a deadline can move to (see STRETCH): the backstop is not re-armed when one
+        # moves, and it is only for C calls that hold the GIL, which no busy machine excuses.
+        latest = first.wall_cap + GRACE_SECONDS
+        delay = max(latest + BACKSTOP_SECONDS - time.monotonic(), 0.01)
         faulthandler.dump_traceback_later(delay, file=fd, exit=True)
         self.armed = first
 

@@ -240,6 +240,27 @@ def test_soft_bound_in_the_main_thread() -> None:
     assert bounded(0.2, lambda: 42, None) == 42
 
 
+def test_a_bound_buys_cpu_seconds_not_wall_seconds() -> None:
+    # 0.3 s asleep (no CPU: a busy machine looks like this to the process), then 0.3 s of CPU: a
+    # 0.5 s bound of wall time would cut it off; of CPU time it lets it finish. What a bounded
+    # step answers must not depend on the machine's load.
+    def sleepy_then_busy() -> str:
+        time.sleep(0.3)
+        began = time.process_time()
+        while time.process_time() - began < 0.3:
+            sum(range(100))
+        return "done"
+
+    assert bounded(0.5, sleepy_then_busy, "cut off") == "done"
+
+
+def test_a_starved_bound_still_ends_at_its_wall_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "process_time", lambda: 0.0)  # as if it never got the CPU
+    started = time.monotonic()
+    assert bounded(0.2, _spin, "fallback") == "fallback"
+    assert time.monotonic() - started >= 0.2 * limits.STRETCH  # not before the cap: it waited
+
+
 def test_soft_bound_interrupts_a_sleep() -> None:
     assert bounded(0.2, lambda: time.sleep(30), "fallback") == "fallback"
 

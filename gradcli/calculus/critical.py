@@ -7,7 +7,6 @@ Both halves are bounded in time and size, so ``critical`` answers within seconds
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
 from gradcli.calculus.results import CriticalPoint, CriticalResult, StationarySet, Value
 from gradcli.errors import MathError, UsageError
 from gradcli.function import Function
-from gradcli.limits import TimeUp, time_limit
+from gradcli.limits import TimeUp, time_limit, work_clock
 from gradcli.numeric import Compiled, classify_points, compile_function
 from gradcli.points import Point
 
@@ -56,7 +55,7 @@ def critical_points(
     solving a linear or polynomial system exactly (then everywhere, unless ``bounds`` was given),
     or by enumerating the solutions of factored equations inside the range.
     """
-    started = time.monotonic()
+    started = work_clock()
     require_variables(fn)
     n = len(fn.variables)
     if n > MAX_VARIABLES:
@@ -93,7 +92,7 @@ def critical_points(
     summary = None
     search_failed = False
     if not exact.complete:
-        deadline = max(time.monotonic() + MIN_SEARCH_SECONDS, started + TOTAL_SECONDS)
+        deadline = max(work_clock() + MIN_SEARCH_SECONDS, started + TOTAL_SECONDS)
         outcome = _search(compiled, box, deadline, max_starts)
         search_failed = outcome is None
         if outcome is not None:
@@ -104,7 +103,7 @@ def critical_points(
                 near = np.linalg.norm(known - p, axis=1) <= 1e-6 * (1 + np.linalg.norm(p))
                 if not on_set and not near.any():
                     found.append(_Found(None, tuple(float(c) for c in p), "numeric"))
-    now = time.monotonic()
+    now = work_clock()
     finish = max(now + FINISH_SECONDS, min(now, started + TOTAL_SECONDS) + EXACT_VALUE_SECONDS)
     points, continuum = _classify(fn, compiled, found, finish)
     if continuum:
@@ -229,7 +228,7 @@ def _classify(
     points: list[CriticalPoint] = []
     continuum: list[np.ndarray[Any, Any]] = []
     probes = 0
-    probe_deadline = min(time.monotonic() + PROBE_SECONDS, deadline)
+    probe_deadline = min(work_clock() + PROBE_SECONDS, deadline)
     for f, x, value, h in zip(found, xs, values, hessians):
         if not np.isfinite(value) and f.exact is None:
             continue  # f undefined there: not a point of its graph
@@ -275,7 +274,7 @@ def _exact_value(
     fn: Function, exact: tuple[Any, ...], values: tuple[float, ...], deadline: float
 ) -> Value | None:
     """f at an exact point, exactly, while the shared budget lasts (else the float will do)."""
-    left = deadline - time.monotonic()
+    left = deadline - work_clock()
     if left <= 0.05:
         return None
     # evaluate bounds itself; a time_limit around it would be reset by its own inner one.

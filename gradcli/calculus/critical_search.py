@@ -9,7 +9,6 @@ what separates a true root of ∇f from a flat tail where ‖∇f‖ is tiny but
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.calculus.results import NumericSearch
+from gradcli.limits import work_clock
 from gradcli.numeric import Compiled
 
 Array = np.ndarray[Any, Any]
@@ -156,7 +156,7 @@ def search(
     iterations = 0
     timed_out = False
     while active.any() and iterations < MAX_ITERATIONS:
-        if time.monotonic() > deadline:
+        if work_clock() > deadline:
             timed_out = True
             break
         iterations += 1
@@ -205,7 +205,7 @@ def _polish(compiled: Compiled, found: Array, deadline: float) -> Array:
     60 more steps bring it to round-off too.
     """
     for _ in range(60):
-        if not len(found) or time.monotonic() > deadline:
+        if not len(found) or work_clock() > deadline:
             break
         step = newton_steps(compiled, found)
         with np.errstate(all="ignore"):
@@ -257,7 +257,7 @@ def on_a_continuum(compiled: Compiled, point: Array, null: Array, deadline: floa
         across = np.eye(n) - np.outer(d, d)
         x = point + delta * d
         for _ in range(40):
-            if time.monotonic() > deadline:
+            if work_clock() > deadline:
                 return False
             g = compiled.gradient(x[None])[0]
             h = compiled.hessian(x[None])[0]

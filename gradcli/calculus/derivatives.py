@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +20,7 @@ from gradcli.calculus.results import (
 )
 from gradcli.errors import UsageError
 from gradcli.function import Function
-from gradcli.limits import bounded
+from gradcli.limits import bounded, work_clock
 from gradcli.points import Point
 from gradcli.symbolic import DIFF_SECONDS, differentiate, simplest
 
@@ -69,14 +68,14 @@ class PartialAt:
         if check and h is not None and not (math.isfinite(h) and h > 0):
             raise UsageError(f"{{h}} must be a positive finite step, got {h}", parameters=("h",))
         # One time budget for the whole chain: a 12th derivative may not take 12 budgets.
-        deadline = time.monotonic() + DIFF_SECONDS
+        deadline = work_clock() + DIFF_SECONDS
         chain = [fn.expr]  # f and each derivative on the way: a kink in any of them breaks the last
         for sym in symbols[:-1]:
-            chain.append(differentiate(chain[-1], sym, seconds=deadline - time.monotonic()))
+            chain.append(differentiate(chain[-1], sym, seconds=deadline - work_clock()))
         lower = chain[-1]
         self.fn, self.symbols, self.lower, self.check, self.h = fn, tuple(symbols), lower, check, h
         self.derivative = simplest(
-            differentiate(lower, symbols[-1], seconds=deadline - time.monotonic())
+            differentiate(lower, symbols[-1], seconds=deadline - work_clock())
         )
         self.chain = [*chain, self.derivative]
         self.name = _partial_name(fn, symbols)

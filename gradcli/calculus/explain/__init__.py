@@ -16,7 +16,6 @@ terminal, JSON and slide views of an :class:`Explanation` are in :mod:`gradcli.v
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from gradcli.calculus.explain.notation import (
 )
 from gradcli.calculus.explain.rules import Draft, Engine, TooLong
 from gradcli.calculus.explain.verify import VERIFY_SECONDS, agree
-from gradcli.limits import bounded
+from gradcli.limits import bounded, work_clock
 from gradcli.symbolic import differentiate
 
 __all__ = ["Explanation", "Step", "explain_derivative"]
@@ -132,7 +131,7 @@ def explain_derivative(
     current = expr
     raw = expr
     verified = True
-    deadline = time.monotonic() + EXPLAIN_SECONDS
+    deadline = work_clock() + EXPLAIN_SECONDS
     for k, w in enumerate(wrts):
         notation = Notation(w, partial)
         before_text = order_name(wrts[:k], partial)
@@ -170,7 +169,7 @@ def explain_derivative(
             combine.latex = f"{lname} = {tex(raw)}"
             combine.note = latex_note("together")
             drafts.append(combine)
-        seconds = min(VERIFY_SECONDS, max(deadline - time.monotonic(), 0.0))
+        seconds = min(VERIFY_SECONDS, max(deadline - work_clock(), 0.0))
         agreed = agree(
             raw, stage_target, sorted(symbols, key=lambda s: s.name), current, seconds=seconds
         )

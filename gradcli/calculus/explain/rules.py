@@ -9,7 +9,6 @@ that against sympy, and numbering the drafts into steps, is the caller's job.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from gradcli.calculus.explain.notation import (
     sigma,
     tex,
 )
+from gradcli.limits import work_clock
 
 # Names for the inner function of a chain rule, by nesting level; any the expression uses are skipped.
 _INNER_NAMES = ("u", "v", "w", "s", "t", "p", "q", "r")
@@ -90,7 +90,7 @@ class TooLong(Exception):
 class Engine:
     """Differentiates with respect to one variable, recording a draft step per rule application.
 
-    ``max_steps`` and ``deadline`` (a ``time.monotonic()`` value) bound the work: past either,
+    ``max_steps`` and ``deadline`` (a :func:`gradcli.limits.work_clock` value) bound the work: past either,
     :class:`TooLong` is raised and the caller shortens the explanation. The check is cooperative
     (at every step) because the callers' own bounded sympy steps reset any SIGALRM timer.
     """
@@ -116,7 +116,7 @@ class Engine:
     def _open(self, rule: str, before: Any, depth: int) -> Draft:
         if self.limit is not None and len(self.drafts) >= self.limit:
             raise TooLong("steps")
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.deadline is not None and work_clock() > self.deadline:
             raise TooLong("time")
         draft = Draft(rule, before, depth)
         self.drafts.append(draft)
@@ -145,7 +145,7 @@ class Engine:
             text += f" = {final_text}"
             latex += f" = {tex(result)}"
         draft.text, draft.latex, draft.result = text, latex, result
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.deadline is not None and work_clock() > self.deadline:
             raise TooLong("time")  # printing a large step is the slow part
         if note is None and draft.rule in _LATEX_NOTES:
             draft.note = _LATEX_NOTES[draft.rule]

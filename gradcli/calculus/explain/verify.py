@@ -15,14 +15,13 @@ no verdict (None) rather than a long wait.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import mpmath
 import sympy
 
-from gradcli.limits import bounded
+from gradcli.limits import bounded, work_clock
 
 _SAMPLE_RANGES = ((0.1, 0.95), (1.05, 3.0), (-0.95, -0.1), (-3.0, -1.05))
 MAX_NODES = 6000  # distinct subexpressions of both forms: beyond this, no numeric check
@@ -61,7 +60,7 @@ def agree(
     diff = a - b
     if diff == 0:
         return True
-    deadline = time.monotonic() + seconds
+    deadline = work_clock() + seconds
     syms = sorted(
         set(symbols) | a.free_symbols | b.free_symbols | (domain.free_symbols if domain else set()),
         key=lambda s: s.name,
@@ -72,7 +71,7 @@ def agree(
         verdict = _numeric(evaluator, a, b, domain, deadline)
         if verdict is not None:
             return verdict
-    remaining = deadline - time.monotonic()
+    remaining = deadline - work_clock()
     if remaining <= 0 or sympy.count_ops(diff) > SIMPLIFY_OPS:
         return None
 
@@ -95,7 +94,7 @@ def _numeric(evaluator: _Evaluator, a: Any, b: Any, domain: Any, deadline: float
     real_somewhere = False
     with mpmath.workdps(30):
         for point in points:
-            if time.monotonic() > deadline:
+            if work_clock() > deadline:
                 return None
             values = evaluator.at(point, [a, b], domain)
             if values is None:
@@ -118,7 +117,7 @@ def _numeric(evaluator: _Evaluator, a: Any, b: Any, domain: Any, deadline: float
             # as the complex formulas they are. A mismatch there proves nothing (the real-variable
             # rules need not hold off the real domain), so it is no verdict.
             for point in points:
-                if time.monotonic() > deadline:
+                if work_clock() > deadline:
                     return None
                 values = evaluator.at(point, [a, b], None)
                 if values is None:
