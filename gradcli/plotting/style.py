@@ -63,6 +63,34 @@ def theme_rc(theme: str, base: float = 13.0) -> dict[str, Any]:
     }
 
 
+# --math-font: the mathtext font set and the text font beside it, so labels and formulas match. Each
+# family list ends in a DejaVu font, whose glyphs fill in what the first lacks (cmr10 has no ∇, −,
+# π or arrows). Only fonts matplotlib ships are named: the same command writes the same bytes on
+# any machine.
+MATH_FONTS: dict[str, dict[str, Any]] = {
+    "cm": {  # Computer Modern, as in a LaTeX deck
+        "mathtext.fontset": "cm",
+        "font.family": ["cmr10", "DejaVu Serif"],
+        "axes.formatter.use_mathtext": True,  # tick numbers in Computer Modern too
+    },
+    "stix": {  # STIX: Times-like, as with the newtx/mathptmx packages
+        "mathtext.fontset": "stix",
+        "font.family": ["STIXGeneral", "DejaVu Serif"],
+        "axes.formatter.use_mathtext": True,
+    },
+    "dejavu": {  # matplotlib's default look, whatever a matplotlibrc says
+        "mathtext.fontset": "dejavusans",
+        "font.family": ["DejaVu Sans"],
+        "axes.formatter.use_mathtext": False,
+    },
+}
+
+
+def math_font_rc(name: str | None) -> dict[str, Any]:
+    """rcParams for ``--math-font NAME``; nothing for None (the matplotlibrc's fonts are kept)."""
+    return dict(MATH_FONTS[name]) if name else {}
+
+
 def foreground(theme: str) -> str:
     return "#1a1a1a" if theme == "light" else "#ececec"
 
