@@ -22,6 +22,7 @@ from gradcli.plotting.output import (
     atomic_file,
     atomic_path,
     check_save_options,
+    quiet_fonts,
     save_kwargs,
     save_rc,
     write_figure,
@@ -63,6 +64,7 @@ def _write_pages(plot: Plot, path: str, steps: list[int]) -> None:
     with (
         atomic_file(path) as handle,
         matplotlib.rc_context(cast(Any, save_rc(plot.rc, opts.editable_text))),
+        quiet_fonts(),
         PdfPages(handle, metadata=METADATA["pdf"]) as pages,
     ):
         for _ in vector_frames(plot, steps):

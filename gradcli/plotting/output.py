@@ -289,6 +289,21 @@ SAVE_RC: dict[str, Any] = {
 }
 
 
+@contextlib.contextmanager
+def quiet_fonts() -> Iterator[None]:
+    """Embedding TrueType fonts runs fontTools, which logs a warning about the old timestamps in
+    the Computer Modern fonts matplotlib ships — news for no one, on the user's terminal."""
+    import logging
+
+    logger = logging.getLogger("fontTools")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def save_rc(rc: Mapping[str, Any] | None = None, editable_text: bool = False) -> dict[str, Any]:
     """The rcParams to save under: the figure's own (``rc``, as it was built), then SAVE_RC;
     ``editable_text`` writes SVG text as ``<text>`` elements instead of glyph outlines."""
@@ -352,6 +367,7 @@ def write_figure(
         atomic_file(path) as handle,
         matplotlib.rc_context(cast(Any, save_rc(rc, editable_text))),
         warnings.catch_warnings(),
+        quiet_fonts(),
     ):
         # A tiny --size leaves constrained_layout no room; matplotlib then draws without it and
         # says so as a Python warning, which would reach the user's terminal as source lines.
