@@ -156,6 +156,19 @@ def test_math_font_cm_sets_formulas_and_text_in_computer_modern(tmp_path: Path) 
     assert not any(name.startswith("DejaVuSans") for name in names)  # nothing left in sans
 
 
+def test_computer_modern_titles_keep_their_parentheses_full_size(
+    tmp_path: Path, built: list[Any]
+) -> None:
+    """matplotlib's cm font set drew \\left( x \\right) half as tall as the x: sin(x)cos(y) came
+    out with tiny parentheses. Flat arguments get plain ones; the default title is unchanged."""
+    for flags in ((), ("--math-font", "cm")):
+        target = tmp_path / "f.png"
+        assert run("sin(x)*cos(y)", *flags, "-o", str(target), *FAST)[0] == 0
+    default, cm = (plot.figure.axes[0].get_title() for plot in built)
+    assert default == r"$f(x, y) = \sin{\left(x \right)} \cos{\left(y \right)}$"
+    assert cm == r"$f(x, y) = \sin{(x)} \cos{(y)}$"
+
+
 @pytest.mark.slow  # two PDFs, each embedding its fonts
 def test_without_math_font_the_matplotlibrc_fonts_are_kept(tmp_path: Path) -> None:
     kept, forced = tmp_path / "kept.pdf", tmp_path / "forced.pdf"

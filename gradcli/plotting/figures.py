@@ -91,7 +91,10 @@ def plot_function(
     ranges = grid.frame(fn.names, targets, opts.ranges, stationary)
     rc = style.theme_rc(opts.theme) | style.math_font_rc(opts.math_font)
     named = title_fn or fn
-    title = opts.title or style.math_title(named.expr, named.names, opts.fixed, named.source)
+    fontset = rc.get("mathtext.fontset", matplotlib.rcParams["mathtext.fontset"])
+    title = opts.title or style.math_title(
+        named.expr, named.names, opts.fixed, named.source, fontset=fontset
+    )
     with matplotlib.rc_context(cast(Any, rc)), warnings.catch_warnings(), np.errstate(all="ignore"):
         # Masked cells, empty level sets and the like are expected here, not news for the user.
         warnings.simplefilter("ignore")

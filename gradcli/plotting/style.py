@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -147,11 +148,36 @@ def _flatten(expr: Any) -> Any:
     return expr.func(*args)
 
 
+# Delimiters around content that needs no taller ones: no fraction, root, big operator or nested
+# \left inside (superscripts are fine: LaTeX sets (x^2 + y^2) with plain parentheses too).
+_FLAT_PAIR = re.compile(
+    r"\\left([(\[|])((?:(?!\\left|\\right|\\frac|\\sqrt|\\sum|\\prod|\\int).)*?)"
+    r"\\right([)\]|])"
+)
+
+
+def flat_delimiters(latex: str) -> str:
+    """``\\left(x \\right)`` as ``(x)`` wherever the content is flat. matplotlib's Computer
+    Modern draws a sized delimiter around a short argument too small — sin(x) came out with
+    parentheses half the height of the x — while plain ones are set right."""
+    for _ in range(latex.count("\\left")):  # innermost pairs first, then the pairs around them
+        flatter = _FLAT_PAIR.sub(lambda m: f"{m[1]}{m[2].rstrip()}{m[3]}", latex)
+        if flatter == latex:
+            break
+        latex = flatter
+    return latex
+
+
 def math_title(
-    expr: Any, names: tuple[str, ...], fixed: Mapping[str, float], source: str = ""
+    expr: Any,
+    names: tuple[str, ...],
+    fixed: Mapping[str, float],
+    source: str = "",
+    fontset: str = "dejavusans",
 ) -> str:
     """``$f(x, y) = x^{2} + y^{2}$`` as matplotlib math text — the formula in the order it was
-    typed when ``source`` rebuilds to ``expr`` — or plain text when mathtext cannot typeset it."""
+    typed when ``source`` rebuilds to ``expr`` — or plain text when mathtext cannot typeset it.
+    ``fontset`` is the mathtext font set it will be drawn in (see :func:`flat_delimiters`)."""
     import sympy
     from matplotlib.mathtext import MathTextParser
 
@@ -164,6 +190,8 @@ def math_title(
             MathTextParser("path").parse(text)
         except (ValueError, RuntimeError):
             text = f"${lhs} = {sympy.latex(expr)}$"
+    if fontset == "cm":
+        text = flat_delimiters(text)
     try:
         MathTextParser("path").parse(text)
     except (ValueError, RuntimeError):
