@@ -179,6 +179,16 @@ def test_without_math_font_the_matplotlibrc_fonts_are_kept(tmp_path: Path) -> No
     assert not any("STIX" in name for _, name in pdf_fonts(forced))
 
 
+def test_a_matplotlibrc_with_usetex_still_gets_its_figure(tmp_path: Path) -> None:
+    """text.usetex sent the labels (∇f, −) through LaTeX, which failed the whole figure (or, with
+    no LaTeX installed, could not start); gradcli sets its own text, and says so in README."""
+    target = tmp_path / "f.png"
+    with matplotlib.rc_context({"text.usetex": True}):
+        code, _, err = run("x**2+y**2", "--at", "1,1", "-o", str(target), *FAST)
+    assert code == 0, err
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
 def test_an_unknown_math_font_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run("x*y", "--math-font", "tex", "-o", str(tmp_path / "f.png"))
     assert code == 2 and "'tex' is not one of cm, stix, dejavu" in err

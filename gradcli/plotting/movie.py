@@ -173,7 +173,7 @@ def _beamer_notes(plot: Plot, target: Target, count: int) -> list[str]:
     use = "in Beamer (\\usepackage{animate}): \\animategraphics[controls,loop]"
     if target.format == "pdf":
         stem = os.path.splitext(target.path)[0].replace(os.sep, "/")
-        return [f"{count} pages, one a frame; {use}{{{rate}}}{{{stem}}}{{}}{{}}"]
+        return [f"{count} pages, one a frame: {target.path}", f"{use}{{{rate}}}{{{stem}}}{{}}{{}}"]
     if target.pattern is None or target.folder is None:
         return []
     first, last = target.frame_path(0), target.frame_path(count - 1)

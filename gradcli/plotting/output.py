@@ -286,6 +286,7 @@ SAVE_RC: dict[str, Any] = {
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
     "savefig.bbox": "standard",
+    "text.usetex": False,  # as when the figure was built (style.theme_rc)
 }
 
 

@@ -58,6 +58,9 @@ def theme_rc(theme: str, base: float = 13.0) -> dict[str, Any]:
         "legend.edgecolor": "#888888",
         "legend.framealpha": 0.9,
         "axes.unicode_minus": True,
+        # A matplotlibrc's text.usetex would send every label through LaTeX, which cannot set the
+        # Unicode in them (∇f, −, ↗) and failed the whole figure; --math-font cm is the LaTeX look.
+        "text.usetex": False,
         "svg.hashsalt": "gradcli",  # stable ids: the same figure gives the same bytes
         "path.simplify": True,
         **{f"axes3d.{axis}axis.panecolor": pane for axis in "xyz"},
