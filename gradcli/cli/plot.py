@@ -219,7 +219,6 @@ def plot(
       gradcli plot "(1-x)**2+100*(y-x**2)**2" --from -1.2,1 --method gd --method adam --lr 0.001 --steps 2000 -o race.png
       gradcli plot "sin(x)*cos(y)" --surface -o surface.png
       gradcli plot "x**2+3*y**2" --from 3,1 --animate -o descent.gif
-      gradcli plot "x**2+3*y**2" --from 3,1 --animate -o frames/
       gradcli plot "x**2-y**2" --stream --math-font cm --transparent -o saddle.pdf
       gradcli plot "x*y*z" --slice z=1 -o slice.pdf
     """
