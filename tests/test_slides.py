@@ -273,6 +273,12 @@ def test_animate_into_a_folder_writes_numbered_pdf_frames(tmp_path: Path) -> Non
     assert record["kind"] == "animation" and record["format"] == "pdf-frames"
     beamer = f"\\animategraphics[controls,loop]{{12.5}}{{{folder}/frame-}}{{000}}{{005}}"
     assert any(beamer in note for note in record["notes"]), record["notes"]
+    # fewer frames into the same folder: the older ones beyond are named, not silently mixed in
+    code, out, err = run(*DESCENT, "--frames", "3", "-o", f"{folder}/", "-f", "json")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert any(f"{folder}/frame-003.pdf and on are left from an earlier run" in n for n in notes)
+    assert any("{000}{002}" in n for n in notes)
 
 
 def test_a_name_pattern_writes_numbered_png_frames(tmp_path: Path) -> None:
