@@ -14,6 +14,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sympy
@@ -318,8 +319,8 @@ def test_a_timeup_never_lands_in_the_bookkeeping(monkeypatch: pytest.MonkeyPatch
     # inside the cleanup, leaving a stale overdue bound that kept raising TimeUp everywhere.
     real_arm = limits._Backstop.arm
 
-    def lingering_arm(self: object, bounds: list[object]) -> None:
-        real_arm(self, bounds)  # type: ignore[arg-type]
+    def lingering_arm(self: object, bounds: list[object], **kwargs: Any) -> None:
+        real_arm(self, bounds, **kwargs)  # type: ignore[arg-type]
         if not bounds:  # leaving the last bound: stay in its cleanup well past its deadline
             until = time.monotonic() + 3 * limits.RETRY_SECONDS
             while time.monotonic() < until:

@@ -27,10 +27,19 @@ if TYPE_CHECKING:
 THEMES = ("light", "dark")
 
 
+MATH_FONTS = ("cm", "stix", "dejavu")
+
+
 def _theme(value: str) -> str:
     if value.lower() not in THEMES:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(THEMES)}")
     return value.lower()
+
+
+def _math_font(value: str | None) -> str | None:
+    if value is not None and value.lower() not in MATH_FONTS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(MATH_FONTS)}")
+    return value.lower() if value is not None else None
 
 
 @app.command()
@@ -43,8 +52,10 @@ def plot(
             "--output",
             "-o",
             metavar="FILE",
-            help="The figure: .png, .svg or .pdf (.gif with --animate). Written atomically. "
-            "Without it, on a terminal, the figure is drawn there (see --term).",
+            help="The figure: .png, .svg or .pdf. With --animate: .gif, .mp4 (needs ffmpeg), "
+            "a multi-page .pdf, or numbered frames: a folder (frames/) or a pattern "
+            "(frame-%03d.png). Written atomically. Without it, on a terminal, the figure is "
+            "drawn there (see --term).",
             show_default=False,
         ),
     ] = None,
@@ -56,8 +67,17 @@ def plot(
     ] = False,
     animate: Annotated[
         bool,
-        typer.Option("--animate", help="A GIF of the descent drawing itself (needs --from)."),
+        typer.Option("--animate", help="The descent drawing itself, step by step (needs --from)."),
     ] = False,
+    frames: Annotated[
+        int | None,
+        typer.Option(
+            "--frames",
+            metavar="N",
+            help="At most N frames for --animate (default 60; 2 to 120).",
+            show_default=False,
+        ),
+    ] = None,
     plot_range: Annotated[
         str | None,
         typer.Option(
@@ -119,6 +139,13 @@ def plot(
         bool,
         typer.Option("--descent-arrows", help="Draw −∇f (downhill) instead of ∇f (uphill)."),
     ] = False,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Streamlines of the gradient flow beside the arrows (--arrows 0: instead of them).",
+        ),
+    ] = False,
     cmap: Annotated[
         str, typer.Option("--cmap", metavar="NAME", help="Any matplotlib colormap.")
     ] = "viridis",
@@ -148,6 +175,34 @@ def plot(
     theme: Annotated[
         str, typer.Option("--theme", metavar="light|dark", callback=_theme, help="Colours.")
     ] = "light",
+    math_font: Annotated[
+        str | None,
+        typer.Option(
+            "--math-font",
+            metavar="cm|stix|dejavu",
+            callback=_math_font,
+            help="Formulas and text in Computer Modern (as LaTeX), STIX (Times-like) or DejaVu "
+            "(default: your matplotlibrc's fonts).",
+            show_default=False,
+        ),
+    ] = None,
+    transparent: Annotated[
+        bool | None,
+        typer.Option(
+            "--transparent/--opaque",
+            help="No background, for any slide colour (default: your matplotlibrc's "
+            "savefig.transparent, else opaque).",
+            show_default=False,
+        ),
+    ] = None,
+    editable_text: Annotated[
+        bool,
+        typer.Option(
+            "--editable-text",
+            help="SVG text as <text>, editable in Inkscape or PowerPoint (the fonts must be "
+            "installed where it is opened). PDF text is always TrueType.",
+        ),
+    ] = False,
     vars: VarsOpt = None,
     let: LetOpt = None,
     fmt: FormatOpt = "table",
@@ -167,6 +222,7 @@ def plot(
       gradcli plot "(1-x)**2+100*(y-x**2)**2" --from -1.2,1 --method gd --method adam --lr 0.001 --steps 2000 -o race.png
       gradcli plot "sin(x)*cos(y)" --surface -o surface.png
       gradcli plot "x**2+3*y**2" --from 3,1 --animate -o descent.gif
+      gradcli plot "x**2-y**2" --stream --math-font cm --transparent -o saddle.pdf
       gradcli plot "x*y*z" --slice z=1 -o slice.pdf
     """
     from gradcli import plotting
@@ -175,9 +231,15 @@ def plot(
     from gradcli.errors import UsageError
 
     drawing = plot_mode(term, output, fmt, animate, surface)  # in the terminal: None if not
+    if frames is not None and not animate:
+        raise UsageError("--frames counts an animation's frames: add --animate")
+    from gradcli.plotting.animate import check_frames
+
+    check_frames(frames)
     animated = plotting.figure_format(output, animate) if output is not None else ""
     if output is not None:
-        plotting.check_writable(output)
+        plotting.check_save_options(animated, transparent=transparent, editable_text=editable_text)
+        plotting.check_writable(output, animate)
     stdin_users(expr, at, starts)
     if (descent.method or descent.lr) and not starts:
         raise UsageError("--method and --lr describe a descent: give its start with --from")
@@ -218,6 +280,10 @@ def plot(
         surface=surface,
         fixed={name: float(value) for name, value in fixed.items()},
         minima=preset.minima if preset else (),
+        stream=stream,
+        math_font=math_font,
+        transparent=transparent,
+        editable_text=editable_text,
     )
     runs: list[Any] = []
     if origins:
@@ -241,10 +307,7 @@ def plot(
         title_fn=fn,
         exact_at=points,
     )
-    if animate:
-        plotting.write_animation(figure, output)
-    else:
-        plotting.write_figure(figure.figure, output)
+    plotting.write_plot(figure, output, animate=animate, frames=frames)
     from gradcli.views.figure import figure_document
 
     emit(figure_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")

@@ -3,11 +3,14 @@
 Imported only by ``gradcli plot`` and ``gradcli descend --plot``. The public API:
 
 - :func:`plot_function` builds a :class:`Plot` (``.figure`` is a ``matplotlib.figure.Figure``);
-- :func:`write_figure` writes a figure atomically, the format following the extension;
-- :func:`write_animation` writes a plot's descent runs drawing themselves as a GIF;
+- :func:`write_plot` writes a built plot atomically, the format following the extension, with the
+  options it was built with (``--transparent``, ``--editable-text``); :func:`write_figure` writes
+  any figure;
+- :func:`write_animation` writes a plot's descent runs drawing themselves: a GIF, an MP4, a
+  multi-page PDF or numbered frames (see :mod:`gradcli.plotting.targets`);
 - :func:`descent_figure` is the one call behind ``descend --plot FILE``;
-- :func:`slice_function` fixes extra variables (``--slice z=1``), :func:`figure_format` and
-  :func:`check_writable` validate the target before any work is done.
+- :func:`slice_function` fixes extra variables (``--slice z=1``), :func:`figure_format`,
+  :func:`check_save_options` and :func:`check_writable` validate the target before any work is done.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from collections.abc import Sequence
 from gradcli.function import Function
 from gradcli.plotting.animate import write_animation
 from gradcli.plotting.figures import Plot, PlotOptions, Run, plot_function
-from gradcli.plotting.output import check_writable, figure_format, write_figure
+from gradcli.plotting.output import check_save_options, check_writable, figure_format, write_figure
 from gradcli.plotting.slicing import slice_function
 
 __all__ = [
     "Plot",
     "PlotOptions",
     "Run",
+    "check_save_options",
     "check_writable",
     "descent_figure",
     "figure_format",
@@ -32,6 +36,7 @@ __all__ = [
     "slice_function",
     "write_animation",
     "write_figure",
+    "write_plot",
 ]
 
 
@@ -45,17 +50,39 @@ def descent_figure(
     animate: bool = False,
 ) -> Plot:
     """Draw ``runs`` over the contours of ``fn`` (1-D: over its curve) and write the figure to ``path``
-    — the same figure ``gradcli plot --from ...`` draws. ``animate=True`` writes a GIF instead.
+    — the same figure ``gradcli plot --from ...`` draws. ``animate=True`` writes an animation
+    instead (a .gif, .mp4, multi-page .pdf or numbered frames: the path says which).
 
     Raises ``UsageError`` (exit 2) for an unknown extension or a function of 3+ variables, and
     ``OutputError`` (exit 1) when ``path`` cannot be written. Call :func:`figure_format` and
     :func:`check_writable` before running the descent to fail before the work, not after it.
     """
-    figure_format(path, animate)
-    check_writable(path)
+    fmt = figure_format(path, animate)
+    if options is not None:
+        check_save_options(
+            fmt, transparent=options.transparent, editable_text=options.editable_text
+        )
+    check_writable(path, animate)
     plot = plot_function(fn, at=at, runs=runs, options=options)
-    if animate:
-        write_animation(plot, path)
-    else:
-        write_figure(plot.figure, path)
+    write_plot(plot, path, animate=animate)
     return plot
+
+
+def write_plot(
+    plot: Plot, path: str | os.PathLike[str], *, animate: bool = False, frames: int | None = None
+) -> str:
+    """Write ``plot`` to ``path`` atomically — a still, or with ``animate`` its runs drawing
+    themselves in at most ``frames`` frames — as the options it was built with say (transparent
+    background, editable text, its fonts); returns the format."""
+    if animate:
+        fmt = figure_format(path, animate=True)
+        write_animation(plot, path, frames)
+        return fmt
+    opts = plot.options
+    return write_figure(
+        plot.figure,
+        path,
+        transparent=opts.transparent,
+        editable_text=opts.editable_text,
+        rc=plot.rc,
+    )

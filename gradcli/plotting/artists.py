@@ -176,6 +176,30 @@ def _field_handle() -> Any:
     )
 
 
+def _is_quiver(artist: Any) -> bool:
+    from matplotlib.quiver import Quiver
+
+    return isinstance(artist, Quiver)
+
+
+def _stream_handle() -> Any:
+    """A line with an arrowhead in its middle: grey, as the white streamlines would vanish on the
+    legend's white."""
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        [],
+        [],
+        color="#6a6a6a",
+        linewidth=1.6,
+        marker=">",
+        markersize=8,
+        markerfacecolor="white",
+        markeredgecolor="#111111",
+        markeredgewidth=0.9,
+    )
+
+
 def _legend_beside(
     fig: Figure, ax: Any, anchor: Any, handles: list[Any], labels: list[str]
 ) -> None:
@@ -211,6 +235,7 @@ def legend(
     grow: bool,
     descent_arrows: bool = False,
     beside: Any = None,
+    stream: bool = False,
 ) -> None:
     """The legend below the plot, in as many columns as fit, or beside it in a wide frame (where
     height is short and width to spare); ``grow`` lets a tall legend make the figure taller rather
@@ -225,9 +250,12 @@ def legend(
         end = Line2D([], [], marker="*", markersize=14, color=grey, linestyle="none")
         handles.append((start, end))
         labels.append("start, end")
-    if descent_arrows:
+    if descent_arrows and any(_is_quiver(c) for c in ax.collections):  # arrows drawn
         handles.append(_field_handle())
         labels.append("arrows: −∇f, downhill")
+    if stream:  # say which way the flow runs: the lines alone do not
+        handles.append(_stream_handle())
+        labels.append("streamlines: −∇f, downhill" if descent_arrows else "streamlines: ∇f, uphill")
     if not handles:
         return
     if fig.get_figwidth() >= WIDE * fig.get_figheight():

@@ -86,6 +86,9 @@ def draw(
         # With points or paths on top, the field steps back so that they read first.
         faint = bool(at or runs)
         _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels, faint)
+    if opts.stream:  # beside arrows, points or paths, the streamlines step back
+        faint = bool(at or runs) or opts.arrows != 0
+        _streamlines(ax, compiled, xr, yr, opts.descent_arrows, equal, faint)
     for i, point in enumerate(at):
         color = style.PALETTE[i % len(style.PALETTE)]
         numbers = exact.at_point(fn, points[i] if i < len(points) else None, point)
@@ -137,6 +140,7 @@ def draw(
         grow=opts.size is None,
         descent_arrows=opts.descent_arrows,
         beside=bar.ax,
+        stream=opts.stream,
     )
 
 
@@ -237,6 +241,60 @@ def _gradient_field(
         alpha=0.6 if faint else 1.0,
         zorder=4,
     )
+
+
+STREAM_GRID = 101  # gradient samples along the longer side for the streamlines
+STREAM_DENSITY = 1.3  # streamplot's density along the longer side of the view
+
+
+def _streamlines(
+    ax: Axes,
+    compiled: Any,
+    xr: tuple[float, float],
+    yr: tuple[float, float],
+    descent: bool,
+    equal: bool,
+    faint: bool,
+) -> None:
+    """The gradient flow as streamlines (matplotlib's streamplot): the curves ẋ = ∇f(x) — or
+    ẋ = −∇f(x) with ``descent``, the same curves with the heads turned — that gradient descent
+    follows with small steps. They are integrated in data coordinates, so they are the true flow
+    even where unequal ranges stretch the view (the arrows, by contrast, are drawn as seen)."""
+    from matplotlib import patheffects
+
+    wide, high = (xr[1] - xr[0], yr[1] - yr[0]) if equal else (1.0, 1.0)
+    longest = max(wide, high)
+    nx = max(10, round(STREAM_GRID * wide / longest))
+    ny = max(10, round(STREAM_GRID * high / longest))
+    xs, ys = np.linspace(*xr, nx), np.linspace(*yr, ny)
+    X, Y = np.meshgrid(xs, ys)
+    G = np.asarray(compiled.gradient(np.stack([X, Y], axis=-1)), dtype=float)
+    sign = -1.0 if descent else 1.0
+    U = np.ma.masked_invalid(sign * G[..., 0])
+    V = np.ma.masked_invalid(sign * G[..., 1])
+    if U.count() == 0 or not (np.abs(U).max() > 0 or np.abs(V).max() > 0):
+        return  # no flow to draw: f is constant (or undefined) over the view
+    # Beside the arrows, fewer lines: the two fields together would read as noise.
+    scale = STREAM_DENSITY * (0.75 if faint else 1.0) / longest
+    density = (scale * wide, scale * high)
+    stream = ax.streamplot(
+        xs,
+        ys,
+        U.filled(np.nan),
+        V.filled(np.nan),
+        density=density,
+        color="white",
+        linewidth=1.1,
+        arrowsize=1.2,
+        arrowstyle="-|>",
+        zorder=3,
+    )
+    stream.lines.set_alpha(0.6 if faint else 0.9)
+    # A dark edge keeps white lines visible on the palest bands of any colormap.
+    stream.lines.set_path_effects(
+        [patheffects.Stroke(linewidth=2.3, foreground="#111111", alpha=0.45), patheffects.Normal()]
+    )
+    stream.arrows.set_alpha(0.6 if faint else 0.9)
 
 
 def _mark_point_2d(

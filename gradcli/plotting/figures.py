@@ -74,8 +74,14 @@ def plot_function(
             parameters=("slice",),
         )
     cmap = _colormap(opts.cmap)
-    compiled = compile_function(fn)
     kind = "curve" if n == 1 else ("surface" if opts.surface else "contour")
+    if opts.stream and kind != "contour":
+        raise UsageError(
+            "{stream} draws the gradient flow over the contours of a function of two variables, "
+            + ("not a 3-D surface" if kind == "surface" else "not a curve"),
+            parameters=("stream",),
+        )
+    compiled = compile_function(fn)
     # Starts frame the view, and so do the ends of converged runs (stationary points); an end still
     # on its way — or running away without tripping the divergence test — would drag the frame.
     ends = [r.path[-1] for r in runs if r.status == "converged" and len(r.path)]
@@ -83,9 +89,12 @@ def plot_function(
     stationary = () if framed else grid.stationary_points(compiled.gradient, n)
     targets: list[Any] = [*at, *(r.start for r in runs), *ends, *interest]
     ranges = grid.frame(fn.names, targets, opts.ranges, stationary)
-    rc = style.theme_rc(opts.theme)
+    rc = style.theme_rc(opts.theme) | style.math_font_rc(opts.math_font)
     named = title_fn or fn
-    title = opts.title or style.math_title(named.expr, named.names, opts.fixed, named.source)
+    fontset = rc.get("mathtext.fontset", matplotlib.rcParams["mathtext.fontset"])
+    title = opts.title or style.math_title(
+        named.expr, named.names, opts.fixed, named.source, fontset=fontset
+    )
     with matplotlib.rc_context(cast(Any, rc)), warnings.catch_warnings(), np.errstate(all="ignore"):
         # Masked cells, empty level sets and the like are expected here, not news for the user.
         warnings.simplefilter("ignore")
@@ -93,7 +102,7 @@ def plot_function(
         check_pixels(*size, opts.dpi)  # the default size too: --dpi 1200 alone is 90 megapixels
         fig = Figure(figsize=size, dpi=opts.dpi, layout="constrained")
         FigureCanvasAgg(fig)
-        plot = Plot(fig, kind, ranges, False, [], [], rc, compiled)
+        plot = Plot(fig, kind, ranges, False, [], [], rc, compiled, opts)
         if kind == "curve":
             curve.draw(plot, compiled, fn, at, runs, opts, exact_at)
         elif kind == "surface":

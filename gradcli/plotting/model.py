@@ -34,6 +34,10 @@ class PlotOptions:
     surface: bool = False
     fixed: Mapping[str, float] = field(default_factory=dict)  # --slice values, shown in the title
     minima: Sequence[Sequence[float]] = ()  # known minima of a named function, marked on 2-D plots
+    stream: bool = False  # streamlines of the gradient flow (2-D contours only)
+    math_font: str | None = None  # None: the matplotlibrc's fonts; else a key of style.MATH_FONTS
+    transparent: bool | None = None  # None: the matplotlibrc's savefig.transparent
+    editable_text: bool = False  # SVG text as <text> elements, not glyph outlines
 
 
 class Run(Protocol):
@@ -75,3 +79,5 @@ class Plot:
     notes: list[str]
     rc: dict[str, Any]
     compiled: Any = None  # the function's numeric evaluators, for callers reporting values
+    options: PlotOptions = field(default_factory=PlotOptions)  # what it was built with
+    frames: int = 0  # frames written, once written as an animation

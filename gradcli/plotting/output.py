@@ -14,17 +14,18 @@ import os
 import secrets
 import stat
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from gradcli.errors import OutputError, UsageError
+from gradcli.plotting.targets import animation_target
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 STILL_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-ANIMATION_FORMATS = {".gif": "gif"}
+ANIMATION_FORMATS = {".gif": "gif", ".mp4": "mp4"}
 
 # Keys set to None are dropped by matplotlib's writers: no timestamps, no version strings.
 METADATA: dict[str, dict[str, Any]] = {
@@ -35,21 +36,17 @@ METADATA: dict[str, dict[str, Any]] = {
 
 
 def figure_format(path: str | os.PathLike[str], animate: bool = False) -> str:
-    """The file format for ``path`` (``png svg pdf``, or ``gif`` for an animation); UsageError (exit 2)
+    """The file format for ``path`` (``png svg pdf``; for an animation ``gif mp4 pdf`` or numbered
+    ``png-frames pdf-frames svg-frames``, see :mod:`gradcli.plotting.targets`); UsageError (exit 2)
     for anything else, before any work is done."""
     suffix = Path(path).suffix.lower()
     if animate:
-        if suffix in ANIMATION_FORMATS:
-            return ANIMATION_FORMATS[suffix]
-        raise UsageError(
-            f"an animation is written as a GIF, not {suffix or 'a file without extension'}",
-            hint=f"use -o {Path(path).with_suffix('.gif').name}",
-        )
+        return animation_target(path).format
     if suffix in STILL_FORMATS:
         return STILL_FORMATS[suffix]
     if suffix in ANIMATION_FORMATS:
         raise UsageError(
-            "a .gif is an animation",
+            f"a {suffix} is an animation",
             hint="add {animate}, or write .png/.svg/.pdf",
             parameters=("animate",),
         )
@@ -135,16 +132,39 @@ def _checked(folder: Path, name: str, shown: str) -> Path:
     return target
 
 
-def check_writable(path: str | os.PathLike[str]) -> None:
+def check_writable(path: str | os.PathLike[str], animate: bool = False) -> None:
     """Fail early (exit 1) when ``path`` cannot be written, before computing the figure.
 
     Besides :func:`resolve_target`'s checks, a temp file is really created and removed in the
     target's folder: a read-only file system or a full quota shows here, not after the render.
+    Numbered frames (``animate``, ``-o frames/``) check their folder, creating it if it is missing
+    (its parent must exist); a command that then fails removes it again if it is still empty.
     """
-    target = resolve_target(path)
-    handle, tmp = _create_temp(target, str(os.fspath(path)))
+    target = animation_target(path) if animate else None
+    if target is not None and target.folder is not None:
+        make_folder(target.folder, str(os.fspath(path)))
+        path = target.frame_path(0)
+    resolved = resolve_target(path)
+    handle, tmp = _create_temp(resolved, str(os.fspath(path)))
     os.close(handle)
     _remove(tmp)
+
+
+def make_folder(folder: Path, shown: str) -> None:
+    """Create ``folder`` (one level) unless it exists; remembered so a failure can remove it."""
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise OutputError(f"cannot write frames to {shown!r}: it exists and is not a folder")
+    if not folder.parent.is_dir():
+        raise OutputError(
+            f"cannot write frames to {shown!r}: folder {str(folder.parent)!r} does not exist"
+        )
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise OutputError(f"cannot create {shown!r}: {exc.strerror or exc}") from exc
+    _created.append(folder)
 
 
 # --- temp files -----------------------------------------------------------------------------------
@@ -152,6 +172,7 @@ def check_writable(path: str | os.PathLike[str]) -> None:
 # discard_pending() on its way out), and the figures written but not yet renamed into place.
 _temporary: set[Path] = set()
 _pending: list[tuple[Path, Path]] = []
+_created: list[Path] = []  # folders made for numbered frames, removed again if left empty
 _holding = False
 
 
@@ -173,6 +194,7 @@ def commit_pending() -> None:
             discard_pending()
             raise OutputError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from exc
         _temporary.discard(tmp)
+    _created.clear()
 
 
 def discard_pending() -> None:
@@ -180,6 +202,9 @@ def discard_pending() -> None:
     _pending.clear()
     for tmp in list(_temporary):
         _remove(tmp)
+    while _created:
+        with contextlib.suppress(OSError):  # only if empty: rmdir never removes what is inside
+            _created.pop().rmdir()
 
 
 def _remove(tmp: Path) -> None:
@@ -211,8 +236,9 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """A binary file that becomes ``path`` only if the ``with`` block completes.
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temp file's path (created, empty) that becomes ``path`` only if the ``with`` block
+    completes — for writers that want a file name, not a handle (ffmpeg).
 
     A symlink is written through (the link stays), an existing file keeps its permissions, and a
     new one gets the umask's, as with ``open()``. Nothing but the finished file ever appears under
@@ -226,10 +252,8 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         mode = 0o666 & ~_umask()
     fd, tmp = _create_temp(target, shown)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.close(fd)
+        yield tmp
         os.chmod(tmp, mode)
         if _holding:
             _pending.append((tmp, target))
@@ -243,20 +267,113 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         raise
 
 
-def write_figure(fig: Figure, path: str | os.PathLike[str]) -> str:
-    """Write ``fig`` to ``path`` atomically in the format its extension names; returns the format."""
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """A binary file that becomes ``path`` only if the ``with`` block completes (see
+    :func:`atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+# What gradcli decides at save time whatever a matplotlibrc says: the file is the figure as laid out
+# (a 'tight' crop would break --size), and fonts are embedded as TrueType (Type 42), not Type 3, so
+# that Beamer, PowerPoint, Keynote and Illustrator keep PDF text as text. Stable SVG ids: the same
+# figure gives the same bytes.
+SAVE_RC: dict[str, Any] = {
+    "svg.hashsalt": "gradcli",
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "savefig.bbox": "standard",
+    "text.usetex": False,  # as when the figure was built (style.theme_rc)
+}
+
+
+@contextlib.contextmanager
+def quiet_fonts() -> Iterator[None]:
+    """Embedding TrueType fonts runs fontTools, which logs a warning about the old timestamps in
+    the Computer Modern fonts matplotlib ships — news for no one, on the user's terminal."""
+    import logging
+
+    logger = logging.getLogger("fontTools")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def save_rc(rc: Mapping[str, Any] | None = None, editable_text: bool = False) -> dict[str, Any]:
+    """The rcParams to save under: the figure's own (``rc``, as it was built), then SAVE_RC;
+    ``editable_text`` writes SVG text as ``<text>`` elements instead of glyph outlines."""
+    settings = {**(rc or {}), **SAVE_RC}
+    if editable_text:
+        settings["svg.fonttype"] = "none"
+    return settings
+
+
+def save_kwargs(fig: Figure, transparent: bool | None = None) -> dict[str, Any]:
+    """savefig's arguments: the figure's dpi (--dpi wins over a matplotlibrc's savefig.dpi) and
+    its own background — or none at all when ``transparent`` (None: the matplotlibrc's
+    savefig.transparent). An explicit facecolor would paint the background back in."""
+    import matplotlib
+
+    if transparent is None:
+        transparent = bool(matplotlib.rcParams["savefig.transparent"])
+    if transparent:
+        return {"dpi": "figure", "transparent": True}
+    return {"dpi": "figure", "transparent": False, "facecolor": fig.get_facecolor()}
+
+
+OPAQUE = {"gif": "a GIF", "mp4": "an MP4"}  # written without an alpha channel
+PIXELS = {**OPAQUE, "png": "a PNG", "png-frames": "a PNG frame"}  # no text in them to edit
+
+
+def check_save_options(fmt: str, *, transparent: bool | None, editable_text: bool) -> None:
+    """Refuse (exit 2, before any work) what a format cannot hold: transparency in a GIF or MP4,
+    editable text in pixels. ``transparent=None`` (the matplotlibrc decides) is never refused."""
+    if transparent and fmt in OPAQUE:
+        raise UsageError(
+            f"{{transparent}}: {OPAQUE[fmt]} is written without transparency",
+            hint="numbered PNG frames (-o 'frame-%03d.png') or a .pdf keep it",
+            parameters=("transparent",),
+        )
+    if editable_text and fmt in PIXELS:
+        raise UsageError(
+            f"{{editable_text}}: {PIXELS[fmt]} is pixels, with no text to edit",
+            hint="write .svg, or .pdf (its fonts are TrueType, editable as they are)",
+            parameters=("editable_text",),
+        )
+
+
+def write_figure(
+    fig: Figure,
+    path: str | os.PathLike[str],
+    *,
+    transparent: bool | None = None,
+    editable_text: bool = False,
+    rc: Mapping[str, Any] | None = None,
+) -> str:
+    """Write ``fig`` to ``path`` atomically in the format its extension names; returns the format.
+
+    ``transparent``: no background (None: as the matplotlibrc's savefig.transparent says);
+    ``editable_text``: SVG text as text; ``rc``: the rcParams the figure was built under."""
     import matplotlib
 
     fmt = figure_format(path)
+    check_save_options(fmt, transparent=transparent, editable_text=editable_text)
     with (
         atomic_file(path) as handle,
-        matplotlib.rc_context({"svg.hashsalt": "gradcli"}),
+        matplotlib.rc_context(cast(Any, save_rc(rc, editable_text))),
         warnings.catch_warnings(),
+        quiet_fonts(),
     ):
         # A tiny --size leaves constrained_layout no room; matplotlib then draws without it and
         # says so as a Python warning, which would reach the user's terminal as source lines.
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        fig.savefig(handle, format=fmt, metadata=METADATA[fmt], facecolor=fig.get_facecolor())
+        fig.savefig(handle, format=fmt, metadata=METADATA[fmt], **save_kwargs(fig, transparent))
     return fmt
 
 

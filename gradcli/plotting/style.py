@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,10 +58,41 @@ def theme_rc(theme: str, base: float = 13.0) -> dict[str, Any]:
         "legend.edgecolor": "#888888",
         "legend.framealpha": 0.9,
         "axes.unicode_minus": True,
+        # A matplotlibrc's text.usetex would send every label through LaTeX, which cannot set the
+        # Unicode in them (∇f, −, ↗) and failed the whole figure; --math-font cm is the LaTeX look.
+        "text.usetex": False,
         "svg.hashsalt": "gradcli",  # stable ids: the same figure gives the same bytes
         "path.simplify": True,
         **{f"axes3d.{axis}axis.panecolor": pane for axis in "xyz"},
     }
+
+
+# --math-font: the mathtext font set and the text font beside it, so labels and formulas match. Each
+# family list ends in a DejaVu font, whose glyphs fill in what the first lacks (cmr10 has no ∇, −,
+# π or arrows). Only fonts matplotlib ships are named: the same command writes the same bytes on
+# any machine.
+MATH_FONTS: dict[str, dict[str, Any]] = {
+    "cm": {  # Computer Modern, as in a LaTeX deck
+        "mathtext.fontset": "cm",
+        "font.family": ["cmr10", "DejaVu Serif"],
+        "axes.formatter.use_mathtext": True,  # tick numbers in Computer Modern too
+    },
+    "stix": {  # STIX: Times-like, as with the newtx/mathptmx packages
+        "mathtext.fontset": "stix",
+        "font.family": ["STIXGeneral", "DejaVu Serif"],
+        "axes.formatter.use_mathtext": True,
+    },
+    "dejavu": {  # matplotlib's default look, whatever a matplotlibrc says
+        "mathtext.fontset": "dejavusans",
+        "font.family": ["DejaVu Sans"],
+        "axes.formatter.use_mathtext": False,
+    },
+}
+
+
+def math_font_rc(name: str | None) -> dict[str, Any]:
+    """rcParams for ``--math-font NAME``; nothing for None (the matplotlibrc's fonts are kept)."""
+    return dict(MATH_FONTS[name]) if name else {}
 
 
 def foreground(theme: str) -> str:
@@ -119,11 +151,36 @@ def _flatten(expr: Any) -> Any:
     return expr.func(*args)
 
 
+# Delimiters around content that needs no taller ones: no fraction, root, big operator or nested
+# \left inside (superscripts are fine: LaTeX sets (x^2 + y^2) with plain parentheses too).
+_FLAT_PAIR = re.compile(
+    r"\\left([(\[|])((?:(?!\\left|\\right|\\frac|\\sqrt|\\sum|\\prod|\\int).)*?)"
+    r"\\right([)\]|])"
+)
+
+
+def flat_delimiters(latex: str) -> str:
+    """``\\left(x \\right)`` as ``(x)`` wherever the content is flat. matplotlib's Computer
+    Modern draws a sized delimiter around a short argument too small — sin(x) came out with
+    parentheses half the height of the x — while plain ones are set right."""
+    for _ in range(latex.count("\\left")):  # innermost pairs first, then the pairs around them
+        flatter = _FLAT_PAIR.sub(lambda m: f"{m[1]}{m[2].rstrip()}{m[3]}", latex)
+        if flatter == latex:
+            break
+        latex = flatter
+    return latex
+
+
 def math_title(
-    expr: Any, names: tuple[str, ...], fixed: Mapping[str, float], source: str = ""
+    expr: Any,
+    names: tuple[str, ...],
+    fixed: Mapping[str, float],
+    source: str = "",
+    fontset: str = "dejavusans",
 ) -> str:
     """``$f(x, y) = x^{2} + y^{2}$`` as matplotlib math text — the formula in the order it was
-    typed when ``source`` rebuilds to ``expr`` — or plain text when mathtext cannot typeset it."""
+    typed when ``source`` rebuilds to ``expr`` — or plain text when mathtext cannot typeset it.
+    ``fontset`` is the mathtext font set it will be drawn in (see :func:`flat_delimiters`)."""
     import sympy
     from matplotlib.mathtext import MathTextParser
 
@@ -136,6 +193,8 @@ def math_title(
             MathTextParser("path").parse(text)
         except (ValueError, RuntimeError):
             text = f"${lhs} = {sympy.latex(expr)}$"
+    if fontset == "cm":
+        text = flat_delimiters(text)
     try:
         MathTextParser("path").parse(text)
     except (ValueError, RuntimeError):

@@ -38,7 +38,7 @@ def figure_document(
         "variables": list(fn.names),
         "output": output,
         "format": fmt,
-        "kind": "animation" if fmt == "gif" else figure.kind,
+        "kind": "animation" if fmt == "gif" or figure.frames else figure.kind,
         "pixels": [width, height],
         "range": {name: list(bounds) for name, bounds in ranges.items()},
         "slice": {name: float(value) for name, value in fixed.items()},

@@ -52,6 +52,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
+from gradcli.limits.backstop import Backstop, last_line
+
+_Backstop = Backstop  # the name the tests patch
+
 T = TypeVar("T")
 
 GRACE_SECONDS = 2.0  # after a deadline, before the hard exit: unwinding a TimeUp takes far less
@@ -301,14 +305,14 @@ class _Watchdog:
                     target=self._run, name="gradcli-watchdog", daemon=True
                 )
                 self.thread.start()
-            _backstop.arm(self.bounds)
+            _backstop.arm(self.bounds, enabled=_hard_exit_enabled, after=_backstop_after())
             self.changed.notify()
 
     def remove(self, bound: _Bound) -> None:
         with self.changed:
             if bound in self.bounds:
                 self.bounds.remove(bound)
-                _backstop.arm(self.bounds)
+                _backstop.arm(self.bounds, enabled=_hard_exit_enabled, after=_backstop_after())
             # The last raise may still be pending in the bounded thread: withdraw it.
             if not bound.by_signal and bound.next_raise > bound.deadline:
                 _raise_in(bound.thread, None)
@@ -343,7 +347,7 @@ class _Watchdog:
         alive = [b for b in self.bounds if b.thread in running]
         if len(alive) < len(self.bounds):
             self.bounds[:] = alive
-            _backstop.arm(self.bounds)
+            _backstop.arm(self.bounds, enabled=_hard_exit_enabled, after=_backstop_after())
 
 
 def _exiting(thread: int) -> bool:
@@ -360,6 +364,11 @@ def _in_bookkeeping(frame: Any) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def _backstop_after() -> float:
+    """How long after a bound's latest deadline the backstop ends the process."""
+    return GRACE_SECONDS + BACKSTOP_SECONDS
 
 
 def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
@@ -392,124 +401,17 @@ def _hard_exit(bound: _Bound) -> None:
     helper.start()
     helper.join(1.0)
     try:
-        os.write(2, _last_line(bound.what, f"{bound.seconds:g}").encode("utf-8", "replace"))
+        os.write(2, last_line(bound.what, f"{bound.seconds:g}").encode("utf-8", "replace"))
     finally:
         os._exit(HARD_EXIT_CODE)
 
 
-def _last_line(what: str, seconds: float | str) -> str:
-    return (
-        f"gradcli: error: {what} took longer than {seconds} s and could not be interrupted"
-        " — try a simpler expression\n"
-    )
-
-
-# --- the backstop: faulthandler's C thread, for C calls that keep the GIL ------------------------
+# --- the backstop: faulthandler's C thread, for C calls that keep the GIL (limits/backstop.py) ---
 BACKSTOP_SECONDS = 1.0  # after the hard deadline: the watchdog thread had its chance by then
-
-# The helper turns faulthandler's multi-line dump into the one line. It reads what is being
-# bounded ('\x1e' what '\t' seconds), then either the dump (it prints the line) or the end of
-# the pipe (the parent exited: it says nothing). Like a daemon, it ignores Ctrl-C and friends.
-_HELPER = r"""
-import os, signal
-for sig in [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE") if hasattr(signal, n)]:
-    signal.signal(sig, signal.SIG_IGN)
-data, what, seconds = b"", "a computation", "?"
-while True:
-    chunk = os.read(0, 65536)
-    if not chunk:
-        break
-    data += chunk
-    while b"\n" in data:
-        line, data = data.split(b"\n", 1)
-        if line.startswith(b"\x1e"):
-            what, _, seconds = line[1:].decode("utf-8", "replace").rpartition("\t")
-        elif line.startswith(b"Timeout ("):
-            os.write(2, LINE.format(what=what, seconds=seconds).encode("utf-8", "replace"))
-            raise SystemExit(0)
-"""
-
-# The same in POSIX sh, which starts in ~1 ms (a Python helper cost every bounded command ~30 ms).
-_SH_HELPER = r"""
-trap '' INT TERM HUP PIPE; RS=$(printf '\036'); TAB=$(printf '\t'); what='a computation'; seconds='?'
-while IFS= read -r line; do
-  case $line in
-    "$RS"*) rest=${line#?}; what=${rest%"$TAB"*}; seconds=${rest##*"$TAB"} ;;
-    'Timeout ('*) printf '%s\n' "$(printf 'LINE' "$what" "$seconds")" >&2; exit 0 ;;
-  esac
-done
-"""
-
-
-class _Backstop:
-    """``faulthandler.dump_traceback_later(exit=True)`` armed for the earliest hard deadline: a C
-    thread that needs no GIL, so it ends the process (exit code 1) even when a C call holds the
-    GIL and the watchdog thread cannot run. Its dump goes to the helper process, which prints the
-    one line instead. Without a helper (it could not start) the process still ends, silently."""
-
-    def __init__(self) -> None:
-        self.fd: int | None = None  # where faulthandler writes: the helper's stdin, or devnull
-        self.helper: Any = None
-        self.armed: _Bound | None = None
-
-    def arm(self, bounds: list[_Bound]) -> None:
-        """Arm for the earliest hard deadline of ``bounds`` (under the watchdog's lock)."""
-        if not bounds or not _hard_exit_enabled:
-            self.disarm()
-            return
-        first = min(bounds, key=lambda b: b.hard_deadline)
-        if first is self.armed:
-            return
-        import faulthandler
-
-        fd = self.pipe()
-        with contextlib.suppress(OSError):  # a full or closed pipe: the exit still happens
-            os.write(fd, f"\x1e{first.what}\t{first.seconds:g}\n".encode("utf-8", "replace"))
-        # At the latest a deadline can move to (see STRETCH): the backstop is not re-armed when one
-        # moves, and it is only for C calls that hold the GIL, which no busy machine excuses.
-        latest = first.wall_cap + GRACE_SECONDS
-        delay = max(latest + BACKSTOP_SECONDS - time.monotonic(), 0.01)
-        faulthandler.dump_traceback_later(delay, file=fd, exit=True)
-        self.armed = first
-
-    def disarm(self) -> None:
-        if self.armed is not None:
-            import faulthandler
-
-            faulthandler.cancel_dump_traceback_later()
-            self.armed = None
-
-    def pipe(self) -> int:
-        if self.fd is None:
-            self.fd = self.start_helper()
-        return self.fd
-
-    def start_helper(self) -> int:
-        import subprocess
-
-        line = _last_line("{what}", "{seconds}")
-        if os.name == "posix" and os.path.exists("/bin/sh"):
-            template = _last_line("%s", "%s").rstrip("\n").replace("'", "'\\''")
-            command = ["/bin/sh", "-c", _SH_HELPER.replace("LINE", template)]
-        else:
-            command = [sys.executable, "-I", "-S", "-c", _HELPER.replace("LINE", repr(line))]
-        try:
-            read, write = os.pipe()
-            self.helper = subprocess.Popen(
-                command,
-                stdin=read,
-                stdout=subprocess.DEVNULL,
-                close_fds=True,
-            )
-            os.close(read)
-            os.set_blocking(write, False)  # never wait for the helper
-            return write
-        except (OSError, ValueError, subprocess.SubprocessError):
-            return os.open(os.devnull, os.O_WRONLY)
 
 
 _watchdog = _Watchdog()
-_backstop = _Backstop()
+_backstop = Backstop()
 _BOOKKEEPING = frozenset(
     f.__code__
     for f in (
@@ -538,7 +440,7 @@ def _after_fork() -> None:
         import faulthandler
 
         faulthandler.cancel_dump_traceback_later()
-    _backstop = _Backstop()
+    _backstop = Backstop()
     _signal_stack.clear()
     _signal_saved.clear()
 
