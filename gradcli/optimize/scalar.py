@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
 
-from gradcli.optimize.lane import Lane, LaneContext, Num, Start, State, Verdict
+from gradcli.optimize.lane import Coords, Lane, LaneContext, Num, Start, State, Verdict
 from gradcli.optimize.optimizers import FLOAT_OPS, NUMPY_SCALAR_OPS, Hyper
 from gradcli.optimize.runs import (
     BOUND,
@@ -91,7 +91,7 @@ class ScalarLane(Lane):
         )
 
     @staticmethod
-    def _evaluate(fn: Callable[..., Any], x: Sequence[Num], count: int) -> tuple[float, ...]:
+    def _evaluate(fn: Callable[..., Any], x: Coords, count: int) -> tuple[float, ...]:
         """``fn`` at x as Python floats, always in numpy's semantics.
 
         Python floats first (several times faster than numpy scalars, and bit-identical where
@@ -103,13 +103,39 @@ class ScalarLane(Lane):
         except (ArithmeticError, ValueError, TypeError):
             return tuple(map(float, fn(*map(np.float64, x))))
 
+    def _measure(self, x: Any) -> tuple[float, tuple[float, ...], float]:
+        both = self.ctx.both
+        try:
+            values = tuple(map(float, both(*x)))
+        except (ArithmeticError, ValueError, TypeError):
+            values = tuple(map(float, both(*map(np.float64, x))))
+        g = values[1:]
+        sq = 0.0
+        if g:
+            sq = g[0] * g[0]
+            for gi in g[1:]:
+                sq += gi * gi
+        return values[0], g, sq
+
+    def _init_states(self, init: Callable[[Num], Any], zero: Num, x: Any) -> list[Any]:
+        return [init(zero) for _ in x]
+
+    @staticmethod
+    def _advance(x: Any, prev_x: Any, deltas: Any) -> tuple[float, ...]:
+        return tuple([xi - d for xi, d in zip(x, deltas)])
+
+    @staticmethod
+    def _signed(g: Any, sign: Num) -> tuple[float, ...]:
+        return tuple([gi * sign for gi in g])
+
+    def _drop(self, stay: Any, x: Any, g: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
+        raise AssertionError("a scalar lane's one run never leaves it early")
+
     def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> tuple[float, int, float | None]:
         return tol_sq, limit, tol if tol > 0 and tol * tol < SQ_TINY else None
 
     @staticmethod
-    def _check(
-        f: Num, sq: Num, g: Sequence[Num], x: Sequence[Num], t: int, stops: Any
-    ) -> Verdict | None:
+    def _check(f: Num, sq: Num, g: Coords, x: Coords, t: int, stops: Any) -> Verdict | None:
         tol_sq, limit, tiny_tol = stops
         ok = abs(f) <= BOUND and sq <= BOUND_SQ
         if ok:
@@ -140,7 +166,7 @@ class ScalarLane(Lane):
         return a if ok else b
 
     def _updates(
-        self, update: Callable[..., Any], g: Sequence[Num], states: list[Any], h: Hyper, t: int
+        self, update: Callable[..., Any], g: Coords, states: list[Any], h: Hyper, t: int
     ) -> tuple[list[float], list[Any]]:
         """Every coordinate's ``(delta, state)`` on Python floats, or on numpy scalars where floats
         raise (x/0, possible only with eps = 0), so the result is numpy's either way."""
