@@ -71,8 +71,16 @@ class Kernel:
 
 
 _PREFIX = "_gk_"  # names the rewrite adds; a function whose code already has one is left alone
-_BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
-_BINARY[ast.Pow] = np.power  # numpy 2's a ** b is power(a, b), fast paths included
+_BINARY: dict[type, Any] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+}
+if int(np.__version__.split(".")[0]) >= 2:
+    # numpy 2's a ** b is power(a, b), fast paths included; numpy 1's array ** 2 or ** 0.5 takes
+    # square or sqrt, whose bits power need not give: there a ** b stays as lambdify wrote it
+    _BINARY[ast.Pow] = np.power
 
 
 class _Operand:

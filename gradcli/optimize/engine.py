@@ -4,8 +4,9 @@ Runs that share a method (and line-search flag) form a group. A group of many ru
 :class:`~.vector.VectorLane` — every coordinate an ``(R,)`` array, each step a handful of numpy calls
 whatever R is. A group of a few runs becomes one :class:`~.scalar.ScalarLane` per run, stepping with
 Python floats: for one run that is several times cheaper than numpy's per-call overhead on one-row
-arrays. Both run the one loop of :mod:`.lane` in the same order, so which one runs is purely a
-speed decision — the numbers are identical. Lanes read a :class:`~.lane.LaneContext` and answer for
+arrays. Both run the one loop of :mod:`.lane` in the same order, so which one runs is a speed
+decision — the numbers agree, except that a power (x**2) on a Python float is libm's pow, which
+can differ from numpy's power in the last bit (tests/test_kernel.py). Lanes read a :class:`~.lane.LaneContext` and answer for
 their own runs; the :class:`Descent` here asks them and assembles the result.
 
 :class:`Descent` drives the lanes one step at a time and yields :class:`StepRecord` s as they are

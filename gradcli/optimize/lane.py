@@ -8,7 +8,12 @@ record, Armijo backtracking, the optimizer update — written once. What differs
 the arithmetic (scalars or arrays: the ``_measure``, ``_check``, ``_updates``, ``_advance`` and
 smaller hooks, like the optimizers' :class:`~.optimizers.Ops`) and how records are kept
 (``_record``, ``_end``). The same operations run in the same order on both, so which lane steps a
-run is purely a speed decision: the numbers are identical.
+run is a speed decision: the numbers agree (to the last bit, except where f has a power: Python's
+float ** is libm's pow, numpy's array power is not always the same bit).
+
+The vector lane keeps its numbers in preallocated arrays it writes in place (f and ∇f through the
+in-place kernel of :mod:`gradcli.numeric.kernel`), so the loop treats x, f, g and ‖∇f‖² of a step
+as valid until the step after next: whatever it keeps longer it copies (``sq + 0.0``).
 
 A lane sees its :class:`LaneContext` (read-only) and answers for itself: its records as it yields
 them, then :meth:`Lane.final`, :meth:`Lane.statuses` and :meth:`Lane.results`. The engine assembles.

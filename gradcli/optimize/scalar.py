@@ -13,12 +13,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from operator import sub
 from typing import Any, cast
 
 import numpy as np
 
 from gradcli.optimize.lane import Coords, Lane, LaneContext, Num, Start, State, Verdict
-from gradcli.optimize.optimizers import FLOAT_OPS, NUMPY_SCALAR_OPS, Hyper
+from gradcli.optimize.optimizers import FLOAT_OPS, NUMPY_SCALAR_OPS, OPTIMIZERS, Hyper
 from gradcli.optimize.runs import (
     BOUND,
     BOUND_SQ,
@@ -42,6 +43,7 @@ from gradcli.optimize.runs import (
 from gradcli.optimize.settings import ENDS
 
 sqrt, nan = math.sqrt, math.nan
+_GD_UPDATE = OPTIMIZERS["gd"].update
 _new = tuple.__new__  # builds a StepRecord without NamedTuple's Python-level __new__ (hot path)
 
 
@@ -69,6 +71,7 @@ class ScalarLane(Lane):
         self.first_run = plan.run
         self.active = 1
         self.sizes = ctx.step_sizes
+        self.rest = range(1, ctx.n)
         self.keeps = ctx.keep != "final"
         self.outcome: Final | None = None  # how the run ended (once it has)
         self.history: list[StepRecord] = []  # keep="recorded": all; keep="ends": the first ENDS
@@ -110,11 +113,9 @@ class ScalarLane(Lane):
         except (ArithmeticError, ValueError, TypeError):
             values = tuple(map(float, both(*map(np.float64, x))))
         g = values[1:]
-        sq = 0.0
-        if g:
-            sq = g[0] * g[0]
-            for gi in g[1:]:
-                sq += gi * gi
+        sq = g[0] * g[0] if g else 0.0  # Σ g_i², summed in order like the vector lane
+        for i in self.rest:
+            sq += g[i] * g[i]
         return values[0], g, sq
 
     def _init_states(self, init: Callable[[Num], Any], zero: Num, x: Any) -> list[Any]:
@@ -122,7 +123,7 @@ class ScalarLane(Lane):
 
     @staticmethod
     def _advance(x: Any, prev_x: Any, deltas: Any) -> tuple[float, ...]:
-        return tuple([xi - d for xi, d in zip(x, deltas)])
+        return tuple(map(sub, x, deltas))
 
     @staticmethod
     def _signed(g: Any, sign: Num) -> tuple[float, ...]:
@@ -137,6 +138,13 @@ class ScalarLane(Lane):
     @staticmethod
     def _check(f: Num, sq: Num, g: Coords, x: Coords, t: int, stops: Any) -> Verdict | None:
         tol_sq, limit, tiny_tol = stops
+        # the common case first, in as few comparisons as possible: nothing stops here
+        if t < limit and -BOUND <= f <= BOUND and tol_sq < sq <= BOUND_SQ and tiny_tol is None:
+            for xi in x:
+                if not -BOUND <= xi <= BOUND:
+                    break
+            else:
+                return None
         ok = abs(f) <= BOUND and sq <= BOUND_SQ
         if ok:
             for xi in x:
@@ -170,6 +178,9 @@ class ScalarLane(Lane):
     ) -> tuple[list[float], list[Any]]:
         """Every coordinate's ``(delta, state)`` on Python floats, or on numpy scalars where floats
         raise (x/0, possible only with eps = 0), so the result is numpy's either way."""
+        if update is _GD_UPDATE:  # lr·g for the whole vector at once (a product never raises)
+            lr = h.lr
+            return [lr * gi for gi in g], states
         deltas: list[float] = []
         after: list[Any] = []
         try:
@@ -204,7 +215,7 @@ class ScalarLane(Lane):
             record = _new(StepRecord, (run, t, x, f, g, norm, nan, line_step, None, None))
         if self.keeps:
             self._keep(record)
-        return cast("StepRecord", record)
+        return record
 
     def _end(self, state: State, verdict: Verdict, recording: bool) -> tuple[StepRecord, None]:
         ok, converged = verdict.ok, verdict.converged
