@@ -1,6 +1,6 @@
-"""The many-run descent kernel: f and ∇f written in place (numeric.kernel), bit-for-bit the
-lambdified, cse-shared ``[f, ∇f]``; and the vector lane that steps with it agreeing run for run
-with the scalar loop on Python floats."""
+"""The descent kernel: f and ∇f evaluated together (lambdify's cse shares their common
+subexpressions) equal f and ∇f apart; and the vector lane (many runs on numpy rows) agrees run for
+run with the scalar loop (one run on Python floats)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ from typer.testing import CliRunner
 from gradcli.cli import app
 from gradcli.expr import parse
 from gradcli.numeric import compile_function
-from gradcli.numeric.kernel import build_kernel
-from gradcli.optimize import Descent, Settings, descend
-from gradcli.optimize.vector import VectorLane
+from gradcli.optimize import Settings, descend
 
 HIMMELBLAU = "(x**2+y-11)**2+(x+y**2-7)**2"
 FUNCTIONS = [
@@ -54,23 +52,6 @@ def as_rows(values: Any, count: int) -> np.ndarray[Any, Any]:
 
 
 @pytest.mark.parametrize("text", FUNCTIONS)
-def test_the_kernel_gives_the_bits_of_the_lambdified_function(text: str) -> None:
-    compiled = compile_function(parse(text))
-    kernel = compiled.kernel()
-    assert kernel is not None
-    x = points(compiled.n, seed=len(text))
-    count = x.shape[1]
-    out = np.full((compiled.n + 1, count), 123.0)
-    scratch = kernel.buffers(count)
-    with np.errstate(all="ignore"):
-        kernel(x, scratch, out)
-        kernel(x, scratch, out)  # scratch arrays reused: the second call gives the same bits
-        expected = as_rows(compiled.both(*x), count)
-    assert out.tobytes() == expected.tobytes()
-    assert kernel.matches(compiled.both, x, scratch)
-
-
-@pytest.mark.parametrize("text", FUNCTIONS)
 def test_f_and_grad_together_equal_f_and_grad_apart(text: str) -> None:
     """The cse-shared evaluation of [f, ∇f] is the separately compiled f and ∇f (at finite points:
     sharing may regroup a sum, and ∞ − ∞ depends on the grouping)."""
@@ -83,27 +64,6 @@ def test_f_and_grad_together_equal_f_and_grad_apart(text: str) -> None:
         gradient = compiled.gradient(x.T)
     apart = np.vstack([value[None, :], gradient.T])
     np.testing.assert_allclose(together, apart, rtol=1e-12, atol=1e-300, equal_nan=True)
-
-
-def test_a_function_the_rewrite_cannot_read_is_left_to_lambdify() -> None:
-    def not_lambdified(x: Any, y: Any) -> list[Any]:
-        if x is None:
-            return [x, y, y]
-        return [x, y, y]
-
-    assert build_kernel(not_lambdified, 3) is None
-    assert build_kernel(len, 1) is None  # no Python source at all
-
-
-def test_many_starts_step_with_the_in_place_kernel() -> None:
-    """The fast path is really taken for an ordinary function (not silently given up)."""
-    compiled = compile_function(parse(HIMMELBLAU))
-    starts = np.random.default_rng(1).uniform(-5, 5, size=(50, 2))
-    running = Descent(compiled, starts, [Settings(lr=0.01, steps=20)], summary_only=True)
-    running.drain()
-    (lane,) = running.lanes
-    assert isinstance(lane, VectorLane)
-    assert lane.kernel is not None
 
 
 # --- the vector lane and the scalar loop agree run for run ----------------------------------------

@@ -228,11 +228,8 @@ class Descent:
         if not checked:
             check_starts(compiled, self.points)
         line_search = any(p.settings.line_search for p in self.plan)
-        many = len(self.plan) > SCALAR_LANE_MAX
         self.context = LaneContext(
             self.both,
-            # many runs step in preallocated rows: f and ∇f written in place
-            compiled.kernel() if many else None,
             # the line search's trial points need f alone, not its gradient
             compiled.value_only if line_search else None,
             self.n,

@@ -11,10 +11,6 @@ smaller hooks, like the optimizers' :class:`~.optimizers.Ops`) and how records a
 run is a speed decision: the numbers agree (to the last bit, except where f has a power: Python's
 float ** is libm's pow, numpy's array power is not always the same bit).
 
-The vector lane keeps its numbers in preallocated arrays it writes in place (f and ∇f through the
-in-place kernel of :mod:`gradcli.numeric.kernel`), so the loop treats x, f, g and ‖∇f‖² of a step
-as valid until the step after next: whatever it keeps longer it copies (``sq + 0.0``).
-
 A lane sees its :class:`LaneContext` (read-only) and answers for itself: its records as it yields
 them, then :meth:`Lane.final`, :meth:`Lane.statuses` and :meth:`Lane.results`. The engine assembles.
 """
@@ -33,7 +29,7 @@ from gradcli.optimize.runs import RISE_RTOL, DescentRun, Final, RunPlan
 from gradcli.optimize.settings import ARMIJO_C, ARMIJO_MAX_HALVINGS, ARMIJO_SHRINK
 
 Num = Any  # a float (scalar lane) or an (R,) float array (vector lane)
-Coords = Any  # x or ∇f: a tuple of n floats (scalar lane) or an (n, R) float array (vector lane)
+Coords = Any  # x or ∇f: n floats (scalar lane) or n (R,) float arrays (vector lane)
 Keep = Literal["recorded", "ends", "final"]
 
 
@@ -41,7 +37,6 @@ class LaneContext(NamedTuple):
     """What every lane of a descent reads, and never writes."""
 
     both: Callable[..., Any]  # lambdified [f, ∂f/∂x1, ...], one argument per coordinate
-    kernel: Any  # both, writing into preallocated rows (numeric.Kernel), or None
     value: Callable[..., Any] | None  # lambdified [f] for line-search trials (None: no line search)
     n: int  # coordinates
     keep: Keep  # what the runs hold of their recorded steps
@@ -285,7 +280,7 @@ class Lane:
                             (t, runs, sq + 0.0)
                         )  # + 0.0: a copy (a lane reuses sq's memory)
                 elif not t:
-                    start_sq = peak_sq = sq + 0.0  # sq ≥ +0, so + 0.0 is exact: a copy of an array
+                    start_sq = peak_sq = sq
                 state = new(
                     State,
                     (t, runs, x, prev_x, f, g, sq, line_step, rises, reversals, peak_sq, start_sq),

@@ -86,19 +86,6 @@ class VectorLane(Lane):
         self.event = np.full(len(plans), -1)
         self.row = np.full(len(plans), -1)
         self.local = {run: i for i, run in enumerate(self.plans)}  # run -> its index in run_ids
-        self.kernel = ctx.kernel  # None: evaluate with ctx.both, allocating
-        self._size(len(plans))
-
-    def _size(self, count: int) -> None:
-        """Preallocate the step's arrays for ``count`` runs: two sets of [f; ∇f; ‖∇f‖²] rows (a
-        step's State keeps its own while the next step is evaluated), three of coordinates (x_t
-        and x_{t−1} stay readable while x_{t+1} is written) and the kernel's scratch rows."""
-        n = self.ctx.n
-        self.outs = [np.empty((n + 2, count)) for _ in range(2)]
-        self.turn = 0
-        self.xs = [np.empty((n, count)) for _ in range(3)]
-        self.scratch = self.kernel.buffers(count) if self.kernel is not None else []
-        self.square = np.empty(count)
 
     # --- the arithmetic ------------------------------------------------------------------------
     def _start(self) -> Start:
@@ -114,13 +101,9 @@ class VectorLane(Lane):
                 for name in ("lr", "momentum", "alpha", "beta1", "beta2", "eps")
             )
         )
-        x = self.xs[0]
-        x[...] = starts.T
-        if self.kernel is not None and not self.kernel.matches(self.ctx.both, x, self.scratch):
-            self.kernel = None  # not the bits of the lambdified function here: do without it
         return Start(
             self.run_ids,
-            x,
+            tuple(np.ascontiguousarray(starts[:, i]) for i in range(self.ctx.n)),
             np.zeros(count),
             np.zeros(count, dtype=np.int64),
             np.full(count, math.nan) if settings[0].line_search else None,
@@ -134,52 +117,33 @@ class VectorLane(Lane):
 
     @staticmethod
     def _evaluate(fn: Callable[..., Any], x: Coords, count: int) -> list[Array]:
-        """(line-search trials)"""
         # an output whose expression is constant comes back as a scalar: broadcast it
         return [v if np.ndim(v) else np.full(count, float(v)) for v in fn(*x)]
 
-    def _measure(self, x: Any) -> tuple[Array, Array, Array]:
-        self.turn ^= 1
-        out = self.outs[self.turn]
-        n = self.ctx.n
-        if self.kernel is not None:
-            try:
-                self.kernel(x, self.scratch, out[: n + 1])
-            except TypeError:  # a value that is not real: the lambdified function decides
-                self.kernel = None
-        if self.kernel is None:
-            for row, value in zip(out, self.ctx.both(*x)):
-                row[...] = value
-        f, g, sq = out[0], out[1 : n + 1], out[n + 1]
-        if n:
-            square = self.square
-            np.multiply(g[0], g[0], out=sq)
-            for i in range(1, n):
-                np.multiply(g[i], g[i], out=square)
-                sq += square
-        else:
-            sq[...] = 0.0
-        return f, g, sq
+    def _measure(self, x: Any) -> tuple[Array, list[Array], Array]:
+        count = len(x[0]) if len(x) else len(self.run_ids)
+        values = self._evaluate(self.ctx.both, x, count)
+        g = values[1:]
+        sq = g[0] * g[0] if g else np.zeros(count)
+        for i in range(1, len(g)):
+            sq += g[i] * g[i]
+        return values[0], g, sq
 
     def _init_states(self, init: Callable[[Num], Any], zero: Num, x: Any) -> list[Any]:
-        # one state for all the coordinates: the rules are elementwise, so a whole (n, R) array
-        # steps exactly as n rows would, in one call instead of n
-        return [init(np.zeros(x.shape))]
-
-    def _advance(self, x: Any, prev_x: Any, deltas: Any) -> Array:
-        target = next(b for b in self.xs if b is not x and b is not prev_x)
-        np.subtract(x, deltas, out=target)
-        return target
+        return [init(zero) for _ in x]
 
     @staticmethod
-    def _signed(g: Any, sign: Num) -> Array:
-        return g * sign
+    def _advance(x: Any, prev_x: Any, deltas: Any) -> tuple[Array, ...]:
+        return tuple([xi - d for xi, d in zip(x, deltas)])
+
+    @staticmethod
+    def _signed(g: Any, sign: Num) -> tuple[Array, ...]:
+        return tuple([gi * sign for gi in g])
 
     def _drop(self, stay: Any, x: Any, g: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
-        x, g = x[:, stay], g[:, stay]
-        states = [type(st)(*(a[:, stay] for a in st)) for st in states]
-        self._size(len(g[0]) if len(g) else int(np.count_nonzero(stay)))
-        self.xs[0] = x
+        x = tuple([xi[stay] for xi in x])
+        g = tuple([gi[stay] for gi in g])
+        states = [type(st)(*(a[stay] for a in st)) for st in states]
         return x, g, states
 
     def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> tuple[Num, Num, float, int, Any]:
@@ -192,16 +156,14 @@ class VectorLane(Lane):
     def _check(f: Num, sq: Num, g: Coords, x: Coords, t: int, stops: Any) -> Verdict | None:
         tol_sq, limit, widest_tol_sq, first_limit, tiny_tol = stops
         low = tiny_tol is not None and sq.min() < SQ_TINY
-        # Does any run stop here? Reductions first (nan propagates through max/min); x is one
-        # (n, R) array; with every tol 0 no ‖∇f‖² (≥ 0 or nan) is ≤ widest_tol_sq = −1.
+        # Does any run stop here? Reductions first (nan propagates through max/min).
         stopping = not (
             f.max() <= BOUND
             and f.min() >= -BOUND
             and sq.max() <= BOUND_SQ
-            and (not x.size or (x.max() <= BOUND and x.min() >= -BOUND))
+            and all(xi.max() <= BOUND and xi.min() >= -BOUND for xi in x)
         )
-        close = widest_tol_sq >= 0 and sq.min() <= widest_tol_sq
-        if not (stopping or low or close or t >= first_limit):
+        if not (stopping or low or sq.min() <= widest_tol_sq or t >= first_limit):
             return None
         ok = (np.abs(f) <= BOUND) & (sq <= BOUND_SQ)
         for xi in x:
@@ -230,11 +192,12 @@ class VectorLane(Lane):
 
     def _updates(
         self, update: Callable[..., Any], g: Coords, states: list[Any], h: Hyper, t: int
-    ) -> tuple[Array, list[Any]]:
-        # all coordinates at once (see _init_states); a momentum buffer may be g itself at t = 1,
-        # a view of outs[turn]: it is read at t = 2, before that memory is written again
-        delta, state = update(g, states[0], h, t, ARRAY_OPS)
-        return delta, [state]
+    ) -> tuple[list[Array], list[Any]]:
+        deltas = []
+        for i, gi in enumerate(g):
+            delta, states[i] = update(gi, states[i], h, t, ARRAY_OPS)
+            deltas.append(delta)
+        return deltas, states
 
     # --- records -------------------------------------------------------------------------------
     def _record(self, state: State) -> Chunk:

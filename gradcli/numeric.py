@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from gradcli.function import Function
-from gradcli.numeric.kernel import Kernel, build_kernel
 from gradcli.symbolic import kink_sites, lambdify
 
 if TYPE_CHECKING:
@@ -56,22 +55,13 @@ class Compiled:
     def both(self) -> Callable[..., Any]:
         """``[f, ∂f/∂x1, ...]`` in one call, one argument per coordinate (floats or arrays): the
         common subexpressions of f and ∇f computed once (lambdify's ``cse``). What a descent
-        steps with; its numbers are the reference the in-place :meth:`kernel` reproduces."""
+        steps with."""
         return lambdify(self.fn.variables, [self.fn.expr, *self.gradient_exprs])
 
     @property
     def value_only(self) -> Callable[..., Any]:
         """``[f]`` in one call (a line search's trial points need no gradient)."""
         return self._value
-
-    @cached_property
-    def _kernel(self) -> Kernel | None:
-        return build_kernel(self.both, self.n + 1)
-
-    def kernel(self) -> Kernel | None:
-        """:attr:`both` rewritten to write into preallocated arrays (see :class:`Kernel`), or None
-        where its code has a form the rewrite does not handle (then callers use :attr:`both`)."""
-        return self._kernel
 
     @cached_property
     def _gradient(self) -> Callable[..., Any]:
