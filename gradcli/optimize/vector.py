@@ -163,7 +163,9 @@ class VectorLane(Lane):
             and sq.max() <= BOUND_SQ
             and all(xi.max() <= BOUND and xi.min() >= -BOUND for xi in x)
         )
-        if not (stopping or low or sq.min() <= widest_tol_sq or t >= first_limit):
+        # with every tol 0, widest_tol_sq is −1: no ‖∇f‖² (≥ 0 or nan) is below it, skip the pass
+        close = widest_tol_sq >= 0 and sq.min() <= widest_tol_sq
+        if not (stopping or low or close or t >= first_limit):
             return None
         ok = (np.abs(f) <= BOUND) & (sq <= BOUND_SQ)
         for xi in x:
