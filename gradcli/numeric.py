@@ -52,6 +52,18 @@ class Compiled:
         return lambdify(self.fn.variables, [self.fn.expr])
 
     @cached_property
+    def both(self) -> Callable[..., Any]:
+        """``[f, ∂f/∂x1, ...]`` in one call, one argument per coordinate (floats or arrays): the
+        common subexpressions of f and ∇f computed once (lambdify's ``cse``). What a descent
+        steps with."""
+        return lambdify(self.fn.variables, [self.fn.expr, *self.gradient_exprs])
+
+    @property
+    def value_only(self) -> Callable[..., Any]:
+        """``[f]`` in one call (a line search's trial points need no gradient)."""
+        return self._value
+
+    @cached_property
     def _gradient(self) -> Callable[..., Any]:
         return lambdify(self.fn.variables, self.gradient_exprs)
 

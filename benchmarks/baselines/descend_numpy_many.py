@@ -1,14 +1,15 @@
 """What a user writes instead of `gradcli descend ... --from - --summary` for many starts on
-Himmelblau: hand-vectorised numpy gradient descent over every start at once."""
+Himmelblau: hand-vectorised numpy gradient descent over every start at once.
+
+    python benchmarks/baselines/descend_numpy_many.py [STEPS] < starts.csv
+
+``descend`` is the loop itself, importable so that benchmarks/bench_kernel.py can time it
+in-process against gradcli's descent kernel.
+"""
 
 import sys
 
 import numpy as np
-
-steps = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-starts = np.loadtxt(sys.stdin, delimiter=",", ndmin=2)
-lr = 0.01
-p = starts.copy()
 
 
 def f(x, y):
@@ -21,9 +22,22 @@ def grad(x, y):
     return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
 
 
-for _ in range(steps):
-    p -= lr * grad(p[:, 0], p[:, 1])
-g = grad(p[:, 0], p[:, 1])
-print("run,x,y,f,grad_norm")
-for i, (row, gi) in enumerate(zip(p, g)):
-    print(f"{i},{row[0]!r},{row[1]!r},{f(row[0], row[1])!r},{np.hypot(*gi)!r}")
+def descend(starts, steps, lr=0.01):
+    """``steps`` gd steps from every start (rows of ``starts``): the final points and gradients."""
+    p = starts.copy()
+    for _ in range(steps):
+        p -= lr * grad(p[:, 0], p[:, 1])
+    return p, grad(p[:, 0], p[:, 1])
+
+
+def main():
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    starts = np.loadtxt(sys.stdin, delimiter=",", ndmin=2)
+    p, g = descend(starts, steps)
+    print("run,x,y,f,grad_norm")
+    for i, (row, gi) in enumerate(zip(p, g)):
+        print(f"{i},{row[0]!r},{row[1]!r},{f(row[0], row[1])!r},{np.hypot(*gi)!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,8 +4,9 @@ Runs that share a method (and line-search flag) form a group. A group of many ru
 :class:`~.vector.VectorLane` — every coordinate an ``(R,)`` array, each step a handful of numpy calls
 whatever R is. A group of a few runs becomes one :class:`~.scalar.ScalarLane` per run, stepping with
 Python floats: for one run that is several times cheaper than numpy's per-call overhead on one-row
-arrays. Both run the one loop of :mod:`.lane` in the same order, so which one runs is purely a
-speed decision — the numbers are identical. Lanes read a :class:`~.lane.LaneContext` and answer for
+arrays. Both run the one loop of :mod:`.lane` in the same order, so which one runs is a speed
+decision — the numbers agree, except that a power (x**2) on a Python float is libm's pow, which
+can differ from numpy's power in the last bit (tests/test_kernel.py). Lanes read a :class:`~.lane.LaneContext` and answer for
 their own runs; the :class:`Descent` here asks them and assembles the result.
 
 :class:`Descent` drives the lanes one step at a time and yields :class:`StepRecord` s as they are
@@ -18,18 +19,18 @@ checks, in order: ``diverged`` (f, ∇f or x not finite, or |f|, ‖∇f‖ or s
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from gradcli.errors import MathError, UsageError
+from gradcli.optimize.chunks import Chunk
 from gradcli.optimize.lane import Keep, Lane, LaneContext, collector_paused
 from gradcli.optimize.runs import DescentRun, Final, RunPlan, StepRecord
 from gradcli.optimize.scalar import ScalarLane
 from gradcli.optimize.settings import Settings
-from gradcli.optimize.vector import Chunk, VectorLane
+from gradcli.optimize.vector import VectorLane
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
@@ -52,23 +53,6 @@ SCALAR_LANE_MAX = 4  # groups of up to this many runs step with scalars (faster 
 ROW_BUDGET = 100_000
 # ... and at most this many runs (each run costs a kilobyte or two of bookkeeping while it runs).
 RUNS_PER_BATCH = 10_000
-
-_CALLABLES: weakref.WeakKeyDictionary[Any, dict[str, Callable[..., Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _callable(compiled: Compiled, which: str) -> Callable[..., Any]:
-    """Lambdified ``[f, ∂f/∂x1, ...]`` ("both": shared subexpressions computed once) or ``[f]``
-    ("value"), taking one argument per coordinate (scalars or arrays); cached per Compiled."""
-    cache = _CALLABLES.setdefault(compiled, {})
-    if which not in cache:
-        from gradcli.symbolic import lambdify
-
-        fn = compiled.fn
-        exprs = [fn.expr, *compiled.gradient_exprs] if which == "both" else [fn.expr]
-        cache[which] = lambdify(fn.variables, exprs)
-    return cache[which]
 
 
 def start_points(starts: Array | Sequence[Sequence[float]], n: int) -> Array:
@@ -100,7 +84,7 @@ def check_starts(compiled: Compiled, points: Array) -> None:
     """f and ∇f must be finite real numbers at every start: else it is not a descent problem
     (a MathError naming the first bad start). One vectorised evaluation for all the starts."""
     count = len(points)
-    both = _callable(compiled, "both")
+    both = compiled.both
     with np.errstate(all="ignore"):
         columns = [np.broadcast_to(np.asarray(c), (count,)) for c in both(*points.T)]
     good = [np.isfinite(c) & (np.imag(c) == 0) for c in columns]
@@ -238,7 +222,7 @@ class Descent:
         self.notes = notes
         self.step_sizes = step_sizes
         self.on_step = on_step
-        self.both = _callable(compiled, "both")
+        self.both = compiled.both
         self.step = 0  # the step the lanes are working on
         self.offset = offset
         if not checked:
@@ -247,7 +231,7 @@ class Descent:
         self.context = LaneContext(
             self.both,
             # the line search's trial points need f alone, not its gradient
-            _callable(compiled, "value") if line_search else None,
+            compiled.value_only if line_search else None,
             self.n,
             self.keep,
             record_every,

@@ -5,10 +5,11 @@ floats (a long single run costs a few microseconds a step), :class:`~.vector.Vec
 with every coordinate an ``(R,)`` numpy array. :meth:`Lane.__iter__` is the stepping logic — evaluate
 f and ∇f, check divergence / convergence / the step limit, gather the statistics behind the notes,
 record, Armijo backtracking, the optimizer update — written once. What differs between the lanes is
-the arithmetic (scalars or arrays: the ``_evaluate``, ``_check``, ``_fmax``, ``_all``, ``_where`` and
-``_updates`` hooks, like the optimizers' :class:`~.optimizers.Ops`) and how records are kept
+the arithmetic (scalars or arrays: the ``_measure``, ``_check``, ``_updates``, ``_advance`` and
+smaller hooks, like the optimizers' :class:`~.optimizers.Ops`) and how records are kept
 (``_record``, ``_end``). The same operations run in the same order on both, so which lane steps a
-run is purely a speed decision: the numbers are identical.
+run is a speed decision: the numbers agree (to the last bit, except where f has a power: Python's
+float ** is libm's pow, numpy's array power is not always the same bit).
 
 A lane sees its :class:`LaneContext` (read-only) and answers for itself: its records as it yields
 them, then :meth:`Lane.final`, :meth:`Lane.statuses` and :meth:`Lane.results`. The engine assembles.
@@ -17,7 +18,7 @@ them, then :meth:`Lane.final`, :meth:`Lane.statuses` and :meth:`Lane.results`. T
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, NamedTuple
 
@@ -28,6 +29,7 @@ from gradcli.optimize.runs import RISE_RTOL, DescentRun, Final, RunPlan
 from gradcli.optimize.settings import ARMIJO_C, ARMIJO_MAX_HALVINGS, ARMIJO_SHRINK
 
 Num = Any  # a float (scalar lane) or an (R,) float array (vector lane)
+Coords = Any  # x or ∇f: n floats (scalar lane) or n (R,) float arrays (vector lane)
 Keep = Literal["recorded", "ends", "final"]
 
 
@@ -50,10 +52,10 @@ class State(NamedTuple):
 
     t: int
     runs: Any  # the run (scalar lane) or the (R,) runs still going (vector lane)
-    x: Sequence[Num]
-    prev_x: Sequence[Num]
+    x: Coords
+    prev_x: Coords
     f: Num
-    g: Sequence[Num]
+    g: Coords
     sq: Num  # ‖∇f‖²
     line_step: Num | None  # the accepted Armijo step that led to x (None without line search)
     rises: Num
@@ -74,7 +76,7 @@ class Start(NamedTuple):
     """A lane's starting numbers, in its arithmetic."""
 
     runs: Any
-    x: tuple[Num, ...]
+    x: Coords
     zero: Num  # 0.0 or zeros(R): the optimizer state's zero and the first prev_f
     counter: Num  # 0 or an int zeros(R)
     line_step: Num | None
@@ -103,9 +105,9 @@ def _pick(value: Any, rows: Any) -> Any:
     return value[rows] if isinstance(value, np.ndarray) else value
 
 
-def dot(a: Sequence[Num], b: Sequence[Num]) -> Num:
+def dot(a: Coords, b: Coords) -> Num:
     """Σ a_i·b_i over the coordinates (0.0 for none)."""
-    if not a:
+    if not len(a):
         return 0.0
     total = a[0] * b[0]
     for i in range(1, len(a)):
@@ -131,12 +133,31 @@ class Lane:
     def _start(self) -> Start:
         raise NotImplementedError
 
-    def _evaluate(self, fn: Callable[..., Any], x: Sequence[Num], count: int) -> Sequence[Num]:
+    def _evaluate(self, fn: Callable[..., Any], x: Coords, count: int) -> Coords:
+        """``fn`` (lambdified) at x: one value per output (line-search trials)."""
         raise NotImplementedError
 
-    def _check(
-        self, f: Num, sq: Num, g: Sequence[Num], x: Sequence[Num], t: int, stops: Any
-    ) -> Verdict | None:
+    def _measure(self, x: Any) -> tuple[Num, Coords, Num]:
+        """f, ∇f and ‖∇f‖² (summed naively, coordinate by coordinate) at x."""
+        raise NotImplementedError
+
+    def _init_states(self, init: Callable[[Num], Any], zero: Num, x: Any) -> list[Any]:
+        """The optimizer's starting state(s) for x."""
+        raise NotImplementedError
+
+    def _advance(self, x: Any, prev_x: Any, deltas: Any) -> Any:
+        """x − deltas (``prev_x``, x_{t−1}, is still referenced by the last State)."""
+        raise NotImplementedError
+
+    def _signed(self, g: Any, sign: Num) -> Any:
+        """g·sign, coordinate by coordinate (ascent)."""
+        raise NotImplementedError
+
+    def _drop(self, stay: Any, x: Any, g: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
+        """x, g and the optimizer states of the runs that go on (vector lane only)."""
+        raise NotImplementedError
+
+    def _check(self, f: Num, sq: Num, g: Coords, x: Coords, t: int, stops: Any) -> Verdict | None:
         """None when no run stops at step t (``stops``: what :meth:`_stops` made of the runs'
         tolerances and step limits)."""
         raise NotImplementedError
@@ -165,8 +186,8 @@ class Lane:
         raise NotImplementedError
 
     def _updates(
-        self, update: Callable[..., Any], g: Sequence[Num], states: list[Any], h: Hyper, t: int
-    ) -> tuple[Sequence[Num], list[Any]]:
+        self, update: Callable[..., Any], g: Coords, states: list[Any], h: Hyper, t: int
+    ) -> tuple[Coords, list[Any]]:
         raise NotImplementedError
 
     # --- records -------------------------------------------------------------------------------
@@ -195,9 +216,7 @@ class Lane:
         raise NotImplementedError
 
     # --- the loop ------------------------------------------------------------------------------
-    def armijo(
-        self, x: Sequence[Num], phi: Num, g: Sequence[Num], g_sq: Num, a: Num, sign: Num
-    ) -> Num:
+    def armijo(self, x: Coords, phi: Num, g: Coords, g_sq: Num, a: Num, sign: Num) -> Num:
         """The Armijo step: φ = sign·f must drop by ARMIJO_C·a·‖g‖² along −g; a = lr, lr/2, ..."""
         value = self.ctx.value
         assert value is not None
@@ -224,33 +243,27 @@ class Lane:
         descending = shared_sign and sign > 0
         ascending = shared_sign and sign < 0
         stops = self._stops(tol_sq, tol, limit)
-        states = [OPTIMIZERS[first.method].init(zero) for _ in x]
-        evaluate, check, record, updates, fmax = (
-            self._evaluate,
+        states = self._init_states(OPTIMIZERS[first.method].init, zero, x)
+        measure, check, record, updates, advance, fmax = (
+            self._measure,
             self._check,
             self._record,
             self._updates,
+            self._advance,
             self._fmax,
         )
-        both, every, statistics = ctx.both, ctx.record_every, ctx.statistics
+        every, statistics = ctx.record_every, ctx.statistics
         record_all, solo = not ctx.summary_only, self.solo
-        count, n = self.active, ctx.n
-        rest = range(1, n)
         new = tuple.__new__  # a State without NamedTuple's Python-level __new__ (hot path)
         prev_x, prev_f, margin = x, zero, zero
-        prev_g: Sequence[Num] = ()
+        prev_g: Coords = ()
         rises = reversals = start.counter
         peak_sq = start_sq = zero
         t = 0
         marks = self.mark_log = []
         with np.errstate(all="ignore"):
             while True:
-                values = evaluate(both, x, count)
-                f = values[0]
-                g = values[1:]
-                sq: Any = g[0] * g[0] if n else 0.0  # ‖∇f‖², inlined: the hot path of a long run
-                for i in rest:
-                    sq += g[i] * g[i]
+                f, g, sq = measure(x)  # f, ∇f and ‖∇f‖² at x_t
                 verdict = check(f, sq, g, x, t, stops)
                 if t and statistics:  # for the notes (see DescentRun.rises and .reversals)
                     if descending:
@@ -263,7 +276,9 @@ class Lane:
                     reversals = reversals + (dot(g, prev_g) < 0)
                     peak_sq = fmax(peak_sq, sq)  # fmax: a nan does not erase the peak
                     if not t & (t - 1):  # a power of two: log₂(steps) marks in all
-                        marks.append((t, runs, sq))
+                        marks.append(
+                            (t, runs, sq + 0.0)
+                        )  # + 0.0: a copy (a lane reuses sq's memory)
                 elif not t:
                     start_sq = peak_sq = sq
                 state = new(
@@ -280,15 +295,13 @@ class Lane:
                         return
                     # some runs ended (vector lane only): the rest go on without them
                     runs, f, sq = runs[stay], f[stay], sq[stay]
-                    x = tuple([xi[stay] for xi in x])
-                    g = tuple([gi[stay] for gi in g])
-                    states = [type(st)(*(a[stay] for a in st)) for st in states]
+                    x, g, states = self._drop(stay, x, g, states)
                     hyper = Hyper(*(_pick(v, stay) for v in hyper))
                     sign, tol_sq, limit = _pick(sign, stay), _pick(tol_sq, stay), _pick(limit, stay)
                     tol = _pick(tol, stay)
                     rises, reversals = rises[stay], reversals[stay]
                     peak_sq, start_sq = peak_sq[stay], start_sq[stay]
-                    self.active = count = len(runs)
+                    self.active = len(runs)
                     stops = self._stops(tol_sq, tol, limit)
                     yield emitted
                 elif recording:
@@ -297,14 +310,13 @@ class Lane:
                     yield None
                 # the update x_t -> x_{t+1}; ascent negates g, like torch's maximize=True
                 t += 1
-                geff = g if descending else tuple([gi * sign for gi in g])
+                geff = g if descending else self._signed(g, sign)
                 h = hyper
                 if line_search:
                     phi = f if descending else f * sign
                     line_step = self.armijo(x, phi, geff, sq, hyper.lr, sign)
                     h = hyper._replace(lr=line_step)
                 deltas, states = updates(update, geff, states, h, t)
-                prev_x, prev_f, prev_g = x, f, g
                 if statistics:
                     margin = RISE_RTOL * abs(f)
-                x = tuple([xi - d for xi, d in zip(x, deltas)])
+                x, prev_x, prev_f, prev_g = advance(x, prev_x, deltas), x, f, g

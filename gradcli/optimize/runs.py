@@ -264,7 +264,7 @@ def norms_from(sq: Array, v: Sequence[Array]) -> Array:
     normal float."""
     out = np.sqrt(sq)
     redo = ~((sq >= SQ_TINY) & (sq <= SQ_HUGE))
-    if v and redo.any():
+    if len(v) and redo.any():
         rows = np.flatnonzero(redo)
         parts = [vi[rows] for vi in v]
         biggest = np.abs(parts[0])

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from operator import sub
 from typing import Any, cast
 
 import numpy as np
 
-from gradcli.optimize.lane import Lane, LaneContext, Num, Start, State, Verdict
-from gradcli.optimize.optimizers import FLOAT_OPS, NUMPY_SCALAR_OPS, Hyper
+from gradcli.optimize.lane import Coords, Lane, LaneContext, Num, Start, State, Verdict
+from gradcli.optimize.optimizers import FLOAT_OPS, NUMPY_SCALAR_OPS, OPTIMIZERS, Hyper
 from gradcli.optimize.runs import (
     BOUND,
     BOUND_SQ,
@@ -42,6 +43,7 @@ from gradcli.optimize.runs import (
 from gradcli.optimize.settings import ENDS
 
 sqrt, nan = math.sqrt, math.nan
+_GD_UPDATE = OPTIMIZERS["gd"].update
 _new = tuple.__new__  # builds a StepRecord without NamedTuple's Python-level __new__ (hot path)
 
 
@@ -69,6 +71,7 @@ class ScalarLane(Lane):
         self.first_run = plan.run
         self.active = 1
         self.sizes = ctx.step_sizes
+        self.rest = range(1, ctx.n)
         self.keeps = ctx.keep != "final"
         self.outcome: Final | None = None  # how the run ended (once it has)
         self.history: list[StepRecord] = []  # keep="recorded": all; keep="ends": the first ENDS
@@ -91,7 +94,7 @@ class ScalarLane(Lane):
         )
 
     @staticmethod
-    def _evaluate(fn: Callable[..., Any], x: Sequence[Num], count: int) -> tuple[float, ...]:
+    def _evaluate(fn: Callable[..., Any], x: Coords, count: int) -> tuple[float, ...]:
         """``fn`` at x as Python floats, always in numpy's semantics.
 
         Python floats first (several times faster than numpy scalars, and bit-identical where
@@ -103,14 +106,45 @@ class ScalarLane(Lane):
         except (ArithmeticError, ValueError, TypeError):
             return tuple(map(float, fn(*map(np.float64, x))))
 
+    def _measure(self, x: Any) -> tuple[float, tuple[float, ...], float]:
+        both = self.ctx.both
+        try:
+            values = tuple(map(float, both(*x)))
+        except (ArithmeticError, ValueError, TypeError):
+            values = tuple(map(float, both(*map(np.float64, x))))
+        g = values[1:]
+        sq = g[0] * g[0] if g else 0.0  # Σ g_i², summed in order like the vector lane
+        for i in self.rest:
+            sq += g[i] * g[i]
+        return values[0], g, sq
+
+    def _init_states(self, init: Callable[[Num], Any], zero: Num, x: Any) -> list[Any]:
+        return [init(zero) for _ in x]
+
+    @staticmethod
+    def _advance(x: Any, prev_x: Any, deltas: Any) -> tuple[float, ...]:
+        return tuple(map(sub, x, deltas))
+
+    @staticmethod
+    def _signed(g: Any, sign: Num) -> tuple[float, ...]:
+        return tuple([gi * sign for gi in g])
+
+    def _drop(self, stay: Any, x: Any, g: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
+        raise AssertionError("a scalar lane's one run never leaves it early")
+
     def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> tuple[float, int, float | None]:
         return tol_sq, limit, tol if tol > 0 and tol * tol < SQ_TINY else None
 
     @staticmethod
-    def _check(
-        f: Num, sq: Num, g: Sequence[Num], x: Sequence[Num], t: int, stops: Any
-    ) -> Verdict | None:
+    def _check(f: Num, sq: Num, g: Coords, x: Coords, t: int, stops: Any) -> Verdict | None:
         tol_sq, limit, tiny_tol = stops
+        # the common case first, in as few comparisons as possible: nothing stops here
+        if t < limit and -BOUND <= f <= BOUND and tol_sq < sq <= BOUND_SQ and tiny_tol is None:
+            for xi in x:
+                if not -BOUND <= xi <= BOUND:
+                    break
+            else:
+                return None
         ok = abs(f) <= BOUND and sq <= BOUND_SQ
         if ok:
             for xi in x:
@@ -140,10 +174,13 @@ class ScalarLane(Lane):
         return a if ok else b
 
     def _updates(
-        self, update: Callable[..., Any], g: Sequence[Num], states: list[Any], h: Hyper, t: int
+        self, update: Callable[..., Any], g: Coords, states: list[Any], h: Hyper, t: int
     ) -> tuple[list[float], list[Any]]:
         """Every coordinate's ``(delta, state)`` on Python floats, or on numpy scalars where floats
         raise (x/0, possible only with eps = 0), so the result is numpy's either way."""
+        if update is _GD_UPDATE:  # lr·g for the whole vector at once (a product never raises)
+            lr = h.lr
+            return [lr * gi for gi in g], states
         deltas: list[float] = []
         after: list[Any] = []
         try:
@@ -178,7 +215,7 @@ class ScalarLane(Lane):
             record = _new(StepRecord, (run, t, x, f, g, norm, nan, line_step, None, None))
         if self.keeps:
             self._keep(record)
-        return cast("StepRecord", record)
+        return record
 
     def _end(self, state: State, verdict: Verdict, recording: bool) -> tuple[StepRecord, None]:
         ok, converged = verdict.ok, verdict.converged

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradcli.optimize.lane import Lane, LaneContext, Num, Start, State, Verdict, collector_paused
+from gradcli.optimize.chunks import Chunk, chunk_of, concat, gather
+from gradcli.optimize.lane import (
+    Coords,
+    Lane,
+    LaneContext,
+    Num,
+    Start,
+    State,
+    Verdict,
+    collector_paused,
+)
 from gradcli.optimize.optimizers import ARRAY_OPS, Hyper
 from gradcli.optimize.runs import (
     BOUND,
@@ -41,51 +51,6 @@ Array = np.ndarray[Any, Any]
 _CODE = {name: code for code, name in enumerate(STATUSES)}
 
 
-class Chunk(NamedTuple):
-    """The rows one vector lane recorded at one step (runs in increasing order)."""
-
-    step: int
-    runs: Array  # (k,) run indices
-    x: Array  # (k, n)
-    f: Array  # (k,)
-    g: Array  # (k, n)
-    norm: Array  # (k,)
-    step_size: Array  # (k,)
-    line_step: Array | None  # (k,), nan at step 0; None without line search
-    final: Array  # (k,) bool: the run ended at this row
-
-    def records(self, final_of: Callable[[int], Final]) -> Iterator[StepRecord]:
-        count = len(self.runs)
-        line: list[Any] = [None] * count
-        if self.line_step is not None:
-            line = [None if v != v else v for v in self.line_step.tolist()]
-        step = self.step
-        for run, x, f, g, norm, size, ls, end in zip(
-            self.runs.tolist(),
-            map(tuple, self.x.tolist()),
-            self.f.tolist(),
-            map(tuple, self.g.tolist()),
-            self.norm.tolist(),
-            self.step_size.tolist(),
-            line,
-            self.final.tolist(),
-        ):
-            yield final_of(run).record if end else StepRecord(run, step, x, f, g, norm, size, ls)
-
-    def take(self, rows: Array) -> Chunk:
-        return Chunk(
-            self.step,
-            self.runs[rows],
-            self.x[rows],
-            self.f[rows],
-            self.g[rows],
-            self.norm[rows],
-            self.step_size[rows],
-            None if self.line_step is None else self.line_step[rows],
-            self.final[rows],
-        )
-
-
 class _Ended(NamedTuple):
     """The runs that ended at one step, with their final state and note statistics."""
 
@@ -101,36 +66,6 @@ def _shared(values: Sequence[Any]) -> Any:
     """One value when every run has it (cheaper to broadcast), else an (R,) array."""
     first = values[0]
     return first if all(v == first for v in values) else np.array(values)
-
-
-def _chunk(state: State, rows: Array | None) -> Chunk:
-    """The rows (all when ``rows`` is None) of a lane's state as a recorded chunk."""
-    t, runs, x, prev_x, f, g, sq, line_step = state[:8]
-    if rows is not None:
-        runs, f, sq = runs[rows], f[rows], sq[rows]
-        x = [xi[rows] for xi in x]
-        g = [gi[rows] for gi in g]
-        prev_x = [pi[rows] for pi in prev_x]
-        line_step = None if line_step is None else line_step[rows]
-    if t:
-        step_sq = np.zeros(len(runs))
-        moves = [xi - pi for xi, pi in zip(x, prev_x)]
-        for d in moves:
-            step_sq += d * d
-        size = norms_from(step_sq, moves)
-    else:
-        size = np.zeros(len(runs))
-    return Chunk(
-        t,
-        runs,
-        np.stack(x, axis=1),
-        np.array(f, dtype=float),
-        np.stack(g, axis=1),
-        norms_from(sq, g),
-        size,
-        None if line_step is None else np.array(line_step, dtype=float),
-        np.zeros(len(runs), dtype=bool),
-    )
 
 
 class VectorLane(Lane):
@@ -181,9 +116,35 @@ class VectorLane(Lane):
         )
 
     @staticmethod
-    def _evaluate(fn: Callable[..., Any], x: Sequence[Num], count: int) -> list[Array]:
+    def _evaluate(fn: Callable[..., Any], x: Coords, count: int) -> list[Array]:
         # an output whose expression is constant comes back as a scalar: broadcast it
         return [v if np.ndim(v) else np.full(count, float(v)) for v in fn(*x)]
+
+    def _measure(self, x: Any) -> tuple[Array, list[Array], Array]:
+        count = len(x[0]) if len(x) else len(self.run_ids)
+        values = self._evaluate(self.ctx.both, x, count)
+        g = values[1:]
+        sq = g[0] * g[0] if g else np.zeros(count)
+        for i in range(1, len(g)):
+            sq += g[i] * g[i]
+        return values[0], g, sq
+
+    def _init_states(self, init: Callable[[Num], Any], zero: Num, x: Any) -> list[Any]:
+        return [init(zero) for _ in x]
+
+    @staticmethod
+    def _advance(x: Any, prev_x: Any, deltas: Any) -> tuple[Array, ...]:
+        return tuple([xi - d for xi, d in zip(x, deltas)])
+
+    @staticmethod
+    def _signed(g: Any, sign: Num) -> tuple[Array, ...]:
+        return tuple([gi * sign for gi in g])
+
+    def _drop(self, stay: Any, x: Any, g: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
+        x = tuple([xi[stay] for xi in x])
+        g = tuple([gi[stay] for gi in g])
+        states = [type(st)(*(a[stay] for a in st)) for st in states]
+        return x, g, states
 
     def _stops(self, tol_sq: Num, tol: Num, limit: Num) -> tuple[Num, Num, float, int, Any]:
         # with the loosest tolerance and the nearest step limit: cheap whole-lane tests each step
@@ -192,9 +153,7 @@ class VectorLane(Lane):
         return tol_sq, limit, float(np.max(tol_sq)), int(np.min(limit)), tol if tiny.any() else None
 
     @staticmethod
-    def _check(
-        f: Num, sq: Num, g: Sequence[Num], x: Sequence[Num], t: int, stops: Any
-    ) -> Verdict | None:
+    def _check(f: Num, sq: Num, g: Coords, x: Coords, t: int, stops: Any) -> Verdict | None:
         tol_sq, limit, widest_tol_sq, first_limit, tiny_tol = stops
         low = tiny_tol is not None and sq.min() < SQ_TINY
         # Does any run stop here? Reductions first (nan propagates through max/min).
@@ -204,7 +163,9 @@ class VectorLane(Lane):
             and sq.max() <= BOUND_SQ
             and all(xi.max() <= BOUND and xi.min() >= -BOUND for xi in x)
         )
-        if not (stopping or low or sq.min() <= widest_tol_sq or t >= first_limit):
+        # with every tol 0, widest_tol_sq is −1: no ‖∇f‖² (≥ 0 or nan) is below it, skip the pass
+        close = widest_tol_sq >= 0 and sq.min() <= widest_tol_sq
+        if not (stopping or low or close or t >= first_limit):
             return None
         ok = (np.abs(f) <= BOUND) & (sq <= BOUND_SQ)
         for xi in x:
@@ -232,7 +193,7 @@ class VectorLane(Lane):
         return np.where(ok, a, b)
 
     def _updates(
-        self, update: Callable[..., Any], g: Sequence[Num], states: list[Any], h: Hyper, t: int
+        self, update: Callable[..., Any], g: Coords, states: list[Any], h: Hyper, t: int
     ) -> tuple[list[Array], list[Any]]:
         deltas = []
         for i, gi in enumerate(g):
@@ -242,13 +203,13 @@ class VectorLane(Lane):
 
     # --- records -------------------------------------------------------------------------------
     def _record(self, state: State) -> Chunk:
-        chunk = _chunk(state, None)
+        chunk = chunk_of(state, None)
         self._store(chunk, True, False)
         return chunk
 
     def _end(self, state: State, verdict: Verdict, recording: bool) -> tuple[Chunk, Any]:
         done = verdict.done
-        chunk = _chunk(state, None if recording else np.flatnonzero(done))
+        chunk = chunk_of(state, None if recording else np.flatnonzero(done))
         rows = np.flatnonzero(done)
         at = rows if len(chunk.runs) == len(state.runs) else np.arange(len(rows))
         chunk.final[at] = True
@@ -360,7 +321,7 @@ class VectorLane(Lane):
             return
         going = self.event[np.searchsorted(self.run_ids, state.runs)] < 0
         rows = np.flatnonzero(going)
-        chunk = _chunk(state, rows)
+        chunk = chunk_of(state, rows)
         chunk.final[:] = True
         self._register(state, chunk, rows, np.full(len(rows), _CODE[INTERRUPTED], dtype=np.int8))
         if self.ctx.keep == "ends":
@@ -386,7 +347,7 @@ class VectorLane(Lane):
         """Every run of the lane as a :class:`DescentRun`, built in bulk from the arrays."""
         n = self.ctx.n
         ended = self.ended_at
-        finals = _concat([e.chunk for e in ended], n)
+        finals = concat([e.chunk for e in ended], n)
         codes = np.concatenate([e.codes for e in ended])
         steps = np.concatenate([np.full(len(e.codes), e.chunk.step) for e in ended])
         stats = [
@@ -404,7 +365,7 @@ class VectorLane(Lane):
             ]
             cols = [list(col) if col is not None else [None] * len(runs) for col in rows]
         else:
-            histories = _gather([*self.chunks, *self.tails], n)
+            histories = gather([*self.chunks, *self.tails], n)
             cols = [[histories[run][name] for run in runs] for name in names]
         steps_c, path_c, values_c, grads_c, norms_c, sizes_c, lines_c = cols
         x_rows = finals["path"][order].tolist()
@@ -448,41 +409,3 @@ def _norm_or(sq: Array, norm: Array) -> Array:
     """√sq, or ``norm`` (the final ‖∇f‖, scaled) where sq overflowed."""
     with np.errstate(all="ignore"):
         return np.where(sq <= SQ_HUGE, np.sqrt(sq), norm)
-
-
-def _concat(chunks: list[Chunk], n: int) -> dict[str, Any]:
-    """Chunks stacked into DescentRun-named columns (plus ``runs``)."""
-    line = [c.line_step for c in chunks]
-    return {
-        "runs": np.concatenate([c.runs for c in chunks]),
-        "steps": np.concatenate([np.full(len(c.runs), c.step) for c in chunks]),
-        "path": np.concatenate([c.x for c in chunks]).reshape(-1, n),
-        "values": np.concatenate([c.f for c in chunks]),
-        "gradients": np.concatenate([c.g for c in chunks]).reshape(-1, n),
-        "norms": np.concatenate([c.norm for c in chunks]),
-        "step_sizes": np.concatenate([c.step_size for c in chunks]),
-        "line_steps": None
-        if any(v is None for v in line)
-        else np.concatenate([v for v in line if v is not None]),
-    }
-
-
-def _gather(chunks: list[Chunk], n: int) -> dict[int, dict[str, Any]]:
-    """Per-run columns from chunks: rows sorted by step, repeats (same run and step) dropped."""
-    if not chunks:
-        return {}
-    table = _concat(chunks, n)
-    runs, steps = table.pop("runs"), table["steps"]
-    order = np.lexsort((steps, runs))
-    runs, steps = runs[order], steps[order]
-    fresh = np.ones(len(runs), dtype=bool)
-    fresh[1:] = (runs[1:] != runs[:-1]) | (steps[1:] != steps[:-1])
-    order, runs = order[fresh], runs[fresh]
-    table = {name: None if col is None else col[order] for name, col in table.items()}
-    bounds = np.flatnonzero(runs[1:] != runs[:-1]) + 1
-    first = [0, *bounds.tolist()]
-    last = [*bounds.tolist(), len(runs)]
-    return {
-        int(runs[a]): {name: None if col is None else col[a:b] for name, col in table.items()}
-        for a, b in zip(first, last)
-    }

@@ -1,0 +1,194 @@
+"""gradcli's many-start descent against the hand-vectorised numpy a user would write, in-process
+and as whole processes, paired.
+
+    python benchmarks/bench_kernel.py [--repeats 7] [--starts 10000] [--steps 500]
+                                      [--gradcli PATH] [--skip-process]
+
+The workload is issue 13's: Himmelblau from 10,000 starts, 500 gd steps at lr 0.01 (tol 0, so
+every run takes every step), only each run's final state wanted. The baseline is
+``baselines/descend_numpy_many.py``.
+
+1. The descent kernel, in-process (target ≤ 1.0): ``Descent(...).drain()`` plus every run's
+   status — evaluation, divergence and convergence checks, the optimizer, the bookkeeping of
+   10,000 runs — against the script's ``descend`` loop (the final points and gradients).
+2. The command's streaming path in-process, for information: the same descent rendered as the
+   ``--summary --format csv`` rows, against the script's loop writing the same CSV.
+3. Whole processes (target ≤ 1.5): ``gradcli descend ... --from - --summary --format csv`` with
+   the starts on stdin, against ``python baselines/descend_numpy_many.py`` with the same stdin.
+
+Each pair runs alternately (which goes first swaps every repeat) after a warm-up; the table shows
+the median times and the median of the per-repeat ratios. ``--gradcli PATH`` times another
+checkout of gradcli (e.g. the tree before a change) with this same script. Nothing here is a test:
+CI never times anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BASELINE = HERE / "baselines" / "descend_numpy_many.py"
+HIMMELBLAU = "(x**2+y-11)**2+(x+y**2-7)**2"
+LR = 0.01
+
+
+def load_baseline() -> Any:
+    spec = importlib.util.spec_from_file_location("descend_numpy_many", BASELINE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def starts_text(count: int) -> str:
+    rng = random.Random(0)
+    return "".join(f"{rng.uniform(-5, 5)!r},{rng.uniform(-5, 5)!r}\n" for _ in range(count))
+
+
+def paired(ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int) -> list[float]:
+    """[median ours, median theirs, median of the ratios], alternating which runs first."""
+    ours()
+    theirs()
+    mine: list[float] = []
+    base: list[float] = []
+    for i in range(repeats):
+        order = [(ours, mine), (theirs, base)]
+        for fn, sink in order if i % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            fn()
+            sink.append(time.perf_counter() - start)
+    ratios = [a / b for a, b in zip(mine, base)]
+    return [statistics.median(mine), statistics.median(base), statistics.median(ratios)]
+
+
+def in_process(
+    starts: Any, steps: int, repeats: int
+) -> list[tuple[str, list[float], float | None]]:
+    import numpy as np
+
+    from gradcli.expr import parse
+    from gradcli.numeric import compile_function
+    from gradcli.optimize import Descent, Settings
+    from gradcli.views.descent import stream_document
+    from gradcli.views.render import render
+
+    baseline = load_baseline()
+    fn = parse(HIMMELBLAU)
+    compiled = compile_function(fn)
+    settings = [Settings(lr=LR, steps=steps, tol=0)]
+
+    def descent() -> Any:
+        return Descent(
+            compiled, starts, settings, summary_only=True, keep="final", notes=False,
+            step_sizes=False,
+        )  # fmt: skip
+
+    def kernel() -> None:
+        running = descent()
+        running.drain()
+        running.statuses()
+
+    def script_loop() -> None:
+        baseline.descend(starts, steps, LR)
+
+    def command_csv() -> None:
+        render(stream_document(fn, descent(), "csv"), "csv", io.StringIO())
+
+    def script_csv() -> None:
+        p, g = baseline.descend(starts, steps, LR)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            [
+                "run",
+                "method",
+                "lr",
+                "step",
+                "x",
+                "y",
+                "f",
+                "grad_x",
+                "grad_y",
+                "grad_norm",
+                "status",
+            ]
+        )
+        values = baseline.f(p[:, 0], p[:, 1]).tolist()
+        norms = np.hypot(g[:, 0], g[:, 1]).tolist()
+        for i, (row, gi, fv, nv) in enumerate(zip(p.tolist(), g.tolist(), values, norms)):
+            writer.writerow([i + 1, "gd", LR, steps, *row, fv, *gi, nv, "max_steps"])
+
+    return [
+        ("descent kernel in-process  vs  the script's loop", paired(kernel, script_loop, repeats), 1.0),
+        ("--summary CSV in-process  vs  the script's loop + csv", paired(command_csv, script_csv, repeats), None),
+    ]  # fmt: skip
+
+
+def whole_process(
+    text: str, steps: int, repeats: int, tree: Path
+) -> list[tuple[str, list[float], float | None]]:
+    py = sys.executable
+    env = {**os.environ, "PYTHONPATH": str(tree), "NO_COLOR": "1"}
+    data = text.encode()
+    ours = [
+        py, "-m", "gradcli", "descend", HIMMELBLAU, "--from", "-", "--lr", str(LR),
+        "--steps", str(steps), "--tol", "0", "--summary", "--format", "csv",
+    ]  # fmt: skip
+    theirs = [py, str(BASELINE), str(steps)]
+
+    def run(cmd: list[str]) -> Callable[[], None]:
+        def go() -> None:
+            subprocess.run(cmd, input=data, stdout=subprocess.DEVNULL, env=env, check=True)
+
+        return go
+
+    return [
+        (
+            "whole process  vs  python descend_numpy_many.py",
+            paired(run(ours), run(theirs), repeats),
+            1.5,
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--starts", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument(
+        "--gradcli", type=Path, default=HERE.parent, help="the gradcli tree to time"
+    )
+    parser.add_argument("--skip-process", action="store_true", help="in-process cases only")
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.gradcli.resolve()))
+    import numpy as np
+
+    text = starts_text(args.starts)
+    starts = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)
+    rows = in_process(starts, args.steps, args.repeats)
+    if not args.skip_process:
+        rows += whole_process(text, args.steps, args.repeats, args.gradcli.resolve())
+    print(f"{args.starts:,} starts × {args.steps} steps of Himmelblau, gradcli from {args.gradcli}")
+    print(f"{'case':<56} {'gradcli':>8} {'baseline':>9} {'ratio':>6} {'target':>7}")
+    for name, (mine, base, ratio), target in rows:
+        verdict = "" if target is None else f"{target:>5.2f} {'ok' if ratio <= target else 'OVER'}"
+        print(f"{name:<56} {mine:>7.3f}s {base:>8.3f}s {ratio:>6.2f} {verdict}")
+
+
+if __name__ == "__main__":
+    main()
