@@ -24,10 +24,16 @@ from gradcli.cli import app
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RED_POINT = "255;59;48"  # the first --at point's colour (style.PALETTE[0]) in a truecolor escape
-BASE = {"TERM": "xterm-256color", "KITTY_WINDOW_ID": "", "TERM_PROGRAM": "", "NO_COLOR": ""}
+# None unsets a variable: rich 13.0 reads a NO_COLOR that is set but empty as "no colour"
+BASE: dict[str, str | None] = {
+    "TERM": "xterm-256color",
+    "KITTY_WINDOW_ID": None,
+    "TERM_PROGRAM": None,
+    "NO_COLOR": None,
+}
 
 
-def terminal(columns: int = 80, lines: int = 24, colour: bool = True) -> dict[str, str]:
+def terminal(columns: int = 80, lines: int = 24, colour: bool = True) -> dict[str, str | None]:
     env = {**BASE, "FORCE_COLOR": "1", "COLUMNS": str(columns), "LINES": str(lines)}
     if colour:
         env["COLORTERM"] = "truecolor"
@@ -36,7 +42,7 @@ def terminal(columns: int = 80, lines: int = 24, colour: bool = True) -> dict[st
     return env
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+def run(args: list[str], env: dict[str, str | None]) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, args, env=env)
     return result.exit_code, result.stdout, result.stderr
 
@@ -96,14 +102,14 @@ def test_descent_paths_and_the_1d_curve_in_the_terminal() -> None:
 
 
 def test_no_o_off_a_terminal_is_refused_as_before() -> None:
-    code, out, err = run(["plot", "x^2+y^2"], {**BASE, "FORCE_COLOR": "", "TTY_COMPATIBLE": ""})
+    code, out, err = run(["plot", "x^2+y^2"], {**BASE, "FORCE_COLOR": None, "TTY_COMPATIBLE": None})
     assert code == 2 and out == ""
     assert err.startswith("gradcli: error:") and "not a terminal" in err and "--output" in err
     assert len(err.strip().splitlines()) <= 2  # the line and its hint
 
 
 def test_term_text_into_a_pipe_is_plain_text_at_a_fixed_size() -> None:
-    env = {**BASE, "FORCE_COLOR": "", "COLUMNS": "", "LINES": ""}
+    env = {**BASE, "FORCE_COLOR": None, "COLUMNS": None, "LINES": None}
     code, out, err = run(["plot", "sin(x)", "--at", "1", "--term", "text"], env)
     assert code == 0, err
     assert "\x1b" not in out and "◉" in out
@@ -200,7 +206,7 @@ def test_descend_curve_keeps_machine_formats_clean() -> None:
 
 
 def test_descend_curve_on_a_pipe_is_a_character_plot() -> None:
-    env = {**BASE, "FORCE_COLOR": "", "COLUMNS": "", "LINES": ""}
+    env = {**BASE, "FORCE_COLOR": None, "COLUMNS": None, "LINES": None}
     code, out, err = run(["descend", "x^2+y^2", "--from", "3,1", "--curve"], env)
     assert code == 0, err
     assert "\x1b" not in out and "▀" not in out and "⠀" not in out
