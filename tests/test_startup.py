@@ -111,7 +111,9 @@ def test_the_root_help_lists_every_command() -> None:
 def test_a_mistyped_command_is_still_answered_with_the_close_one() -> None:
     result = runner.invoke(app, ["gard", "x"])
     assert result.exit_code == 2
-    assert "No such command 'gard'. Did you mean 'grad'?" in result.stderr
+    assert "No such command 'gard'." in result.stderr
+    if PARAMETERS:  # typer of the pydantic era also suggests the close one (0.16 does not)
+        assert "Did you mean 'grad'?" in result.stderr
 
 
 def test_an_option_of_another_command_still_names_the_commands_that_have_it() -> None:
@@ -131,9 +133,12 @@ def test_a_core_error_still_names_the_flag_of_the_lazily_built_command() -> None
 def test_a_value_out_of_range_is_refused_in_typers_words() -> None:
     result = runner.invoke(app, ["grad", "x", "--at", "1", "--precision", "0"])
     assert result.exit_code == 2
-    assert result.stderr == (
+    # typer's words: pydantic's in newer typer, click's in 0.16 (the floor)
+    assert result.stderr in (
         "gradcli: error: Invalid value for '--precision' / '-p': Input should be greater than or "
-        "equal to 1 (see 'gradcli grad --help')\n"
+        "equal to 1 (see 'gradcli grad --help')\n",
+        "gradcli: error: Invalid value for '--precision' / '-p': 0 is not in the range 1<=x<=17."
+        " (see 'gradcli grad --help')\n",
     )
 
 
@@ -201,6 +206,7 @@ def _agree(value: str | None) -> None:
         assert _same(mine[1], reference[1]), (param.name, value, mine, reference)
 
 
+@pytest.mark.skipif(not PARAMETERS, reason="typer converts with click types: nothing to replace")
 def test_every_parameter_type_is_covered() -> None:
     kinds = {repr(param.type_descriptor.annotation) for param, _ in PARAMETERS}
     assert {"<class 'str'>", "<class 'int'>", "<class 'float'>", "<class 'bool'>"} <= kinds
