@@ -443,12 +443,14 @@ def test_theme_from_the_environment_for_plot_to_declare() -> None:
 
 # --- the man page --------------------------------------------------------------------------------
 def test_the_man_page_is_in_sync_with_the_help() -> None:
-    from gradcli.cli.man import manual
+    from gradcli.cli.man import TYPER, manual
 
     page = manual()
-    assert (ROOT / "man" / "gradcli.1").read_text(encoding="utf-8") == page, (
-        "regenerate it: python -m gradcli.cli.man -o man/gradcli.1"
-    )
+    committed = (ROOT / "man" / "gradcli.1").read_text(encoding="utf-8")
+    maker = committed.splitlines()[0]
+    if f"(typer {TYPER})" not in maker:  # e.g. CI on the dependency floors
+        pytest.skip(f"the page was generated with another typer ({maker}); this is {TYPER}")
+    assert committed == page, "regenerate it: python -m gradcli.cli.man -o man/gradcli.1"
 
 
 def test_the_man_page_has_every_command_option_and_example() -> None:

@@ -43,8 +43,8 @@ def complete(
     being edited (``GRADCLI_DEBUG=1`` shows it)."""
     from typer import completion
 
-    _register()
     try:
+        _register()
         return int(
             completion.shell_complete(
                 command,
@@ -133,7 +133,9 @@ def _register() -> None:
     from typer import _completion_classes as classes
 
     classes.completion_init()
-    classes.add_completion_class(_bash_class(classes.BashComplete), "bash")
+    # the click typer's classes build on (its vendored copy, or click itself in older typer)
+    click_completion = importlib.import_module(classes.BashComplete.__mro__[1].__module__)
+    click_completion.add_completion_class(_bash_class(classes.BashComplete), "bash")
     _registered = True
 
 

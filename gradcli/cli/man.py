@@ -19,12 +19,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import typer
 import typer.main
 
 from gradcli import __version__
 from gradcli.cli.app import app
 from gradcli.cli.commands import COMMANDS, summary
 from gradcli.cli.options import ENVIRONMENT
+
+#: The typer that wrote the help records: its releases word them differently ('EXPR <str>' or
+#: 'EXPR'), so the page is compared with the help of the typer that generated it.
+TYPER: str = getattr(typer, "__version__", "?")
 
 #: What the environment changes beyond the options' defaults (those are listed from the options).
 OTHER_VARIABLES = (
@@ -40,6 +45,7 @@ def manual() -> str:
     paragraphs = _paragraphs(root.help or "")
     name_line = summary(root.help or "gradcli").rstrip(".")
     lines = [
+        f'.\\" Generated from the help text by python -m gradcli.cli.man (typer {TYPER}); do not edit.',
         f'.TH GRADCLI 1 "" "gradcli {__version__}" "User Commands"',
         ".SH NAME",
         f"gradcli \\- {_text(name_line[0].lower() + name_line[1:])}",
