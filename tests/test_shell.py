@@ -202,14 +202,9 @@ def test_root_help_lists_the_completion_options_and_v() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash here")
 def test_a_real_bash_sources_the_script_and_completes_through_it(tmp_path: Path) -> None:
-    shim = tmp_path / "gradcli"  # the command the script runs, found on PATH as after install
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m gradcli "$@"\n')
-    shim.chmod(0o755)
-    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env.pop("_GRADCLI_COMPLETE", None)
+    env = _shim_env(tmp_path)  # the command the script runs, found on PATH as after install
     script = subprocess.run(
-        [str(shim), "--show-completion", "bash"], env=env, capture_output=True, text=True
+        ["gradcli", "--show-completion", "bash"], env=env, capture_output=True, text=True
     ).stdout
     (tmp_path / "gradcli.bash").write_text(script)
     check = (
@@ -233,6 +228,47 @@ def test_a_real_bash_sources_the_script_and_completes_through_it(tmp_path: Path)
     lines = proc.stdout.splitlines()
     assert lines[0] == "complete -o default -F _gradcli_completion gradcli"
     assert lines[1:] == ["reply: @rosenbrock", "reply: adagrad adam"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("fish") is None, reason="no fish here")
+def test_a_real_fish_sources_the_script_and_completes_through_it(tmp_path: Path) -> None:
+    env = _shim_env(tmp_path)
+    script = subprocess.run(
+        ["gradcli", "--show-completion", "fish"], env=env, capture_output=True, text=True
+    ).stdout
+    (tmp_path / "gradcli.fish").write_text(script)
+    check = (
+        f"source {tmp_path / 'gradcli.fish'}; "
+        'complete -C "gradcli gr"; complete -C "gradcli grad @ro"; '
+        'complete -C "gradcli descend x --method ad"'
+    )
+    proc = subprocess.run(
+        ["fish", "--no-config", "-c", check],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "grad\tThe gradient ∇f: all partial derivatives together.",
+        "@rosenbrock\tRosenbrock",
+        "adagrad",
+        "adam",
+    ]
+
+
+def _shim_env(tmp_path: Path) -> dict[str, str]:
+    """An environment where ``gradcli`` on PATH is this checkout, as after an install."""
+    shim = tmp_path / "gradcli"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m gradcli "$@"\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env.pop("_GRADCLI_COMPLETE", None)
+    return env
 
 
 @pytest.mark.slow
