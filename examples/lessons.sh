@@ -19,7 +19,7 @@ run gradcli grad "x**2" --at 3 --at 4
 run gradcli plot "x**2" --at 3 --at 4 --dpi "$DPI" -o "$FIGURES/slope.png"
 
 lesson "2. The slope from a small step: (f(x+h) − f(x))/h for 5x"
-run gradcli partial "5*x" --wrt x --at 2 --check --h 0.001
+run gradcli partial "5*x" --wrt x --at 2 --check --step 0.001
 
 lesson "3. Partial derivatives move one variable and hold the other constant"
 run gradcli partial "x**2 + y**2" --wrt x --explain

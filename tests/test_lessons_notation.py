@@ -264,7 +264,7 @@ def test_one_variable_latex_names_the_variable() -> None:
             "plot takes the figure file as --output: try --output a.png",
         ),
         (("descend", "x^2", "--from", "1", "--output", "a.png"), "try --plot a.png"),
-        (("partial", "x^2", "--at", "1", "--step", "0.01"), "try --h 0.01"),
+        (("partial", "x^2", "--at", "1", "--dx", "0.01"), "try --step 0.01"),
         (("grad", "x^2", "--at", "(3, 1)", "--point", "(1, 2)"), "try --at '(1, 2)'"),
         (
             ("grad", "x^2", "--lr", "0.1"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -135,6 +134,32 @@ class GradcliGroup(TyperGroup):
         # made on first use, and checked on every call even when absent
         return lean_parameter(super().get_help_option(ctx))
 
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: str | None = None
+    ) -> None:
+        # A shell asking for completions: only then is the completion machinery imported.
+        complete_var = complete_var or f"_{prog_name.replace('-', '_').upper()}_COMPLETE"
+        instruction = os.environ.get(complete_var)
+        if instruction:
+            from gradcli.cli.completion import complete
+
+            sys.exit(complete(self, ctx_args, prog_name, complete_var, instruction))
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names from the static table (nothing is built), then the root's options."""
+        from gradcli.cli.completion import command_items
+
+        command: Any = next(c for c in type(self).__mro__ if c.__name__ == "Command")
+        return [*command_items(ctx, incomplete), *command.shell_complete(self, ctx, incomplete)]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0].partition("=")[0] in _SCRIPT_FLAGS and not ctx.resilient_parsing:
+            # '--show-completion [SHELL]': an optional value, which click options cannot have
+            from gradcli.cli.completion import script_flag
+
+            raise typer.Exit(script_flag(ctx, args))
+        return list(super().parse_args(ctx, args))
+
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names alone (typer's version reads every command)
 
@@ -146,9 +171,14 @@ class GradcliGroup(TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, cmd, rest = super().resolve_command(ctx, args)
+        if ctx.resilient_parsing:  # completing a command line: nothing runs
+            return name, cmd, rest
         GradcliGroup.running = cmd
         GradcliGroup.arguments = list(rest)
         if cmd is not None:
+            from gradcli.cli.arguments import help_with_a_value, leading_dash_expression
+
+            help_with_a_value(cmd, rest)
             rest = leading_dash_expression(cmd, rest)
             if _writes_figure(cmd, rest):
                 process.hold_files()
@@ -276,10 +306,11 @@ def flag_names(command: Any) -> dict[str, str]:
     the command does not declare is still written as a flag (``line_search`` -> ``--line-search``).
     """
     names: dict[str, str] = {}
+    typed = {a.partition("=")[0] for a in GradcliGroup.arguments}
     for param in getattr(command, "params", ()):
         flags = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
-        if param.name and flags:
-            names[param.name] = flags[0]
+        if param.name and flags:  # the spelling typed (--h), else the first (--step)
+            names[param.name] = next((f for f in flags if f in typed), flags[0])
     return _FlagNames(names)
 
 
@@ -289,7 +320,9 @@ class _FlagNames(dict[str, str]):
 
 
 def _click_message(exc: Exception) -> str:
-    message = str(exc.format_message())  # type: ignore[attr-defined]
+    from gradcli.cli.convert import bad_value_message
+
+    message = bad_value_message(exc)
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoSuchOption" and ctx is not None:
         close = list(getattr(exc, "possibilities", None) or ())
@@ -304,79 +337,9 @@ def _click_message(exc: Exception) -> str:
     return message
 
 
-# --- an expression that starts with '-' ----------------------------------------------------------
-def leading_dash_expression(command: Any, args: list[str]) -> list[str]:
-    """``args`` with an EXPR that starts with '-' moved where the option parser reads it as EXPR.
-
-    ``gradcli grad "-x^2" --at 1``: to the option parser '-x^2' is a bundle of short options. An
-    argument that is no known option, stands where EXPR is missing, and reads as an expression is
-    the expression: it is moved after a '--' at the end. Option values are never touched (``--at
-    -2,-2`` is the value of --at), a real unknown option (``--bogus``, or '-q' where EXPR is given)
-    still fails as one, and '-' alone is EXPR from stdin. ``-- -x^2 --at 1`` (EXPR after '--' with
-    options following, as an older hint suggested) works too.
-    """
-    takes_value: dict[str, bool] = {"--help": False, "-h": False}
-    for param in getattr(command, "params", ()):
-        if getattr(param, "param_type_name", "") != "option":
-            continue
-        flag = bool(getattr(param, "is_flag", False) or getattr(param, "count", False))
-        for opt in (*param.opts, *getattr(param, "secondary_opts", ())):
-            takes_value[opt] = not flag
-    positional: list[int] = []
-    candidates: list[int] = []  # unknown to the parser: '-x^2', '-(x-1)**2', '-q'
-    ambiguous: list[int] = []  # a known short option with more after it: '-a3,1' or '-sin(x)'
-    k = 0
-    while k < len(args):
-        token = args[k]
-        if token == "--":
-            positional.extend(range(k + 1, len(args)))
-            break
-        if token == "-" or not token.startswith("-"):
-            positional.append(k)
-        elif token in takes_value:
-            k += takes_value[token]  # skip the option's value, whatever it looks like
-        elif token.startswith("--"):
-            pass  # '--opt=value' or an unknown long option: the parser says which
-        elif token[:2] in takes_value:
-            ambiguous.append(k)
-        else:
-            candidates.append(k)
-        k += 1
-    if "--" in args:
-        dash = args.index("--")
-        after = args[dash + 1 :]
-        if not any(i < dash for i in positional) and len(after) > 1 and not candidates:
-            # '-- EXPR --at 1': EXPR is the only positional, so what follows it is options.
-            return [*args[:dash], *after[1:], "--", after[0]]
-        return args
-    if positional:
-        return args
-    for k in sorted(candidates + ambiguous):
-        token = args[k]
-        # An unknown '-x**2+' is a broken expression, not an option: let the parser say where.
-        broken = k in candidates and not re.fullmatch(_OPTION_LIKE, token)
-        if broken or _reads_as_expression(token):
-            return [*args[:k], *args[k + 1 :], "--", token]
-    return args
-
-
-_OPTION_LIKE = r"-[A-Za-z][A-Za-z0-9_-]*"  # compiled on first use (re caches it), not at start-up
-
-
-def _reads_as_expression(text: str) -> bool:
-    from gradcli.expr import parse
-
-    try:
-        parse(text)
-    except GradcliError:
-        return False
-    except Exception:  # whatever the parser thinks of it, it is not an expression that works
-        return False
-    return True
-
-
 # The listing's stand-in for a command not built (only its short help is read).
 _PlainCommand: Any = TyperCommand
+_SCRIPT_FLAGS = ("--show-completion", "--install-completion")  # completion.SCRIPT_FLAGS
 
 
 class GradcliApp(typer.Typer):
@@ -410,11 +373,13 @@ app = GradcliApp(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: rich would add ~60 ms to every --help
     context_settings={"help_option_names": ["-h", "--help"]},
+    # gradcli's own --install-completion/--show-completion take an optional SHELL and import the
+    # completion machinery only when used (cli/completion.py)
 )
 
 
-def _version(value: bool) -> None:
-    if value:
+def _version(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
         sys.stdout.write(f"gradcli {__version__}\n")
         raise typer.Exit()
 
@@ -424,9 +389,28 @@ def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+            "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    # Read before click parses (GradcliGroup.parse_args: SHELL is optional); declared for --help.
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="[SHELL]",
+            help="Install completion for SHELL (bash, zsh or fish; default: this shell).",
+            show_default=False,
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="[SHELL]",
+            help="Print the completion script for SHELL, to install it by hand.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """A command-line gradient explorer: partial derivatives, gradients, stationary points, level
     sets, gradient descent and slide-ready figures.

@@ -150,3 +150,27 @@ def _within(number: Any, low: float | None, high: float | None) -> Any:
     if (low is not None and number < low) or (high is not None and number > high):
         return _UNDECIDED
     return number
+
+
+def bad_value_message(exc: Any) -> str:
+    """click's message for ``exc``, naming where a refused value came from.
+
+    An option with a default from the environment shows the variable in --help (show_envvar), and
+    click then writes "(env var: 'GRADCLI_PRECISION')" into every refusal of the option, a flag's
+    too. A value from a flag keeps the message it had; a value from the environment is named as
+    the variable, the one place it can be fixed: ``invalid GRADCLI_PRECISION in the environment:
+    99 is not in the range 1<=x<=17.``
+    """
+    param: Any = getattr(exc, "param", None)
+    envvar = getattr(param, "envvar", None)
+    if not isinstance(envvar, str) or not getattr(param, "show_envvar", False):
+        return str(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    source = ctx.get_parameter_source(param.name) if ctx is not None else None
+    if getattr(source, "name", None) == "ENVIRONMENT":
+        return f"invalid {envvar} in the environment: {exc.message}"
+    param.show_envvar = False  # the hint without the variable, as before it had one
+    try:
+        return str(exc.format_message())
+    finally:
+        param.show_envvar = True

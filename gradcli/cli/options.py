@@ -1,5 +1,9 @@
-"""The options commands share: EXPR, --at, --format, --precision, --vars, --let, --check, --h, and
-the descent options of ``gradcli descend`` and ``gradcli plot --from ...``.
+"""The options commands share: EXPR, --at, --format, --precision, --vars, --let, --check, --step,
+and the descent options of ``gradcli descend`` and ``gradcli plot --from ...``.
+
+The options people set once take a default from the environment (:data:`ENVIRONMENT`), shown in
+``--help`` and overridden by the flag. Values the shell can complete (``@name``, ``--method``,
+``--format``) come from the small completers at the end, which import only what they list.
 
 Each option is an ``Annotated`` type; a command declares it with its default. The eleven descent
 options are declared once, here: a command decorated with :func:`descent_options` takes one
@@ -28,19 +32,63 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from gradcli.optimize.settings import ALPHA, BETA1, BETA2, LR, METHOD, MOMENTUM, STEPS, TOL
+from gradcli.optimize.settings import (
+    ALPHA,
+    BETA1,
+    BETA2,
+    LR,
+    METHOD,
+    METHODS,
+    MOMENTUM,
+    STEPS,
+    TOL,
+)
 
 if TYPE_CHECKING:
     from gradcli.optimize.settings import Settings
 
 
-def _known_format(value: str) -> str:
+#: The variables that give an option its default (shown in --help; a flag given wins), with what
+#: the manual page adds to the option's help.
+ENVIRONMENT = {
+    "GRADCLI_FORMAT": "A preference: a command that does not write the format writes its table "
+    "(descend has no latex, level no csv, functions neither csv nor ndjson), and plot, whose output "
+    "is a figure, ignores it.",
+    "GRADCLI_PRECISION": "",
+    "GRADCLI_THEME": "",
+}
+
+#: The formats each command writes (``tests/test_shell.py`` holds this to what they accept).
+COMMAND_FORMATS: dict[str, tuple[str, ...]] = {
+    "critical": ("table", "json", "ndjson", "csv", "latex"),
+    "descend": ("table", "json", "ndjson", "csv"),
+    "functions": ("table", "json", "latex"),
+    "grad": ("table", "json", "ndjson", "csv", "latex"),
+    "level": ("table", "json", "ndjson", "latex"),
+    "partial": ("table", "json", "ndjson", "csv", "latex"),
+    "plot": ("table", "json"),
+}
+#: GRADCLI_FORMAT is a preference: a command that does not write that format writes its table.
+#: ``plot``'s output is the figure (its table or JSON only describes it, and a picture drawn in
+#: the terminal has no JSON), so the environment's format never applies to it.
+ENV_FORMATS: dict[str, tuple[str, ...]] = {**COMMAND_FORMATS, "plot": ("table",)}
+
+
+def _known_format(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
     from gradcli.views.render import FORMATS
 
     value = value.lower()
     if value not in FORMATS:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
+    if from_environment(ctx, param) and value not in ENV_FORMATS.get(ctx.info_name or "", ()):
+        return "table"  # the environment's preference, where this command cannot meet it
     return value
+
+
+def from_environment(ctx: typer.Context, param: typer.CallbackParam) -> bool:
+    """Whether ``param``'s value came from its environment variable (not a flag or default)."""
+    source = ctx.get_parameter_source(param.name or "")
+    return getattr(source, "name", None) == "ENVIRONMENT"
 
 
 # --- shared option types ------------------------------------------------------------------------
@@ -51,6 +99,7 @@ ExprArg = Annotated[
         help="The function, e.g. 'x**2+y**2' or 'x^2 + 3x y'; '@rosenbrock' for a named one "
         "(see 'gradcli functions'); '-' reads it from stdin.",
         show_default=False,
+        autocompletion=lambda incomplete: complete_preset(incomplete, "@"),
     ),
 ]
 AtOpt = Annotated[
@@ -70,12 +119,23 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         help="Output: table, json, ndjson, csv or latex (where the command supports it).",
-        callback=lambda value: _known_format(value),
+        callback=_known_format,
+        envvar="GRADCLI_FORMAT",
+        show_envvar=True,
+        autocompletion=lambda ctx, incomplete: complete_format(ctx, incomplete),
     ),
 ]
 PrecisionOpt = Annotated[
     int,
-    typer.Option("--precision", "-p", min=1, max=17, help="Significant digits in tables."),
+    typer.Option(
+        "--precision",
+        "-p",
+        min=1,
+        max=17,
+        help="Significant digits in tables.",
+        envvar="GRADCLI_PRECISION",
+        show_envvar=True,
+    ),
 ]
 VarsOpt = Annotated[
     str | None,
@@ -95,6 +155,32 @@ LetOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _known_theme(value: str) -> str:
+    from gradcli.plotting.style import THEMES
+
+    if value.lower() not in THEMES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(THEMES)}")
+    return value.lower()
+
+
+#: ``plot --theme``, with its default from GRADCLI_THEME (for plot to declare: ``theme: ThemeOpt
+#: = "light"``; the same values and message as the option it replaces).
+ThemeOpt = Annotated[
+    str,
+    typer.Option(
+        "--theme",
+        metavar="light|dark",
+        callback=_known_theme,
+        help="Colours.",
+        envvar="GRADCLI_THEME",
+        show_envvar=True,
+        autocompletion=lambda incomplete: [
+            t for t in ("light", "dark") if t.startswith(incomplete)
+        ],
+    ),
+]
 CheckOpt = Annotated[
     bool,
     typer.Option("--check", help="Compare with forward and central finite differences."),
@@ -102,6 +188,8 @@ CheckOpt = Annotated[
 StepOpt = Annotated[
     float | None,
     typer.Option(
+        # --h was its name; -h is help, so '--h' alone read well but '-h 0.001' showed help
+        "--step",
         "--h",
         metavar="H",
         # a step given is a step whose slope the user wants to see
@@ -131,6 +219,7 @@ MethodOpt = Annotated[
         metavar="NAME",
         help="gd, momentum, nesterov, adagrad, rmsprop or adam (default gd); repeatable.",
         show_default=False,
+        autocompletion=lambda incomplete: [m for m in METHODS if m.startswith(incomplete.lower())],
     ),
 ]
 LrOpt = Annotated[
@@ -270,3 +359,20 @@ def descent_options(command: Command) -> Command:
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     wrapper.__annotations__["return"] = signature.return_annotation
     return wrapper  # type: ignore[return-value]
+
+
+# --- values the shell completes ------------------------------------------------------------------
+def complete_preset(incomplete: str, prefix: str = "") -> list[tuple[str, str]]:
+    """The named functions whose ``prefix`` + name starts with ``incomplete``, with their titles:
+    EXPR completes ``@ros`` to ``@rosenbrock`` (and offers them all at an empty word)."""
+    if incomplete and not incomplete.startswith(prefix):
+        return []  # a formula being typed: nothing to offer (and no file names either)
+    from gradcli.presets import PRESETS
+
+    return [(prefix + p.name, p.title) for p in PRESETS if (prefix + p.name).startswith(incomplete)]
+
+
+def complete_format(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The formats the command being completed writes."""
+    formats = COMMAND_FORMATS.get(ctx.info_name or "", ("table", "json"))
+    return [f for f in formats if f.startswith(incomplete.lower())]

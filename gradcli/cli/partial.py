@@ -75,7 +75,7 @@ def partial(
 
     \b
       gradcli partial "x**2 + y**2" --wrt x --at 3,1
-      gradcli partial "5*x" --wrt x --at 2 --check --h 0.001
+      gradcli partial "5*x" --wrt x --at 2 --check --step 0.001
       gradcli partial "x**3*y**2" --wrt x --wrt y
       gradcli partial "sin(x)" --order 4
       gradcli partial "x**2 + y**2" --wrt x --explain

@@ -39,7 +39,6 @@ CONFUSED_OPTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "--maxiter",
             "--n-steps",
             "--num-steps",
-            "--step",
         ),
     ),
     (
@@ -55,7 +54,8 @@ CONFUSED_OPTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             *(f"--{f}" for f in ("json", "csv", "ndjson", "latex", "table")),
         ),
     ),
-    ("the finite-difference step", ("--h", "--dx", "--delta", "--step")),
+    # '--step' is grad's and partial's; elsewhere click's close spelling adds descend's --steps
+    ("the finite-difference step", ("--step", "--h", "--dx", "--delta")),
     (
         "the finite-difference check",
         ("--check", "--verify", "--fd", "--numeric", "--finite-difference"),
