@@ -525,3 +525,27 @@ def test_man_renders_the_page() -> None:
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert "GRADCLI(1)" in proc.stdout
     assert 'gradcli partial "5*x" --wrt x --at 2 --check --step 0.001' in proc.stdout
+
+
+def _corner_brightness(path: Path) -> int:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        r, g, b = image.convert("RGB").getpixel((2, 2))
+    return int(r) + int(g) + int(b)
+
+
+def test_plot_takes_its_theme_from_the_environment_and_the_flag_wins(tmp_path: Path) -> None:
+    args = ["plot", "x*y", "--grid", "20", "--arrows", "0", "--dpi", "40"]
+    dark = runner.invoke(app, [*args, "-o", str(tmp_path / "d.png")], env={"GRADCLI_THEME": "dark"})
+    light = runner.invoke(
+        app,
+        [*args, "--theme", "light", "-o", str(tmp_path / "l.png")],
+        env={"GRADCLI_THEME": "dark"},
+    )
+    assert dark.exit_code == 0 and light.exit_code == 0, dark.stderr + light.stderr
+    assert _corner_brightness(tmp_path / "d.png") < 200 < _corner_brightness(tmp_path / "l.png")
+    bad = runner.invoke(app, [*args, "-o", str(tmp_path / "b.png")], env={"GRADCLI_THEME": "pink"})
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("gradcli: error: invalid GRADCLI_THEME in the environment")
+    assert not (tmp_path / "b.png").exists()

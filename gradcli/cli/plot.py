@@ -16,6 +16,7 @@ from gradcli.cli.options import (
     FormatOpt,
     FromOpt,
     LetOpt,
+    ThemeOpt,
     VarsOpt,
     descent_options,
 )
@@ -24,16 +25,7 @@ from gradcli.cli.terminal_options import TermOpt
 if TYPE_CHECKING:
     from gradcli.function import Function
 
-THEMES = ("light", "dark")
-
-
 MATH_FONTS = ("cm", "stix", "dejavu")
-
-
-def _theme(value: str) -> str:
-    if value.lower() not in THEMES:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(THEMES)}")
-    return value.lower()
 
 
 def _math_font(value: str | None) -> str | None:
@@ -172,9 +164,7 @@ def plot(
         str | None,
         typer.Option("--title", help="Title (default: the function).", show_default=False),
     ] = None,
-    theme: Annotated[
-        str, typer.Option("--theme", metavar="light|dark", callback=_theme, help="Colours.")
-    ] = "light",
+    theme: ThemeOpt = "light",
     math_font: Annotated[
         str | None,
         typer.Option(
