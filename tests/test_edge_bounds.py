@@ -242,17 +242,17 @@ def test_soft_bound_in_the_main_thread() -> None:
 
 
 def test_a_bound_buys_cpu_seconds_not_wall_seconds() -> None:
-    # 0.3 s asleep (no CPU: a busy machine looks like this to the process), then 0.3 s of CPU: a
-    # 0.5 s bound of wall time would cut it off; of CPU time it lets it finish. What a bounded
-    # step answers must not depend on the machine's load.
+    # 0.8 s asleep (no CPU: a busy machine looks like this to the process), then 0.3 s of CPU: a
+    # 1 s bound of wall time would cut it off after 0.2 s of work; of CPU time it lets it finish.
+    # What a bounded step answers must not depend on the machine's load.
     def sleepy_then_busy() -> str:
-        time.sleep(0.3)
+        time.sleep(0.8)
         began = time.process_time()
         while time.process_time() - began < 0.3:
             sum(range(100))
         return "done"
 
-    assert bounded(0.5, sleepy_then_busy, "cut off") == "done"
+    assert bounded(1.0, sleepy_then_busy, "cut off") == "done"
 
 
 def test_a_starved_bound_still_ends_at_its_wall_cap(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -368,7 +368,8 @@ def test_an_outer_sigalrm_timer_is_kept() -> None:
     fired = threading.Event()
     previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.set())
     try:
-        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        # well past the inner bound's latest end (0.1 s of CPU, at most STRETCH times that in wall)
+        signal.setitimer(signal.ITIMER_REAL, 0.1 * limits.STRETCH + 1.5)
         assert bounded(0.1, _spin, "fallback") == "fallback"
         assert not fired.is_set()
         with time_limit(5):

@@ -28,7 +28,7 @@ def test_the_bowl_in_every_format(tmp_path: Path, ext: str, magic: bytes) -> Non
     code, out, err = run("x**2+y**2", "-o", str(target), *SMALL)
     assert code == 0, err
     assert target.read_bytes().startswith(magic)
-    assert "wrote" in out and str(target) in out
+    assert "wrote" in out and str(target) in "".join(out.split())  # a long path wraps in the table
     assert err == ""
 
 
