@@ -202,7 +202,7 @@ TOWERS = st.recursive(LEAVES, _towers, max_leaves=8)
 
 
 @settings(
-    max_examples=800,
+    max_examples=400,
     derandomize=True,
     deadline=None,  # measured below, per example, with a margin for a busy machine
     suppress_health_check=[HealthCheck.too_slow],
