@@ -42,7 +42,7 @@ def test_the_float_of_a_rational_is_sympys() -> None:
     import sympy
 
     rng = random.Random(13)
-    for _ in range(3000):
+    for _ in range(1500):
         p = rng.randint(-(10 ** rng.randint(1, 40)), 10 ** rng.randint(1, 40))
         q = rng.randint(1, 10 ** rng.randint(1, 40))
         want = complex(sympy.N(sympy.Rational(p, q), 17)).real
@@ -57,7 +57,7 @@ def test_a_square_root_is_written_as_sympy_writes_it() -> None:
 
     rng = random.Random(7)
     answered = 0
-    for k in range(1500):
+    for k in range(800):
         a = rng.randint(1, 2 ** rng.randint(1, 34))
         b = rng.randint(1, 2 ** rng.randint(1, 34))
         if k % 3 == 0:
@@ -75,7 +75,7 @@ def test_a_square_root_is_written_as_sympy_writes_it() -> None:
         shown = answers.Exact(c, z, float(root))
         assert cached.machine(shown) == machine(root), (a, b)
         assert cached.pretty(shown) == pretty(root), (a, b)
-    assert answered > 1000
+    assert answered > 500
 
 
 def test_only_rational_functions_become_trees() -> None:
@@ -139,7 +139,7 @@ decimals = st.sampled_from(
 )
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rational_functions(),
     st.lists(st.tuples(decimals, decimals), min_size=1, max_size=3),
@@ -168,7 +168,7 @@ def test_grad_from_the_cache_is_byte_identical(
     assert _rendered(doc, fmt) == want
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rational_functions(),
     st.lists(st.tuples(decimals, decimals), min_size=1, max_size=2),
@@ -499,7 +499,7 @@ def readme_commands() -> list[list[str]]:
     for line in text.splitlines():
         if not line.startswith("$ gradcli "):
             continue
-        words = shlex.split(line[2:])
+        words = shlex.split(line[2:], comments=True)
         if any(c in line for c in "|<>;&") or "-" in words or words[1] not in fast.REPLAYED:
             continue
         found.append(words[1:])
