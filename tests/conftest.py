@@ -46,6 +46,9 @@ def _fuzz_asked(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("fuzz" if _fuzz_asked(config) else "suite")
+    # The gradcli processes tests start run uncached: a replayed answer would hide what a test
+    # checks, and the user's own cache is not the suite's to fill. tests/test_cache.py opts in.
+    os.environ["GRADCLI_NO_CACHE"] = "1"
     if MEMORY_LIMIT_GIB > 0:
         limit = int(MEMORY_LIMIT_GIB * 2**30)
         _, hard = resource.getrlimit(resource.RLIMIT_AS)

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "function": 0,
     "errors": 0,
     "limits": 0,
+    "cache": 0,
     "expr": 1,
     "presets": 1,
     "points": 2,

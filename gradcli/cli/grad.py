@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gradcli.cli.app import app
+from gradcli.cli.fast import remember_gradient
 from gradcli.cli.inputs import (
     STREAMED,
     PointStream,
@@ -84,6 +85,7 @@ def grad(
     fn = load_function(expr, vars, let)
     unit = parse_point(direction, fn, parameter="direction") if direction is not None else None
     compute = GradientAt(fn, direction=unit, with_hessian=hessian, check=check, h=h)
+    remember_gradient(fn, compute)  # the result cache keeps f for later points
     points = PointStream(at, fn)
     if fmt in STREAMED:
         # One document per point, each written before the next point is read.

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gradcli.cli.app import app
+from gradcli.cli.fast import remember_partial
 from gradcli.cli.inputs import (
     STREAMED,
     PointStream,
@@ -96,6 +97,7 @@ def partial(
             names = [fn.names[0]]
         names = names * order
     compute = PartialAt(fn, names, check=check, h=h)
+    remember_partial(fn, compute)  # the result cache keeps f for later points
     points = PointStream(at, fn)
     if fmt in STREAMED:
         # One document per point, each written before the next point is read.

@@ -49,7 +49,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
 
 from gradcli.limits.backstop import Backstop, last_line
@@ -124,12 +123,11 @@ class time_limit:  # lower case: it is used like a function, ``with time_limit(2
         return self
 
     def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: object
     ) -> None:
         self._close()
+        if kind is TimeUp and self.expired:  # what follows depends on the load: not for the cache
+            EXPIRED.append(self.what)
 
     def __del__(self) -> None:
         # Plain try, not contextlib.suppress: the alarm handler spares only this module's frames.
@@ -202,6 +200,7 @@ def set_hard_exit(enabled: bool) -> bool:
 _hard_exit_enabled = True
 _callbacks: list[Callable[[], object]] = []
 _callbacks_lock = threading.Lock()
+EXPIRED: list[str] = []  # the bounds that ran out in this process (read by the result cache)
 
 
 # --- the soft bound by SIGALRM (main thread only, so no locks) -----------------------------------
