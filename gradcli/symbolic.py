@@ -7,6 +7,7 @@ No numpy at import: ``grad`` at a point must not pay for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from gradcli.limits import TimeUp, bounded, time_limit
@@ -40,30 +41,65 @@ def differentiate(
 ) -> Any:
     """d expr / d symbol, bounded in time and size: the 12th derivative of a product of powers
     grows without limit, and sympy would grind for minutes producing megabytes of formula."""
+    return differentiate_each(expr, (symbol,), (what,), seconds)[0]
+
+
+def differentiate_each(
+    expr: Any, symbols: Sequence[Any], whats: Sequence[str], seconds: float = DIFF_SECONDS
+) -> tuple[Any, ...]:
+    """d expr / d s for each of ``symbols`` (``whats`` name them in errors), bounded together:
+    one time bound for all (setting one up costs a fraction of a millisecond, and ∇f of 1,000
+    variables paid for 1,000), each result bounded in size as :func:`differentiate` does."""
     import sympy as sp
 
     from gradcli.errors import TimeLimitError
 
+    results: list[Any] = []
     try:
         with time_limit(max(seconds, 0.05)):
-            if expr.is_Add:  # only the terms that hold the symbol: n-D sums stay O(n) per variable
-                result = sp.Add(*[sp.diff(t, symbol) for t in expr.args if t.has(symbol)])
-            else:
-                result = sp.diff(expr, symbol)
-            size = sp.count_ops(result)
+            for symbol, what in zip(symbols, whats):
+                results.append(_derivative(sp, expr, symbol))
+                size = sp.count_ops(results[-1])
+                if size > MAX_DERIVATIVE_OPS:
+                    raise TimeLimitError(
+                        f"{what} has {size:,} operations (the limit is {MAX_DERIVATIVE_OPS:,})",
+                        hint="the formula grows too large; try a lower order",
+                    )
     except TimeUp:
         raise TimeLimitError(
-            f"{what} took longer than {DIFF_SECONDS:g} s to compute",
+            f"{whats[len(results)]} took longer than {DIFF_SECONDS:g} s to compute",
             hint="the formula grows too large; try a lower order",
         ) from None
-    if size > MAX_DERIVATIVE_OPS:
-        raise TimeLimitError(
-            f"{what} has {size:,} operations (the limit is {MAX_DERIVATIVE_OPS:,})",
-            hint="the formula grows too large; try a lower order",
-        )
-    if result.has(sp.Derivative):
-        result = _settle_derivatives(result, what)
-    return result
+    return tuple(
+        _settle_derivatives(r, what) if r.has(sp.Derivative) else r
+        for r, what in zip(results, whats)
+    )
+
+
+def _derivative(sp: Any, expr: Any, symbol: Any) -> Any:
+    if expr.is_Add:  # only the terms that hold the symbol: n-D sums stay O(n) per variable
+        return sp.Add(*[sp.diff(t, symbol) for t in _terms_holding(expr, symbol)])
+    return sp.diff(expr, symbol)
+
+
+INDEXED_TERMS = 16  # a sum with more terms is indexed by variable once (see _terms_holding)
+
+
+def _terms_holding(expr: Any, symbol: Any) -> Sequence[Any]:
+    """The terms of the sum ``expr`` that hold ``symbol``. A long sum is indexed once: searching
+    all n terms for each of n variables made ∇f of a 1,000-variable sum quadratic."""
+    if len(expr.args) <= INDEXED_TERMS:
+        return [t for t in expr.args if t.has(symbol)]
+    return _term_index(expr).get(symbol, ())
+
+
+@lru_cache(maxsize=4)
+def _term_index(expr: Any) -> dict[Any, tuple[Any, ...]]:
+    index: dict[Any, list[Any]] = {}
+    for term in expr.args:
+        for symbol in term.free_symbols:
+            index.setdefault(symbol, []).append(term)
+    return {symbol: tuple(terms) for symbol, terms in index.items()}
 
 
 def _settle_derivatives(result: Any, what: str) -> Any:
