@@ -6,6 +6,7 @@ No numpy at import: ``grad`` at a point must not pay for it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,9 @@ def simplest(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> Any:
 
 
 DIFF_SECONDS = 8.0
+# The Hessian has n² entries to differentiate and evaluate (a million for 1,000 variables): beyond
+# this many variables it is neither shown nor used to classify a stationary point.
+MAX_HESSIAN_VARIABLES = 100
 MAX_DERIVATIVE_OPS = 20_000  # operations in one derivative: beyond this nobody can read it
 
 
@@ -55,8 +59,11 @@ def differentiate_each(
     from gradcli.errors import TimeLimitError
 
     results: list[Any] = []
+    small = len(symbols) == 1 and _small(_parts(expr, symbols[0]))
     try:
-        with time_limit(max(seconds, 0.05)):
+        # A time bound costs a fraction of a millisecond to set up: ∂/∂x₇ of a 1,000-term sum
+        # (one term, x₇²) is cheaper than that, and a descent asks for a million of them.
+        with contextlib.nullcontext() if small else time_limit(max(seconds, 0.05)):
             for symbol, what in zip(symbols, whats):
                 results.append(_derivative(sp, expr, symbol))
                 size = sp.count_ops(results[-1])
@@ -80,6 +87,27 @@ def _derivative(sp: Any, expr: Any, symbol: Any) -> Any:
     if expr.is_Add:  # only the terms that hold the symbol: n-D sums stay O(n) per variable
         return sp.Add(*[sp.diff(t, symbol) for t in _terms_holding(expr, symbol)])
     return sp.diff(expr, symbol)
+
+
+def _parts(expr: Any, symbol: Any) -> Sequence[Any]:
+    """What differentiating ``expr`` by ``symbol`` works on: the terms that hold it, or all."""
+    return _terms_holding(expr, symbol) if expr.is_Add else (expr,)
+
+
+SMALL_NODES = 64  # an expression this small is differentiated in well under a millisecond
+
+
+def _small(parts: Sequence[Any]) -> bool:
+    """Whether ``parts`` have at most SMALL_NODES nodes in all (counting stops there)."""
+    import sympy as sp
+
+    count = 0
+    for part in parts:
+        for _ in sp.preorder_traversal(part):
+            count += 1
+            if count > SMALL_NODES:
+                return False
+    return True
 
 
 INDEXED_TERMS = 16  # a sum with more terms is indexed by variable once (see _terms_holding)
@@ -192,8 +220,24 @@ def lambdify(
 
     shared = module == "numpy" if cse is None else cse
     return sympy.lambdify(
-        list(variables), exprs, modules=[extra_functions(module), module], cse=shared
+        list(variables), exprs, modules=[extra_functions(module), _namespace(module)], cse=shared
     )
+
+
+def _namespace(module: str) -> Any:
+    """What ``lambdify`` looks names up in for ``module``.
+
+    numpy as the module object: given the string, sympy runs ``from numpy import *``, which
+    imports numpy.f2py, numpy.testing, numpy.ma, numpy.random and more (a fifth of a second) for
+    names no generated function uses. The object gives the same printer (sympy recognises it by
+    name) and the same functions; the one name sympy's string would add, Heaviside for
+    numpy.heaviside, is what the numpy printer writes anyway.
+    """
+    if module == "numpy":
+        import numpy
+
+        return numpy
+    return module
 
 
 # Functions whose graph has a corner or a jump where their argument is 0 (Max and Min: where two of

@@ -29,7 +29,13 @@ from gradcli.errors import UsageError
 from gradcli.function import Function
 from gradcli.limits import bounded
 from gradcli.points import Point
-from gradcli.symbolic import DIFF_SECONDS, differentiate, differentiate_each, simplest
+from gradcli.symbolic import (
+    DIFF_SECONDS,
+    MAX_HESSIAN_VARIABLES,
+    differentiate,
+    differentiate_each,
+    simplest,
+)
 
 
 def partial(
@@ -125,11 +131,6 @@ def _sigmoid_form(fn: Function, symbols: Sequence[Any]) -> Any:
 
 
 # --- gradient -----------------------------------------------------------------------------------
-# The Hessian has n² entries to differentiate and evaluate (a million for 1,000 variables): beyond
-# this many variables grad neither shows it nor classifies a stationary point with it.
-MAX_HESSIAN_VARIABLES = 40
-
-
 def gradient_exprs(fn: Function) -> tuple[Any, ...]:
     whats = [f"∂f/∂{v.name}" for v in fn.variables]
     return tuple(simplest(d) for d in differentiate_each(fn.expr, fn.variables, whats))
