@@ -7,7 +7,9 @@ No numpy at import: ``grad`` at a point must not pay for it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +31,35 @@ def simplest(expr: Any, seconds: float = SIMPLIFY_SECONDS) -> Any:
         # For polynomials, what simplify can offer is a factorisation; factor is 10x cheaper.
         candidate = bounded(seconds, lambda: sp.factor(expr), expr)
     else:
-        candidate = bounded(seconds, lambda: sp.simplify(expr), expr)
+        with _no_physical_units():
+            candidate = bounded(seconds, lambda: sp.simplify(expr), expr)
     return candidate if sp.count_ops(candidate) <= sp.count_ops(expr) else expr
+
+
+_UNITS = "sympy.physics.units"
+
+
+class _NoQuantity:
+    """Stands in for sympy.physics.units.Quantity: nothing gradcli builds is one."""
+
+
+@contextlib.contextmanager
+def _no_physical_units() -> Iterator[None]:
+    """sympy.simplify imports sympy.physics.units (a tenth of a second, the whole unit system)
+    only to ask ``expr.has(Quantity)``, which is never true of gradcli's expressions. While it
+    runs, a stand-in module answers; the real one is used where it is loaded already, and the
+    stand-in is gone afterwards, so code that imports the real module later gets it."""
+    if _UNITS in sys.modules:
+        yield
+        return
+    stand_in = types.ModuleType(_UNITS)
+    stand_in.Quantity = _NoQuantity  # type: ignore[attr-defined]
+    sys.modules[_UNITS] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get(_UNITS) is stand_in:
+            del sys.modules[_UNITS]
 
 
 DIFF_SECONDS = 8.0
