@@ -144,7 +144,7 @@ class _Builder:
                     done.pop(id(chain.operands[chain.steps + 1])),
                 )
                 continue
-            if state == NEW and chain_group(node) is not None:
+            if state == NEW and isinstance(node, ast.BinOp) and chain_group(node) is not None:
                 chain = chains[id(node)] = Chain(node)
                 stack.append((node, DONE))
                 for operand in reversed(chain.operands[1:]):
