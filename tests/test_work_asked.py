@@ -40,7 +40,8 @@ TERMS = [
     "x", "y", "z", "2", "3", "1/2", "-1", "0", "0.5", "pi", "e", "sqrt(2)", "sqrt(3)", "sqrt(6)",
     "2**(1/3)", "3**(1/3)", "6**(1/3)", "(-2)**(1/3)", "sqrt(-3)", "(x+1)", "(x-y)", "(2*x+2)",
     "(1+sqrt(2))", "x**2", "y**-1", "1/x", "x**(1/2)", "sin(x)", "exp(x)", "exp(-x)", "log(y)",
-    "abs(x)", "cbrt(x)", "(x*y)", "(-x)", "(3*x)", "(y/2)", "10**20", "(pi+1)",
+    "abs(x)", "cbrt(x)", "(x*y)", "(-x)", "(3*x)", "(y/2)", "10**20", "(pi+1)", "(2/x)", "(1-y)",
+    "(-y)", "(x+1)**-1", "(x+y)**2",
 ]  # fmt: skip
 OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
@@ -94,6 +95,10 @@ def test_a_chain_parses_to_the_expression_the_nested_operators_give(
         ("2**(1/3)*x*3**(1/3)*3**(1/3)", "18**(1/3)*x"),  # roots merge pairwise as they meet
         ("x0**2 + x1**2 - x2**2 + 3 - 1", "x0**2 + x1**2 - x2**2 + 2"),
         ("x/2/3*y", "x*y/6"),
+        ("x*(2/x)*(y + 1)*z", "z*(2*y + 2)"),  # x cancels: the 2 meets the sum alone
+        ("(1 - y)/y*(-y)*2**(2/3)", "2**(2/3)*(y - 1)"),  # y cancels: -1 meets 1 - y
+        ("2*(x + 1)*(x + 2)*(x + 3)", "(x + 2)*(x + 3)*(2*x + 2)"),
+        ("(x + 1)*(y + 2)*(z + 3)*4", "4*(x + 1)*(y + 2)*(z + 3)"),
     ],
 )
 def test_chains_where_the_order_of_meeting_matters_keep_it(text: str, shown: str) -> None:

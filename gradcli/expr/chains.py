@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass
@@ -94,28 +94,71 @@ class Chain:
             terms = [term if isinstance(op, ast.Add) else -term for op, term in self.tail]
             return Built(sympy.Add(head, *terms))
         factors = [f if isinstance(op, ast.Mult) else sympy.Pow(f, -1) for op, f in self.tail]
-        if _nested_order_matters([head, *factors]):
-            for op, factor in self.tail:
-                head = head * factor if isinstance(op, ast.Mult) else head / factor
-            return Built(head)
-        return Built(sympy.Mul(head, *factors))
+        # What the factors from k on hold (see _nested_order_matters), gathered from the right.
+        after = [_NOTHING] * (len(factors) + 1)
+        for k in range(len(factors) - 1, -1, -1):
+            after[k] = _joined(_numbers_in(factors[k]), after[k + 1])
+        for k, (op, factor) in enumerate(self.tail):
+            held = _joined(_numbers_in(head), after[k])
+            if not _nested_order_matters(held) or (
+                held.roots <= 1 and not held.inverses and _settled(head)
+            ):
+                return Built(sympy.Mul(head, *factors[k:]))
+            # multiply this one in the nested order; the rest may be safe to take at once
+            head = head * factor if isinstance(op, ast.Mult) else head / factor
+        return Built(head)
 
 
-def _nested_order_matters(factors: list[Any]) -> bool:
-    """Whether multiplying ``factors`` one at a time may give another form than one Mul of all.
+class _Numbers(NamedTuple):
+    """What a factor holds that sympy's Mul treats differently as factors meet in another order."""
 
-    Two cases, both about numbers: sympy distributes a number over a sum when exactly those two
-    meet (``2*(x + y)``), and it merges roots of numbers pairwise as they meet (2^(1/3)·3^(1/3) is
-    6^(1/3), then ·3^(1/3) gives 18^(1/3), while all at once give 2^(1/3)·3^(2/3)).
-    """
+    sums: bool  # a sum among its factors
+    numbers: bool  # a number, or a number in front
+    roots: int  # roots of numbers (2^(1/3), √2) and i among its factors
+    inverses: bool  # a factor to a negative power: it may cancel one multiplied in before
+
+
+_NOTHING = _Numbers(False, False, 0, False)
+
+
+def _numbers_in(factor: Any) -> _Numbers:
     import sympy
 
-    roots = 0
-    for factor in factors:
-        if factor.is_Add or factor.as_coeff_Mul()[1].is_Add:
-            return True
-        for part in sympy.Mul.make_args(factor):
-            root = part.is_Pow and part.base.is_number and not part.exp.is_Integer
-            if root or part is sympy.I:
-                roots += 1
-    return roots > 1
+    sums, roots, inverses = False, 0, False
+    for part in sympy.Mul.make_args(factor):
+        sums = sums or bool(part.is_Add)  # inside a product too: x cancels in 2(y+1)/x · x
+        root = part.is_Pow and part.base.is_number and not part.exp.is_Integer
+        if root or part is sympy.I:
+            roots += 1
+        inverses = inverses or bool(part.is_Pow and part.exp.is_negative is not False)
+    numbers = bool(factor.is_Number or factor.as_coeff_Mul()[0] is not sympy.S.One)
+    return _Numbers(sums, numbers, roots, inverses)
+
+
+def _joined(a: _Numbers, b: _Numbers) -> _Numbers:
+    return _Numbers(
+        a.sums or b.sums, a.numbers or b.numbers, a.roots + b.roots, a.inverses or b.inverses
+    )
+
+
+def _settled(product: Any) -> bool:
+    """Whether ``product`` has two factors that are not numbers: multiplying more in, with no
+    inverse in it or them (nothing can cancel), can then never leave a number alone with a sum
+    (sympy's distributing case), so the rest may be multiplied in at once even where numbers and
+    sums meet."""
+    rest = product.as_coeff_Mul()[1]
+    return bool(rest.is_Mul) and sum(1 for part in rest.args if not part.is_number) >= 2
+
+
+def _nested_order_matters(held: _Numbers) -> bool:
+    """Whether multiplying factors that hold ``held`` one at a time may give another form than one
+    Mul of all.
+
+    Two cases, both about numbers: sympy distributes a number over a sum when exactly those two
+    meet (``2*(x + y)``, also a 2 left over from ``x*(2/x)``), and it merges roots of numbers
+    pairwise as they meet (2^(1/3)·3^(1/3) is 6^(1/3), then ·3^(1/3) gives 18^(1/3), while all at
+    once give 2^(1/3)·3^(2/3)). Factors without a number in front multiply to a product without
+    one, so a product of sums alone, ``(x+1)*(x+2)*…``, is made at once — and so is the rest of
+    ``2*(x+1)*(x+2)*…`` once the 2 has been distributed.
+    """
+    return (held.sums and held.numbers) or held.roots > 1
