@@ -32,6 +32,7 @@ from gradcli.points import Point
 from gradcli.symbolic import (
     DIFF_SECONDS,
     MAX_HESSIAN_VARIABLES,
+    SIMPLIFY_SECONDS,
     differentiate,
     differentiate_each,
     simplest,
@@ -131,17 +132,34 @@ def _sigmoid_form(fn: Function, symbols: Sequence[Any]) -> Any:
 
 
 # --- gradient -----------------------------------------------------------------------------------
+# Simplifying is bounded per formula (symbolic.SIMPLIFY_SECONDS) and, for ∇f and the Hessian, in
+# all: 50 components of 2 s each would keep grad busy for 100 s. Past the total, a formula is shown
+# as differentiated.
+SIMPLIFY_ALL_SECONDS = 4.0
+
+
+def _simplest_each(exprs: Sequence[Any], seconds: float) -> list[Any]:
+    deadline = time.monotonic() + SIMPLIFY_ALL_SECONDS
+    out = []
+    for expr in exprs:
+        left = deadline - time.monotonic()
+        out.append(simplest(expr, min(seconds, left)) if left > 0 else expr)
+    return out
+
+
 def gradient_exprs(fn: Function) -> tuple[Any, ...]:
     whats = [f"∂f/∂{v.name}" for v in fn.variables]
-    return tuple(simplest(d) for d in differentiate_each(fn.expr, fn.variables, whats))
+    grad = differentiate_each(fn.expr, fn.variables, whats)
+    return tuple(_simplest_each(grad, SIMPLIFY_SECONDS))
 
 
 def hessian_exprs(fn: Function, grad: Sequence[Any] | None = None) -> tuple[tuple[Any, ...], ...]:
     grad = grad if grad is not None else gradient_exprs(fn)
     whats = ["the Hessian"] * len(fn.variables)
-    return tuple(
-        tuple(simplest(h, 1.0) for h in differentiate_each(g, fn.variables, whats)) for g in grad
-    )
+    flat = [h for g in grad for h in differentiate_each(g, fn.variables, whats)]
+    flat = _simplest_each(flat, 1.0)
+    n = len(fn.variables)
+    return tuple(tuple(flat[i * n : (i + 1) * n]) for i in range(n))
 
 
 def hessian_at(fn: Function, hess: Sequence[Sequence[Any]], at: Point) -> list[list[float]]:

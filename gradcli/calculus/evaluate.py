@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -48,38 +49,56 @@ def evaluate(expr: Any, fn: Function, at: Point, what: str = "f") -> Value:
     return _evaluate(expr, fn, at, what, shared=False)
 
 
+TIDY_ALL_SECONDS = 2.0  # shortening the exact values of one evaluate_each, all together
+
+
 def evaluate_each(
     exprs: Sequence[Any], fn: Function, at: Point, whats: Sequence[str]
 ) -> tuple[Value, ...]:
     """:func:`evaluate` of each of ``exprs`` at ``at``, under one time bound for all of them.
 
     A time bound costs a fraction of a millisecond to set up; a gradient of 1,000 components paid
-    for 2,000 of them. Only when the shared bound runs out is each evaluated again under bounds of
-    its own, as :func:`evaluate` does, so a slow component still falls back to its float alone.
+    for 2,000 of them. Where the shared bound runs out, the values not yet found are evaluated one
+    by one under bounds of their own, as :func:`evaluate` does, so a slow component still falls
+    back to its float alone. Shortening exact values (:func:`tidy`) gets TIDY_ALL_SECONDS in all:
+    50 components of half a second each kept grad busy for 25 s.
     """
+    exprs = [conventional(e) for e in exprs]
+    guesses = _float_values(exprs, fn, at)
+    tidy_until = time.monotonic() + TIDY_ALL_SECONDS
+    values: list[Value] = []
     limit = time_limit(EVALUATE_SECONDS, "evaluating at a point")
     try:
         with limit:
-            exprs = [conventional(e) for e in exprs]
-            guesses = _float_values(exprs, fn, at)
-            return tuple(
-                _evaluate(e, fn, at, w, shared=True, guess=guess)
-                for e, w, guess in zip(exprs, whats, guesses)
-            )
+            for e, w, guess in zip(exprs, whats, guesses):
+                values.append(
+                    _evaluate(e, fn, at, w, shared=True, guess=guess, tidy_until=tidy_until)
+                )
     except TimeUp:
         if not limit.expired:
             raise
-    return tuple(evaluate(e, fn, at, w) for e, w in zip(exprs, whats))
+    rest = list(zip(exprs, whats, guesses))[len(values) :]
+    for e, w, guess in rest:
+        values.append(_evaluate(e, fn, at, w, shared=False, guess=guess, tidy_until=tidy_until))
+    return tuple(values)
 
 
 _UNKNOWN: Any = object()  # no float value computed yet
 
 
 def _evaluate(
-    expr: Any, fn: Function, at: Point, what: str, *, shared: bool, guess: Any = _UNKNOWN
+    expr: Any,
+    fn: Function,
+    at: Point,
+    what: str,
+    *,
+    shared: bool,
+    guess: Any = _UNKNOWN,
+    tidy_until: float | None = None,
 ) -> Value:
     """:func:`evaluate`; ``shared``: inside :func:`evaluate_each`'s bound, which a TimeUp leaves;
-    ``guess``: the float value, when :func:`_float_values` computed it already."""
+    ``guess``: the float value, when :func:`_float_values` computed it already; ``tidy_until``:
+    the time after which an exact value is no longer shortened."""
     sp = _sympy()
     expr = conventional(expr)  # δ(0) has no number: the evaluators' convention is 0
     own = _own_variables(expr, fn)
@@ -112,8 +131,9 @@ def _evaluate(
     if exact is not None:
         try:
             with contextlib.nullcontext() if shared else time_limit(EVALUATE_SECONDS):
-                if not exact.is_Number:
-                    exact = tidy(exact)
+                left = TIDY_SECONDS if tidy_until is None else tidy_until - time.monotonic()
+                if not exact.is_Number and left > 0:
+                    exact = tidy(exact, min(TIDY_SECONDS, left))
                 number = complex(sp.N(exact, 17))
         except TimeUp:
             if shared:
@@ -187,9 +207,12 @@ def _float_values(exprs: Sequence[Any], fn: Function, at: Point) -> list[Any]:
         return [_UNKNOWN] * len(exprs)
 
 
-def tidy(exact: Any) -> Any:
+TIDY_SECONDS = 0.5
+
+
+def tidy(exact: Any, seconds: float = TIDY_SECONDS) -> Any:
     """A shorter exact value when simplify finds one quickly (sympy already writes √40 as 2√10)."""
-    return simplest(exact, 0.5)
+    return simplest(exact, seconds)
 
 
 def _why_undefined(expr: Any, fn: Function) -> str | None:
