@@ -88,12 +88,13 @@ def differentiate_each(
     from gradcli.errors import TimeLimitError
 
     results: list[Any] = []
+    current = 0  # the one being worked on, to name it if time runs out
     small = len(symbols) == 1 and _small(_parts(expr, symbols[0]))
     try:
         # A time bound costs a fraction of a millisecond to set up: ∂/∂x₇ of a 1,000-term sum
         # (one term, x₇²) is cheaper than that, and a descent asks for a million of them.
         with contextlib.nullcontext() if small else time_limit(max(seconds, 0.05)):
-            for symbol, what in zip(symbols, whats):
+            for current, (symbol, what) in enumerate(zip(symbols, whats)):
                 results.append(_derivative(sp, expr, symbol))
                 size = sp.count_ops(results[-1])
                 if size > MAX_DERIVATIVE_OPS:
@@ -103,7 +104,7 @@ def differentiate_each(
                     )
     except TimeUp:
         raise TimeLimitError(
-            f"{whats[len(results)]} took longer than {DIFF_SECONDS:g} s to compute",
+            f"{whats[current]} took longer than {DIFF_SECONDS:g} s to compute",
             hint="the formula grows too large; try a lower order",
         ) from None
     return tuple(
