@@ -94,7 +94,8 @@ def differentiate_each(
         # A time bound costs a fraction of a millisecond to set up: ∂/∂x₇ of a 1,000-term sum
         # (one term, x₇²) is cheaper than that, and a descent asks for a million of them.
         with contextlib.nullcontext() if small else time_limit(max(seconds, 0.05)):
-            for current, (symbol, what) in enumerate(zip(symbols, whats)):
+            for symbol, what in zip(symbols, whats):
+                current = len(results)
                 results.append(_derivative(sp, expr, symbol))
                 size = sp.count_ops(results[-1])
                 if size > MAX_DERIVATIVE_OPS:
