@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -40,6 +41,11 @@ class Function:
     variables: tuple[sympy.Symbol, ...]
     source: str = ""
     notes: tuple[ReadingNote, ...] = field(default=(), compare=False)
+
+    @cached_property
+    def index(self) -> dict[sympy.Symbol, int]:
+        """Each variable's position: looked up once per expression evaluated, never searched."""
+        return {v: i for i, v in enumerate(self.variables)}
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -8,7 +8,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.calculus.evaluate import evaluate, finite_difference, require_variables, tidy
+from gradcli.calculus.evaluate import (
+    evaluate,
+    evaluate_each,
+    finite_difference,
+    require_variables,
+    tidy,
+)
 from gradcli.calculus.kinks import neighbourhood_kind, nonsmooth_at, nonsmooth_chain
 from gradcli.calculus.results import (
     Directional,
@@ -22,7 +28,14 @@ from gradcli.errors import UsageError
 from gradcli.function import Function
 from gradcli.limits import bounded, work_clock
 from gradcli.points import Point
-from gradcli.symbolic import DIFF_SECONDS, differentiate, simplest
+from gradcli.symbolic import (
+    DIFF_SECONDS,
+    MAX_HESSIAN_VARIABLES,
+    SIMPLIFY_SECONDS,
+    differentiate,
+    differentiate_each,
+    simplest,
+)
 
 
 def partial(
@@ -118,21 +131,45 @@ def _sigmoid_form(fn: Function, symbols: Sequence[Any]) -> Any:
 
 
 # --- gradient -----------------------------------------------------------------------------------
-def gradient_exprs(fn: Function) -> tuple[Any, ...]:
+# Simplifying is bounded per formula (symbolic.SIMPLIFY_SECONDS) and, for ∇f and the Hessian, in
+# all: 50 components of 2 s each would keep grad busy for 100 s. Past the total, a formula is shown
+# as differentiated.
+SIMPLIFY_ALL_SECONDS = 4.0
 
-    return tuple(simplest(differentiate(fn.expr, v, f"∂f/∂{v.name}")) for v in fn.variables)
+
+def _simplest_each(exprs: Sequence[Any], seconds: float) -> list[Any]:
+    deadline = work_clock() + SIMPLIFY_ALL_SECONDS
+    out = []
+    for expr in exprs:
+        left = deadline - work_clock()
+        out.append(simplest(expr, min(seconds, left)) if left > 0 else expr)
+    return out
+
+
+def gradient_exprs(fn: Function) -> tuple[Any, ...]:
+    whats = [f"∂f/∂{v.name}" for v in fn.variables]
+    grad = differentiate_each(fn.expr, fn.variables, whats)
+    return tuple(_simplest_each(grad, SIMPLIFY_SECONDS))
 
 
 def hessian_exprs(fn: Function, grad: Sequence[Any] | None = None) -> tuple[tuple[Any, ...], ...]:
-
     grad = grad if grad is not None else gradient_exprs(fn)
-    return tuple(
-        tuple(simplest(differentiate(g, v, "the Hessian"), 1.0) for v in fn.variables) for g in grad
-    )
+    whats = ["the Hessian"] * len(fn.variables)
+    flat = [h for g in grad for h in differentiate_each(g, fn.variables, whats)]
+    flat = _simplest_each(flat, 1.0)
+    n = len(fn.variables)
+    return tuple(tuple(flat[i * n : (i + 1) * n]) for i in range(n))
 
 
 def hessian_at(fn: Function, hess: Sequence[Sequence[Any]], at: Point) -> list[list[float]]:
-    return [[evaluate(h, fn, at, what="the Hessian").value for h in row] for row in hess]
+    flat = [h for row in hess for h in row]
+    values = [v.value for v in evaluate_each(flat, fn, at, ["the Hessian"] * len(flat))]
+    n = len(hess)
+    return [values[i * n : (i + 1) * n] for i in range(n)]
+
+
+def hessian_affordable(fn: Function) -> bool:
+    return len(fn.variables) <= MAX_HESSIAN_VARIABLES
 
 
 def gradient(
@@ -166,6 +203,12 @@ class GradientAt:
         h: float | None = None,
     ) -> None:
         require_variables(fn)
+        if with_hessian and not hessian_affordable(fn):
+            raise UsageError(
+                f"{{hessian}} handles at most {MAX_HESSIAN_VARIABLES} variables; f has "
+                f"{len(fn.variables):,} (the Hessian would have {len(fn.variables) ** 2:,} entries)",
+                parameters=("hessian",),
+            )
         self.fn, self.with_hessian, self.check, self.h = fn, with_hessian, check, h
         self.grad = gradient_exprs(fn)
         self.sigmoid_form = _sigmoid_gradient(fn, self.grad)
@@ -185,7 +228,7 @@ class GradientAt:
         fn, grad = self.fn, self.grad
         value = evaluate(fn.expr, fn, at)
         names = [f"∂f/∂{n}" if len(fn.variables) > 1 else f"f′({n})" for n in fn.names]
-        g = tuple(evaluate(gi, fn, at, what=name) for gi, name in zip(grad, names))
+        g = evaluate_each(grad, fn, at, names)
         norm = _norm(g)
         if all(gi.exact is not None for gi in g):  # exact: zero means zero, 1e-73 does not
             stationary = all(gi.exact == 0 for gi in g)
@@ -198,7 +241,10 @@ class GradientAt:
         eig = matrix = None
         classification = classified_by = None
         nonsmooth = nonsmooth_at(fn, at, grad, None)
-        if stationary or self.with_hessian:
+        if stationary and not self.with_hessian and not hessian_affordable(fn):
+            # a million second derivatives are not affordable: a stationary point, unclassified
+            classified_by = "skipped"
+        elif stationary or self.with_hessian:
             from gradcli.numeric import classify, eigenvalues  # numpy only where a Hessian is asked
 
             if self.hess is None:
@@ -252,6 +298,10 @@ class GradientAt:
 
 def _sigmoid_gradient(fn: Function, grad: Sequence[Any]) -> tuple[Any, ...] | None:
     """∇f with σ in it (a component without σ is the plain one), or None when f has no sigmoid."""
+    import sympy
+
+    if not fn.expr.has(sympy.exp):  # once, not once per variable: a long sum is searched n times
+        return None
     forms = [_sigmoid_form(fn, (v,)) for v in fn.variables]
     if all(form is None for form in forms):
         return None

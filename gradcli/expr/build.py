@@ -21,6 +21,8 @@ from typing import Any
 from gradcli.errors import ParseError
 from gradcli.expr import magnitude
 from gradcli.expr.bars import resolve_bars
+from gradcli.expr.chains import DONE, NEW, STEP, Chain, chain_group
+from gradcli.expr.chains import Built as _Built
 from gradcli.expr.grammar import (
     MAX_CONSTANT_DIGITS,
     MAX_LENGTH,
@@ -42,16 +44,6 @@ from gradcli.limits import TimeUp, time_limit
 
 CALL_SECONDS = 2.0  # one function call, which sympy may evaluate exactly
 BUILD_SECONDS = 8.0  # the whole tree: a backstop for sympy's automatic evaluation of + * **
-
-
-@dataclass
-class _Built:
-    expr: Any
-    approx: Any = None  # the approximate value of a constant (expr.magnitude); None if not constant
-
-    @property
-    def constant(self) -> bool:
-        return self.approx is not None
 
 
 def _digits(value: Any) -> float:
@@ -136,14 +128,38 @@ class _Builder:
 
     def build(self, tree: ast.Expression) -> Any:
         # Iterative post-order: a 2000-term sum nests 2000 deep and would exhaust Python's stack.
+        # A chain of + and - (or of * and /) is one unit (see chains.Chain): its operands are built in
+        # the order the nested tree has them, each operator checked where the nested tree would
+        # check it, and the sum or product is made by one call of sympy's Add or Mul: adding the
+        # terms one at a time re-sorts the growing sum at every step (quadratic in its length).
         done: dict[int, _Built] = {}
-        stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
+        chains: dict[int, Chain] = {}
+        stack: list[tuple[ast.AST, int]] = [(tree.body, NEW)]
         while stack:
-            node, expanded = stack.pop()
+            node, state = stack.pop()
+            if state == STEP:  # the chain's next operator, now that its right operand is built
+                chain = chains[id(node)]
+                chain.step(
+                    self,
+                    done.pop(id(chain.operands[0])) if chain.running is None else None,
+                    done.pop(id(chain.operands[chain.steps + 1])),
+                )
+                continue
+            if state == NEW and isinstance(node, ast.BinOp) and chain_group(node) is not None:
+                chain = chains[id(node)] = Chain(node)
+                stack.append((node, DONE))
+                for operand in reversed(chain.operands[1:]):
+                    stack.append((node, STEP))
+                    stack.append((operand, NEW))
+                stack.append((chain.operands[0], NEW))
+                continue
+            if state == DONE and id(node) in chains:
+                done[id(node)] = chains.pop(id(node)).result()
+                continue
             children = self.children(node)
-            if not expanded and children:
-                stack.append((node, True))
-                stack.extend((c, False) for c in reversed(children))
+            if state == NEW and children:
+                stack.append((node, DONE))
+                stack.extend((c, NEW) for c in reversed(children))
                 continue
             built = self.combine(node, [done.pop(id(c)) for c in children])
             done[id(node)] = self.exact_digits(node, built)
@@ -210,10 +226,13 @@ class _Builder:
             raise self.fail(f"the value of {node.id} took too long to evaluate", node)
         return approx
 
+    def refuse_zero_divisor(self, node: ast.BinOp, b: _Built) -> None:
+        if isinstance(node.op, ast.Div) and b.constant and b.expr.is_zero:
+            raise self.fail("division by zero", node, hint="the expression is undefined")
+
     def binop(self, node: ast.BinOp, a: _Built, b: _Built) -> _Built:
         op = node.op
-        if isinstance(op, ast.Div) and b.constant and b.expr.is_zero:
-            raise self.fail("division by zero", node, hint="the expression is undefined")
+        self.refuse_zero_divisor(node, b)
         if isinstance(op, ast.Pow):
             return self.power(node, a, b)
         symbol = _ARITHMETIC.get(type(op))

@@ -56,6 +56,13 @@ def kink_note(nonsmooth: Nonsmooth, where: str, broken: str, shown: str, delta: 
 
 def classification_text(kind: str, by: str | None, stationary: bool) -> str:
     """The 'stationary' row of a point: ∇f = 0 and what kind of point it is, and how we know."""
+    if by == "skipped":  # too many variables for the Hessian test (calculus.derivatives)
+        from gradcli.symbolic import MAX_HESSIAN_VARIABLES
+
+        return (
+            f"∇f = 0: a stationary point, not classified (the Hessian test is limited to "
+            f"{MAX_HESSIAN_VARIABLES} variables)"
+        )
     if by == "neighbourhood":
         words = NEIGHBOURHOOD.get(kind, kind)
         return f"∇f = 0 (by convention): {words}" if stationary else words

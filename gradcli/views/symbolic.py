@@ -202,7 +202,7 @@ def _grad_record(result: GradientResult, p: GradientPoint) -> dict[str, Any]:
             "norm": _exact(p.norm),
         },
     }
-    if p.classification:
+    if p.classification or p.classified_by == "skipped":  # skipped: unclassified, too large
         rec["classification"] = p.classification
         rec["classified_by"] = p.classified_by
     rec["differentiable"] = p.nonsmooth is None or p.nonsmooth.order > 1
