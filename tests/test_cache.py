@@ -139,6 +139,7 @@ decimals = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rational_functions(),

@@ -201,6 +201,7 @@ def _towers(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 TOWERS = st.recursive(LEAVES, _towers, max_leaves=8)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400,
     derandomize=True,
@@ -241,6 +242,7 @@ def test_soft_bound_in_the_main_thread() -> None:
     assert bounded(0.2, lambda: 42, None) == 42
 
 
+@pytest.mark.slow
 def test_a_bound_buys_cpu_seconds_not_wall_seconds() -> None:
     # 0.8 s asleep (no CPU: a busy machine looks like this to the process), then 0.3 s of CPU: a
     # 1 s bound of wall time would cut it off after 0.2 s of work; of CPU time it lets it finish.
@@ -255,6 +257,7 @@ def test_a_bound_buys_cpu_seconds_not_wall_seconds() -> None:
     assert bounded(1.0, sleepy_then_busy, "cut off") == "done"
 
 
+@pytest.mark.slow
 def test_a_starved_bound_still_ends_at_its_wall_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "process_time", lambda: 0.0)  # as if it never got the CPU
     started = time.monotonic()
@@ -262,6 +265,7 @@ def test_a_starved_bound_still_ends_at_its_wall_cap(monkeypatch: pytest.MonkeyPa
     assert time.monotonic() - started >= 0.2 * limits.STRETCH  # not before the cap: it waited
 
 
+@pytest.mark.slow
 def test_soft_bound_interrupts_a_sleep() -> None:
     assert bounded(0.2, lambda: time.sleep(30), "fallback") == "fallback"
 
@@ -283,6 +287,7 @@ def test_soft_bound_without_sigalrm(monkeypatch: pytest.MonkeyPatch) -> None:
     assert bounded(0.2, lambda: 42, None) == 42
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("use_sigalrm", [True, False], ids=["sigalrm", "watchdog"])
 def test_a_swallowed_timeup_comes_back(use_sigalrm: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     # e.g. raised inside a garbage-collection callback, where it is printed and lost
@@ -301,6 +306,7 @@ def test_a_swallowed_timeup_comes_back(use_sigalrm: bool, monkeypatch: pytest.Mo
     assert caught[2] - caught[0] >= limits.RETRY_SECONDS
 
 
+@pytest.mark.slow
 def test_nested_bounds_keep_their_own_deadlines() -> None:
     def inner_then_spin() -> str:
         inner = bounded(0.1, _spin, "inner")  # the shorter, inner bound expires first
@@ -361,6 +367,7 @@ def test_many_short_bounds_leave_nothing_behind(tmp_path: Path) -> None:
     assert (child.returncode, child.stdout, child.stderr) == (0, "0 0\n", "")
 
 
+@pytest.mark.slow
 def test_an_outer_sigalrm_timer_is_kept() -> None:
     # The hostile catalogue guards each case with its own SIGALRM; a bound inside must not cancel it.
     import signal

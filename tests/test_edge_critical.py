@@ -367,6 +367,7 @@ def test_exact_points_on_a_curve_are_not_listed_twice() -> None:
     assert [sympy.sstr(e) for e in curve.equations] == ["y - sin(x)"]
 
 
+@pytest.mark.slow
 def test_a_singular_hessian_with_a_nonzero_gradient_is_not_a_stationary_point() -> None:
     # McCormick's Hessian is singular on x + y = 0, where ∇f = (1.5, 1.5): a least-squares
     # Newton step is zero there and once passed (0.5, -0.5) off as a degenerate point.

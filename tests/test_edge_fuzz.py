@@ -464,6 +464,7 @@ REGRESSIONS = [
         ["level", "max(sigmoid(50*y), log(sigmoid(50*y)))", *VARS, "--at", "1e-300,1e-300"],
         "table",
         id="level plateau branches",
+        marks=pytest.mark.slow,  # seconds: two bounded solves
     ),
     # the explainer's check computed 3^3^3^3^3 with mpmath (3.3 GB, minutes)
     pytest.param(

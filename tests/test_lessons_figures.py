@@ -81,6 +81,7 @@ WIDE_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", WIDE_CASES, ids=lambda a: " ".join(a[1:]))
 def test_a_wide_frame_centres_the_plot(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str]
@@ -127,6 +128,7 @@ LEARNING_RATES = [
 ]
 
 
+@pytest.mark.slow
 def test_a_run_that_leaves_the_view_stops_at_its_edge_with_an_arrow(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -301,6 +303,7 @@ def test_descent_arrows_are_named_in_the_legend(
     assert legend_texts(plain) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", ["8x4.5", "12.8x7.2", "8.8x7.2"])
 def test_the_surface_colour_bar_clears_the_z_tick_labels(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: str

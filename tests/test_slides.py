@@ -114,6 +114,7 @@ def test_transparency_is_refused_where_the_format_has_none(tmp_path: Path) -> No
 # --- text that stays text -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_svg_text_is_editable_on_request(tmp_path: Path) -> None:
     paths, text = tmp_path / "paths.svg", tmp_path / "text.svg"
     assert run("x**2+y**2", "--at", "1,1", "-o", str(paths), *FAST)[0] == 0

@@ -227,6 +227,7 @@ def test_plain_conversion_agrees_with_typer_on_corners(value: str | None) -> Non
     _agree(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.text(alphabet="0123456789+-._eE xinfaNI\t٣", max_size=10))
 def test_plain_conversion_agrees_with_typer_on_any_number_like_text(value: str) -> None:

@@ -55,6 +55,7 @@ def _nested(terms: list[str], ops: list[str]) -> Any:
     )
 
 
+@pytest.mark.slow
 @given(
     st.lists(st.sampled_from(TERMS), min_size=2, max_size=14).flatmap(
         lambda terms: st.sampled_from(["+-", "*/"]).flatmap(
@@ -154,6 +155,7 @@ def test_a_stationary_point_of_many_variables_is_not_classified_and_says_so() ->
     assert "not classified" in " ".join(table.stdout.split())
 
 
+@pytest.mark.slow
 def test_a_stationary_point_within_the_limit_is_still_classified() -> None:
     n = MAX_HESSIAN_VARIABLES
     fn = parse(_sum_of_squares(n))
