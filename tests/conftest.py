@@ -46,6 +46,14 @@ def _fuzz_asked(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("fuzz" if _fuzz_asked(config) else "suite")
+    if not hasattr(config, "workerinput"):  # once, in the controller
+        # Every gradcli process the suite starts reads compiled modules, even where
+        # PYTHONDONTWRITEBYTECODE would have it compile all of gradcli again each time.
+        import compileall
+        from pathlib import Path
+
+        package = Path(__file__).resolve().parent.parent / "gradcli"
+        compileall.compile_dir(str(package), quiet=2, workers=1)
     # The gradcli processes tests start run uncached: a replayed answer would hide what a test
     # checks, and the user's own cache is not the suite's to fill. tests/test_cache.py opts in.
     os.environ["GRADCLI_NO_CACHE"] = "1"

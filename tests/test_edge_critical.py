@@ -7,6 +7,7 @@ and are recorded here so the tests run without scipy.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -32,6 +33,8 @@ from gradcli.cli import app
 from gradcli.expr import parse
 from gradcli.limits import work_clock
 from gradcli.numeric import compile_function
+from gradcli.views.critical import critical_document
+from gradcli.views.render import render
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,13 +135,16 @@ def test_the_numeric_search_rejects_flat_tails_and_says_how_many() -> None:
     # No exact method applies here: every point comes from Newton, and the far tails, where
     # ‖∇f‖ < 1e-8 over most of the box, must not be taken for stationary points.
     f = "x*y*exp(-x**2-y**2) + exp(-(x-1)**2-y**2)/10"
-    doc = critical_json(f)
+    result = critical_points(parse(f))  # once: the JSON and the table are two views of it
+    doc = critical_document(result).record
+    doc = json.loads(json.dumps(doc, default=str))
     assert_matches(doc, GAUSSIAN_MIX, tol=1e-9)
     assert doc["complete"] is False
     assert doc["search"]["rejected"] > 1000 and doc["rejected"] == doc["search"]["rejected"]
-    table = run("critical", f).stdout
-    assert "rejected (Newton did not converge" in table
-    assert "possibly incomplete" in table
+    table = io.StringIO()
+    render(critical_document(result), "table", table)
+    assert "rejected (Newton did not converge" in table.getvalue()
+    assert "possibly incomplete" in table.getvalue()
 
 
 def test_newton_acceptance_does_not_depend_on_the_scale_of_f() -> None:

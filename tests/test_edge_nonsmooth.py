@@ -323,7 +323,7 @@ def _same(ours: Any, text: str, variables: Any, rng: random.Random) -> None:
 
 
 @pytest.mark.slow
-@settings(derandomize=True, max_examples=25, deadline=None)
+@settings(derandomize=True, max_examples=15, deadline=None)
 @given(expressions())
 def test_json_function_and_gradient_read_back_with_plain_sympify(text: str) -> None:
     fn = parse(text)
