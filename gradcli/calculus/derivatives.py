@@ -152,11 +152,16 @@ def gradient_exprs(fn: Function) -> tuple[Any, ...]:
     return tuple(_simplest_each(grad, SIMPLIFY_SECONDS))
 
 
-def hessian_exprs(fn: Function, grad: Sequence[Any] | None = None) -> tuple[tuple[Any, ...], ...]:
+def hessian_exprs(
+    fn: Function, grad: Sequence[Any] | None = None, *, shown: bool = True
+) -> tuple[tuple[Any, ...], ...]:
+    """The Hessian's entries; simplified only when ``shown`` (for classifying a point only its
+    exact values count, and simplifying δ-laden entries took seconds)."""
     grad = grad if grad is not None else gradient_exprs(fn)
     whats = ["the Hessian"] * len(fn.variables)
     flat = [h for g in grad for h in differentiate_each(g, fn.variables, whats)]
-    flat = _simplest_each(flat, 1.0)
+    if shown:
+        flat = _simplest_each(flat, 1.0)
     n = len(fn.variables)
     return tuple(tuple(flat[i * n : (i + 1) * n]) for i in range(n))
 
@@ -247,8 +252,8 @@ class GradientAt:
         elif stationary or self.with_hessian:
             from gradcli.numeric import classify, eigenvalues  # numpy only where a Hessian is asked
 
-            if self.hess is None:
-                self.hess = hessian_exprs(fn, grad)
+            if self.hess is None:  # not shown: only its values at stationary points are used
+                self.hess = hessian_exprs(fn, grad, shown=False)
             matrix = hessian_at(fn, self.hess, at)
             eig = eigenvalues(matrix)
             nonsmooth = nonsmooth or nonsmooth_at(fn, at, grad, self.hess)
