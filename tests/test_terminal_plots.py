@@ -264,3 +264,11 @@ def test_a_real_terminal_is_detected_and_a_pipe_is_not() -> None:
     )
     assert piped.returncode == 2 and piped.stdout == ""
     assert "not a terminal" in piped.stderr
+
+
+def test_dash_output_is_the_terminal_as_with_no_output() -> None:
+    code, out, err = run(["plot", "x^2+y^2", "--at", "1,1", "-o", "-"], terminal())
+    assert code == 0, err
+    assert "▀" in out and "\x1b[" in out
+    code, out, err = run(["plot", "x^2+y^2", "-o", "-"], {**BASE, "FORCE_COLOR": None})
+    assert code == 2 and out == "" and "not a terminal" in err

@@ -47,7 +47,7 @@ def plot(
             help="The figure: .png, .svg or .pdf. With --animate: .gif, .mp4 (needs ffmpeg), "
             "a multi-page .pdf, or numbered frames: a folder (frames/) or a pattern "
             "(frame-%03d.png). Written atomically. Without it, on a terminal, the figure is "
-            "drawn there (see --term).",
+            "drawn there (see --term); -o - means the same.",
             show_default=False,
         ),
     ] = None,
@@ -220,6 +220,8 @@ def plot(
     from gradcli.cli.terminal import plot_mode, show_plot
     from gradcli.errors import UsageError
 
+    if output == "-":  # standard output: on a terminal that is the picture, as with no -o
+        output = None
     drawing = plot_mode(term, output, fmt, animate, surface)  # in the terminal: None if not
     if frames is not None and not animate:
         raise UsageError("--frames counts an animation's frames: add --animate")
