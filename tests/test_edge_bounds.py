@@ -414,7 +414,10 @@ CHILD = textwrap.dedent(
     elif mode == "hard-exit-off":
         limits.set_hard_exit(False)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        limits.bounded(0.3, lambda: time.sleep(1.5), None, what="sleeping")
+        # past every deadline the bound had (soft, hard, backstop), derived from the settings
+        # rather than a guessed 1.5 s: only then could a hard exit have happened
+        until = time.monotonic() + 0.3 + limits.GRACE_SECONDS + limits.BACKSTOP_SECONDS + 0.2
+        limits.bounded(0.3, lambda: time.sleep(max(until - time.monotonic(), 0)), None)
     sys.stdout.write("finished\\n")
     """
 )
