@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 REPLAYED = ("grad", "partial", "critical", "level")  # answers that depend on the arguments alone
@@ -216,11 +217,23 @@ def _write(chunks: list[tuple[int, str]]) -> int:
     from gradcli.cli import process
 
     process.prepare_streams()
-    try:
+
+    def replay() -> None:
         for channel, text in chunks:
             stream = sys.stdout if channel == 1 else sys.stderr
             stream.write(text)
             stream.flush()
+
+    return _write_out(replay)
+
+
+def _write_out(write: Callable[[], None]) -> int:
+    """Run ``write`` as the funnel would: a closed pipe ends quietly (0), any other write error is
+    one line (1)."""
+    from gradcli.cli import process
+
+    try:
+        write()
     except BrokenPipeError:
         process.silence(1)
         return 0
@@ -228,7 +241,7 @@ def _write(chunks: list[tuple[int, str]]) -> int:
         process.silence(1)
         from gradcli.cli.app import report
 
-        report(f"cannot write the output: {exc.strerror or exc}")
+        report(f"cannot write the output: {getattr(exc, 'strerror', None) or exc}")
         return 1
     return 0
 
@@ -381,22 +394,15 @@ def _render(doc: Any, fmt: str, prelude: str) -> int:
     from gradcli.views.render import render
 
     process.prepare_streams()
-    try:
+
+    def write() -> None:
         if prelude:
             sys.stderr.write(prelude)
             sys.stderr.flush()
         render(doc, fmt)
         sys.stdout.flush()
-    except BrokenPipeError:
-        process.silence(1)
-        return 0
-    except OSError as exc:
-        process.silence(1)
-        from gradcli.cli.app import report
 
-        report(f"cannot write the output: {getattr(exc, 'strerror', None) or exc}")
-        return 1
-    return 0
+    return _write_out(write)
 
 
 # --- what grad and partial offer ------------------------------------------------------------------
