@@ -199,14 +199,19 @@ def test_root_help_lists_the_completion_options_and_v() -> None:
     assert "--install-completion [SHELL]" in shown and "--show-completion [SHELL]" in shown
 
 
+def _write_script(shell: str, env: dict[str, str], folder: Path) -> None:
+    """The completion script the installed command prints for ``shell``, as folder/gradcli.SHELL."""
+    script = subprocess.run(
+        ["gradcli", "--show-completion", shell], env=env, capture_output=True, text=True
+    ).stdout
+    (folder / f"gradcli.{shell}").write_text(script)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash here")
 def test_a_real_bash_sources_the_script_and_completes_through_it(tmp_path: Path) -> None:
     env = _shim_env(tmp_path)  # the command the script runs, found on PATH as after install
-    script = subprocess.run(
-        ["gradcli", "--show-completion", "bash"], env=env, capture_output=True, text=True
-    ).stdout
-    (tmp_path / "gradcli.bash").write_text(script)
+    _write_script("bash", env, tmp_path)
     check = (
         f"source {tmp_path / 'gradcli.bash'}\n"
         "complete -p gradcli\n"
@@ -234,10 +239,7 @@ def test_a_real_bash_sources_the_script_and_completes_through_it(tmp_path: Path)
 @pytest.mark.skipif(shutil.which("fish") is None, reason="no fish here")
 def test_a_real_fish_sources_the_script_and_completes_through_it(tmp_path: Path) -> None:
     env = _shim_env(tmp_path)
-    script = subprocess.run(
-        ["gradcli", "--show-completion", "fish"], env=env, capture_output=True, text=True
-    ).stdout
-    (tmp_path / "gradcli.fish").write_text(script)
+    _write_script("fish", env, tmp_path)
     check = (
         f"source {tmp_path / 'gradcli.fish'}; "
         'complete -C "gradcli gr"; complete -C "gradcli grad @ro"; '
