@@ -130,6 +130,10 @@ def test_bash_completes_methods_and_the_commands_formats() -> None:
         "adagrad",
         "rmsprop",
         "adam",
+        "newton",
+        "bfgs",
+        "lbfgs",
+        "cg",
     ]
     assert bash("gradcli descend x --method = r") == ["rmsprop"]  # '--method=r', as bash splits it
     assert bash("gradcli descend x --format ") == list(COMMAND_FORMATS["descend"])

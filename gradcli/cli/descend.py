@@ -92,7 +92,8 @@ def descend(
     """Gradient descent: step against the gradient, x ← x − lr·∇f(x), and watch the learning rate
     decide between crawling, converging and overshooting. --from, --lr and --method repeat; the runs
     are their product, computed together. Optimizers follow torch.optim's update rules and defaults
-    (gd, momentum, nesterov, adagrad, rmsprop, adam). A run stops as converged (‖∇f‖ ≤ --tol),
+    (gd, momentum, nesterov, adagrad, rmsprop, adam); newton, bfgs, lbfgs and cg use curvature and
+    a strong-Wolfe line search instead of a learning rate. A run stops as converged (‖∇f‖ ≤ --tol),
     max_steps or diverged; exit 0 either way (3 with --strict unless all converged).
 
     Examples:
@@ -102,6 +103,7 @@ def descend(
       gradcli descend "x**2+10*y**2" --from 1,1 --lr 0.01 --lr 0.05 --lr 0.11
       gradcli descend "(1-x)**2+100*(y-x**2)**2" --from -1.2,1 --method adam --lr 0.02 --steps 5000
       gradcli descend "x**2+y**2" --from 3,1 --method momentum --method adam --summary
+      gradcli descend @rosenbrock --from -1.2,1 --method gd --method bfgs --method newton --summary
       printf '0,0\\n-1,1\\n' | gradcli descend "(x**2+y-11)**2+(x+y**2-7)**2" --from - --summary --format csv
       gradcli descend "x**2" --from 1 --lr 1.5
       gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
@@ -128,7 +130,9 @@ def descend(
         raise UsageError("descend needs at least one start and one setting")
 
     from gradcli.numeric import compile_function
+    from gradcli.optimize.curvature import check_settings
 
+    check_settings(len(points), settings, len(fn.variables))  # newton's n, runs stepped one by one
     compiled = compile_function(fn)
     streaming = fmt in ("csv", "ndjson")
     if curve and fmt != "table":  # machine formats stay clean: a note, no picture

@@ -33,9 +33,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from gradcli.optimize.settings import (
+    ALL_METHODS,
     ALPHA,
     BETA1,
     BETA2,
+    CURVATURE_METHODS,
     LR,
     METHOD,
     METHODS,
@@ -217,9 +219,12 @@ MethodOpt = Annotated[
         "--method",
         "-m",
         metavar="NAME",
-        help="gd, momentum, nesterov, adagrad, rmsprop or adam (default gd); repeatable.",
+        help=f"{', '.join(METHODS)} (default {METHOD}), or with curvature and a line search "
+        f"instead of --lr: {', '.join(CURVATURE_METHODS)}; repeatable.",
         show_default=False,
-        autocompletion=lambda incomplete: [m for m in METHODS if m.startswith(incomplete.lower())],
+        autocompletion=lambda incomplete: [
+            m for m in ALL_METHODS if m.startswith(incomplete.lower())
+        ],
     ),
 ]
 LrOpt = Annotated[
@@ -227,7 +232,8 @@ LrOpt = Annotated[
     typer.Option(
         "--lr",
         metavar="LR",
-        help=f"Learning rate (default {LR:g}); repeatable: one run per value.",
+        help=f"Learning rate (default {LR:g}); repeatable: one run per value. "
+        f"{', '.join(CURVATURE_METHODS)} have none.",
         show_default=False,
     ),
 ]
@@ -288,7 +294,7 @@ class DescentArgs:
 
         methods = [m.strip().lower() for m in self.method] if self.method else [METHOD]
         rates = list(self.lr) if self.lr else [LR]
-        return [
+        made = [
             Settings(
                 method=m,
                 lr=rate,
@@ -305,6 +311,16 @@ class DescentArgs:
             for m in dict.fromkeys(methods)
             for rate in dict.fromkeys(rates)
         ]
+        if self.lr and not any(s.uses_lr for s in made):
+            from gradcli.errors import UsageError
+
+            raise UsageError(
+                f"--lr does not apply to {', '.join(dict.fromkeys(s.method for s in made))}: "
+                "a line search picks every step",
+                hint="drop --lr, or add a first-order --method (gd, adam, …) it applies to",
+            )
+        # a curvature method's Settings ignore lr: one run each, however many --lr were given
+        return list(dict.fromkeys(made))
 
 
 DESCENT = DescentArgs()  # the default of a command's ``descent`` parameter

@@ -26,6 +26,7 @@ import numpy as np
 
 from gradcli.errors import MathError, UsageError
 from gradcli.optimize.chunks import Chunk
+from gradcli.optimize.curvature import CurvatureLane, check_plans, is_curvature
 from gradcli.optimize.lane import Keep, Lane, LaneContext, collector_paused
 from gradcli.optimize.runs import DescentRun, Final, RunPlan, StepRecord
 from gradcli.optimize.scalar import ScalarLane
@@ -225,6 +226,7 @@ class Descent:
         self.both = compiled.both
         self.step = 0  # the step the lanes are working on
         self.offset = offset
+        check_plans(self.plan, self.n)
         if not checked:
             check_starts(compiled, self.points)
         line_search = any(p.settings.line_search for p in self.plan)
@@ -250,7 +252,10 @@ class Descent:
             groups.setdefault((p.settings.method, p.settings.line_search), []).append(p)
         lanes: list[Lane] = []
         for plans in groups.values():
-            if len(plans) <= SCALAR_LANE_MAX:
+            if is_curvature(plans[0]):  # not elementwise: one run at a time, on numpy vectors
+                hessian = self.compiled.hessian
+                lanes.extend(CurvatureLane(self.context, p, hessian) for p in plans)
+            elif len(plans) <= SCALAR_LANE_MAX:
                 lanes.extend(ScalarLane(self.context, p) for p in plans)
             else:
                 lanes.append(VectorLane(self.context, plans))

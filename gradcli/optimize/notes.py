@@ -159,9 +159,12 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
             )
         ]
     notes: list[Note] = []
+    # ∇f turning is what a line-searched step does in a curved valley, not a too-large lr: the
+    # zig-zag note and the lr advice of the progress notes are the first-order methods'
+    lr_driven = run.settings.uses_lr
     if (
         not run.rises
-        and run.reversals < 3
+        and (run.reversals < 3 or not lr_driven)
         and run.status == "converged"
         and run.classification == ("maximum" if ascent else "minimum")
         and run.peak_norm <= EXPLODING_FACTOR * max(1.0, run.start_norm)
@@ -187,7 +190,7 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
                 run.settings.method in ("momentum", "nesterov", "adam"),
             )
         )
-    elif run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
+    elif lr_driven and run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
         sign = -1.0 if ascent else 1.0
         improved = sign * run.final_value < sign * seen.start_value
         # the stability limit is named only where lr is past it (at the start)
@@ -207,9 +210,9 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
     # growth alone is not explosion: leaving a plateau (1e-7 → 0.9) is the lesson going right
     if run.start_norm > 0 and not run.peak_norm <= EXPLODING_FACTOR * max(1.0, run.start_norm):
         notes.append(Exploding(run.start_norm, run.peak_norm))
-    if run.status == "diverged" and not run.rises:
+    if run.status == "diverged" and not run.rises and lr_driven:
         notes.append(Diverged(run.reason))
-    if run.status == "max_steps":
+    if run.status == "max_steps" and lr_driven:
         progress = _progress_notes(run, seen, gd)
         if any(isinstance(n, ZigZag) and not n.improved for n in notes) or any(
             isinstance(n, Overshooting) and n.frequent for n in notes

@@ -187,4 +187,5 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "rmsprop": Optimizer(_rmsprop_init, _rmsprop_update),
     "adam": Optimizer(_adam_init, _adam_update),
 }
-assert tuple(OPTIMIZERS) == METHODS, "every method Settings accepts has exactly one rule"
+# The curvature methods (settings.CURVATURE_METHODS) are not elementwise: .curvature steps them.
+assert tuple(OPTIMIZERS) == METHODS, "every first-order method has exactly one rule"

@@ -12,8 +12,13 @@ from typing import Any
 
 from gradcli.errors import UsageError
 
-#: The method names a Settings accepts (each has an (init, update) pair in :mod:`.optimizers`).
+#: The first-order methods: each has an elementwise (init, update) pair in :mod:`.optimizers`.
 METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+#: The methods that use curvature, each stepped one run at a time by :mod:`.curvature` with its
+#: own line search: they have no learning rate.
+CURVATURE_METHODS = ("newton", "bfgs", "lbfgs", "cg")
+#: Every method a Settings accepts, in the order --help lists them.
+ALL_METHODS = METHODS + CURVATURE_METHODS
 
 # The defaults: torch.optim's, except the learning rate (torch has none for SGD).
 METHOD = "gd"
@@ -29,6 +34,19 @@ ENDS = 5  # rows kept at each end of a run with keep="ends": what a table shows 
 ARMIJO_C = 1e-4  # sufficient-decrease constant of the Armijo line search
 ARMIJO_SHRINK = 0.5  # the trial step is halved until the Armijo condition holds
 ARMIJO_MAX_HALVINGS = 60  # lr·2⁻⁶⁰: beyond this the step is numerically nothing; take it anyway
+
+# The curvature methods' constants (Nocedal & Wright; scipy.optimize's values where it has one).
+WOLFE_C1 = 1e-4  # sufficient decrease of the strong Wolfe line search
+WOLFE_C2 = 0.9  # its curvature condition for newton, bfgs and lbfgs
+CG_C2 = 0.4  # ... and for cg (scipy's CG; Nocedal & Wright suggest 0.1)
+LBFGS_MEMORY = 10  # the (s, y) pairs lbfgs keeps (scipy's L-BFGS-B default)
+NEWTON_BETA = 1e-3  # the first shift τ of a Hessian that is not positive definite (N&W Alg. 3.3)
+CURVATURE_LR = 1.0  # what a curvature method's Settings.lr holds: the longest first trial step α
+
+#: Options of the first-order loop that a curvature method refuses when set, as field → the value
+#: that means "not set". A new knob of the first-order loop (a schedule, clipping, noise, weight
+#: decay) adds its field here, and ``Settings(method="bfgs", knob=...)`` says it does not apply.
+FIRST_ORDER_ONLY: dict[str, Any] = {"line_search": False}
 
 
 class _MethodDefault(float):
@@ -51,8 +69,10 @@ class Settings:
     command, Python code) gets the same checks and messages.
     """
 
-    method: str = METHOD  # gd | momentum | nesterov | adagrad | rmsprop | adam
-    lr: float = LR
+    method: str = (
+        METHOD  # gd | momentum | nesterov | adagrad | rmsprop | adam | newton | bfgs | ...
+    )
+    lr: float = LR  # not used by the curvature methods: for them it always reads CURVATURE_LR
     momentum: float = MOMENTUM
     alpha: float = ALPHA
     beta1: float = BETA1
@@ -67,14 +87,20 @@ class Settings:
         if type(self.eps) is _MethodDefault:
             object.__setattr__(self, "eps", ADAGRAD_EPS if self.method == "adagrad" else 1e-8)
         self._validate()
+        if self.method in CURVATURE_METHODS:
+            # their line search picks every step: lr means nothing to them, and one value lets
+            # --lr 0.01 --lr 0.1 (for the first-order methods) give each of them one run, not two
+            object.__setattr__(self, "lr", CURVATURE_LR)
 
     def _validate(self) -> None:
-        if self.method not in METHODS:
+        if self.method not in ALL_METHODS:
             raise UsageError(
                 f"unknown method {self.method!r}{_did_you_mean(self.method)}",
-                hint=f"choose one of: {', '.join(METHODS)}",
+                hint=f"choose one of: {', '.join(ALL_METHODS)}",
             )
         _check(self.lr, "lr", "a finite number > 0", lambda v: v > 0)
+        if self.method in CURVATURE_METHODS:
+            self._refuse_first_order_knobs()
         _check(self.momentum, "momentum", "a finite number ≥ 0", lambda v: v >= 0)
         if self.method == "nesterov" and not self.momentum > 0:
             raise UsageError(
@@ -100,9 +126,33 @@ class Settings:
                 hint="drop --line-search or use --method gd",
             )
 
+    def _refuse_first_order_knobs(self) -> None:
+        for name, unset in FIRST_ORDER_ONLY.items():
+            if getattr(self, name, unset) == unset:
+                continue
+            if name == "line_search":  # still names the flag, as gd's refusal does
+                raise UsageError(
+                    f"--line-search is Armijo backtracking for gd; {self.method} has its own "
+                    "strong-Wolfe line search",
+                    hint=f"drop --line-search, or run gd with it beside {self.method}",
+                )
+            raise UsageError(
+                f"{{{name}}} applies to the first-order methods, not to {self.method}, whose "
+                "line search picks every step",
+                hint=f"drop {{{name}}}, or compare {self.method} with a first-order method without it",
+                parameters=(name,),
+            )
+
+    @property
+    def uses_lr(self) -> bool:
+        """Whether ``lr`` is this method's learning rate (the curvature methods have none)."""
+        return self.method not in CURVATURE_METHODS
+
     # --- how a run states what it did --------------------------------------------------------------
     def hyperparameters(self) -> dict[str, float]:
         """Every hyperparameter the method uses (and only those), by name."""
+        if self.method in CURVATURE_METHODS:
+            return _curvature_hyperparameters(self.method)
         params: dict[str, float] = {"lr": self.lr}
         if self.method in ("momentum", "nesterov"):
             params["momentum"] = self.momentum
@@ -130,6 +180,9 @@ class Settings:
     def rule(self) -> str:
         """The update rule, in symbols, exactly as the optimizer applies it."""
         grad = "g = −∇f(x) (ascent)" if self.ascent else "g = ∇f(x)"
+        if self.method in CURVATURE_METHODS:
+            goal = "minimises −f (ascent)" if self.ascent else "minimises f"
+            return f"{goal}; {CURVATURE_RULES[self.method]}"
         if self.method == "gd":
             sign = "+" if self.ascent else "−"
             if not self.line_search:
@@ -150,6 +203,31 @@ class Settings:
         return f"{grad}; {rules[self.method]}"
 
 
+#: The curvature methods' rules, in words that match :mod:`.newton`, :mod:`.quasi_newton`,
+#: :mod:`.conjugate` and :mod:`.wolfe`.
+_WOLFE = "α from a strong-Wolfe line search"
+CURVATURE_RULES = {
+    "newton": "x ← x + α·p, (∇²f(x) + τI)·p = −∇f(x) with τ = 0 where ∇²f is positive definite, "
+    "else the first of β, 2β, 4β, … that makes it so (Nocedal–Wright Alg. 3.3); "
+    f"{_WOLFE} trying α = 1 first",
+    "bfgs": "x ← x − α·H·∇f(x); H ← (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ with s = x′ − x, "
+    f"y = ∇f(x′) − ∇f(x), ρ = 1/(yᵀs), H = I at first; {_WOLFE}",
+    "lbfgs": "x ← x − α·H·∇f(x), H·∇f by the two-loop recursion over the last m pairs "
+    f"(s, y) with H₀ = (sᵀy/yᵀy)·I; {_WOLFE}",
+    "cg": "x ← x + α·p; p ← −∇f(x) + β·p with β = max(0, ∇f(x′)ᵀ(∇f(x′) − ∇f(x))/‖∇f(x)‖²) "
+    f"(Polak–Ribière+), p = −∇f(x) at the start and when p is not downhill; {_WOLFE}",
+}
+
+
+def _curvature_hyperparameters(method: str) -> dict[str, float]:
+    params: dict[str, float] = {"c1": WOLFE_C1, "c2": CG_C2 if method == "cg" else WOLFE_C2}
+    if method == "newton":
+        params["beta"] = NEWTON_BETA
+    elif method == "lbfgs":
+        params["memory"] = LBFGS_MEMORY
+    return params
+
+
 def _check(value: Any, name: str, expected: str, ok: Any) -> None:
     try:
         number = float(value)
@@ -160,11 +238,21 @@ def _check(value: Any, name: str, expected: str, ok: Any) -> None:
 
 
 def _did_you_mean(method: str) -> str:
-    aliases = {"sgd": "gd", "gradient": "gd", "adamw": "adam", "rms": "rmsprop", "nag": "nesterov"}
+    aliases = {
+        "sgd": "gd",
+        "gradient": "gd",
+        "adamw": "adam",
+        "rms": "rmsprop",
+        "nag": "nesterov",
+        "l-bfgs": "lbfgs",
+        "l-bfgs-b": "lbfgs",
+        "newton-cg": "newton",
+        "conjugate": "cg",
+    }
     guess = aliases.get(method.lower())
     if guess is None:
         import difflib
 
-        close = difflib.get_close_matches(method.lower(), METHODS, n=1)
+        close = difflib.get_close_matches(method.lower(), ALL_METHODS, n=1)
         guess = close[0] if close else None
     return f" (did you mean {guess}?)" if guess else ""

@@ -29,7 +29,10 @@ def run_labels(runs: Sequence[Run], arrow: bool = False) -> list[str]:
     # Settings.name says 'gd+line-search' or 'adam (ascent)' where the bare method would not.
     names = [getattr(getattr(r, "settings", None), "name", r.method) for r in runs]
     labels = [
-        f"{name}, lr = {decimal(float(r.lr), 4, typographic=True)}" for name, r in zip(names, runs)
+        f"{name}, lr = {decimal(float(r.lr), 4, typographic=True)}"
+        if getattr(getattr(r, "settings", None), "uses_lr", True)
+        else name  # newton, bfgs, lbfgs, cg: a line search picks each step, there is no lr
+        for name, r in zip(names, runs)
     ]
     if len(set(labels)) < len(labels):  # same method and lr from several starts: name the start
         labels = [

@@ -258,7 +258,8 @@ def descent_document(
         single_step = single_step or len(r.steps) <= 1
         for note in r.findings:
             if len(notes) < NOTES_MAX:
-                notes.append(f"run {r.number} ({r.method}, lr {r.lr:g}): {note_text(note)}")
+                label = f"{r.method}, lr {r.lr:g}" if r.settings.uses_lr else r.method
+                notes.append(f"run {r.number} ({label}): {note_text(note)}")
             else:
                 more_notes += 1
     if not count:
@@ -304,8 +305,10 @@ def _fields(
     # one line per method: its rule and the hyperparameters its runs share (lr is per run)
     for name, (first, rates_seen) in by_method.items():
         rates = ", ".join(f"{v:g}" for v in rates_seen)
-        params = [f"lr = {rates}"]
+        params = [f"lr = {rates}"] if first.uses_lr else []
         params += [f"{k} = {v:g}" for k, v in first.hyperparameters().items() if k != "lr"]
+        if not first.uses_lr:  # a curvature method: its line search picks every step
+            params.append("no learning rate: --lr does not apply")
         fields.append((name, f"{first.rule()}   [{', '.join(params)}]"))
     stop = f"‖∇f‖ ≤ {s.tol:g}" if s.tol > 0 else "never early (tol 0)"
     fields.append(
@@ -371,7 +374,7 @@ def _summary_tables(
             [
                 str(r.number),
                 r.settings.name,
-                f"{r.lr:g}",
+                f"{r.lr:g}" if r.settings.uses_lr else "—",
                 vector(r.start.tolist(), precision, bare_scalar=True),
                 r.status,
                 f"{r.iterations:,}",
