@@ -46,6 +46,9 @@ run gradcli descend "x**2+10*y**2" --from 1,1 --lr 0.01 --lr 0.05 --lr 0.11 --st
 run gradcli plot "x**2+10*y**2" --from 1,1 --lr 0.01 --lr 0.05 --lr 0.11 --steps 15 --range x=-2:2,y=-3:3 --dpi "$DPI" -o "$FIGURES/learning-rates.png"
 run gradcli plot @rosenbrock --from -1.2,1 --method gd --method adam --lr 0.001 --steps 2000 --dpi "$DPI" -o "$FIGURES/race.png"
 run gradcli plot "x**2+3*y**2" --from 3,1 --animate --dpi "$DPI" -o "$FIGURES/descent.gif"
+echo '# curvature: newton and bfgs pick each step by a line search along a better direction than −∇f'
+run gradcli descend @rosenbrock --from -1.2,1 --method gd --method adam --method newton --method bfgs --method lbfgs --method cg --lr 0.002 --steps 3000 --summary
+run gradcli plot @rosenbrock --from -1.2,1 --method gd --method adam --method bfgs --method newton --lr 0.002 --steps 3000 --dpi "$DPI" -o "$FIGURES/curvature.png"
 
 lesson "8. Vanishing gradients: a plateau and a saturated sigmoid"
 echo '# far out on the plateau ‖∇f‖ is already under tol: the run stops at once — on a plateau, not a saddle'

@@ -97,6 +97,15 @@ def check_runs(runs: int, n: int, methods: set[str] | Sequence[str]) -> None:
         )
 
 
+def _stall_reason(t: int, norm: float, tol: float) -> str:
+    if norm == 0:  # only with tol 0, which never stops early: the end of the road all the same
+        return f"∇f = 0 exactly {where(t)}: no direction lowers f, so the run ends there"
+    return (
+        f"no step along −∇f lowers f {where(t)}: f is flat to rounding there, with "
+        f"‖∇f‖ = {norm:.3g} still above tol = {tol:g}"
+    )
+
+
 def make_direction(
     method: str, n: int, hessian: Callable[[Array], Array], sign: float
 ) -> Direction:
@@ -161,10 +170,7 @@ class CurvatureLane(ScalarLane):
                 if verdict is None:  # the next step, found before this one is reported
                     search = self._search(method, x, f * sign, g, sign, previous_phi)
                     if search.trial is None:
-                        self.stalled = (
-                            f"no step along −∇f lowers f {where(t)} (f is flat to rounding there "
-                            f"while ‖∇f‖ = {norm_from(sq, g):.3g} > tol = {tol:g})"
-                        )
+                        self.stalled = _stall_reason(t, norm_from(sq, g), tol)
                         verdict = Verdict(True, True, False)
                 recording = record_all and t % every == 0
                 if verdict is not None:

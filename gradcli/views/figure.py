@@ -73,7 +73,9 @@ def figure_document(
         several = len(origins_of(record["runs"])) > 1
         rows = []
         for i, r in enumerate(record["runs"]):
-            row = [str(i + 1), r["method"], decimal(r["lr"], 4, typographic=True)]
+            # newton, bfgs, lbfgs, cg have no learning rate (none among their hyperparameters)
+            lr = decimal(r["lr"], 4, typographic=True) if "lr" in r["hyperparameters"] else "—"
+            row = [str(i + 1), r["method"], lr]
             if several:
                 row.append(vector(r["start"].values(), 3, typographic=True))
             end = vector(r["final"]["point"].values(), 3, typographic=True)
