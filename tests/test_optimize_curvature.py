@@ -272,7 +272,7 @@ def test_descend_bfgs_table() -> None:
     code, out, _ = cli("descend", "@rosenbrock", "--from", "-1.2,1", "--method", "bfgs")
     assert code == 0
     text = " ".join(out.split())  # the header wraps at the table's width
-    assert "[c1 = 0.0001, c2 = 0.9, no learning rate: --lr does not apply]" in text
+    assert "[c1 = 0.0001, c2 = 0.9, --lr does not apply]" in text
     summary = next(line for line in out.splitlines() if line.startswith("1 ") and "bfgs" in line)
     assert summary.split()[:3] == ["1", "bfgs", "—"] and "converged" in summary and "34" in summary
 

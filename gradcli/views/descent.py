@@ -308,7 +308,7 @@ def _fields(
         params = [f"lr = {rates}"] if first.uses_lr else []
         params += [f"{k} = {v:g}" for k, v in first.hyperparameters().items() if k != "lr"]
         if not first.uses_lr:  # a curvature method: its line search picks every step
-            params.append("no learning rate: --lr does not apply")
+            params.append("--lr does not apply")
         fields.append((name, f"{first.rule()}   [{', '.join(params)}]"))
     stop = f"‖∇f‖ ≤ {s.tol:g}" if s.tol > 0 else "never early (tol 0)"
     fields.append(
