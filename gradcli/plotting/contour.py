@@ -112,12 +112,13 @@ def draw(
         )
     offset = len(at)
     span = min(xr[1] - xr[0], yr[1] - yr[0])
-    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs, arrow=True))):
+    colours, labels = artists.run_groups(runs, arrow=True)  # many runs: a colour per end point
+    for run, label, colour in zip(runs, labels, colours):
         path, heading = artists.leave_frame(artists.finite_path(run.path), xr, yr)
-        color = style.PALETTE[(offset + j) % len(style.PALETTE)]
+        color = style.PALETTE[(offset + colour) % len(style.PALETTE)]
         if heading is not None:
             artists.edge_arrow(ax, path[-1], heading, color, span)
-            if run.status != "diverged":
+            if run.status != "diverged" and len(runs) <= artists.MANY_RUNS:  # a label its own
                 # Out of the view and higher than it began: running away, whatever the test says.
                 ends = compiled.value(np.array([run.path[0], run.path[-1]], dtype=float))
                 away = bool(np.isfinite(ends[0]) and not ends[1] <= ends[0])
