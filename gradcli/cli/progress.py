@@ -131,8 +131,8 @@ class Progress:
             transient=True,
             auto_refresh=False,  # drawn from the descent's own thread, between steps
         )
-        self.bar.start()
         self.task = self.bar.add_task("descend", total=1.0, text="")
+        self.bar.start()
 
     def close(self) -> None:
         """Clear the bar (if it was ever drawn)."""
