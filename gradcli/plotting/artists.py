@@ -59,7 +59,7 @@ def run_groups(runs: Sequence[Run], arrow: bool = False) -> tuple[list[int], lis
     for name, r in zip(names, runs):
         head = f"{name}, lr = {decimal(float(r.lr), 4, typographic=True)}"
         path = finite_path(r.path)
-        ok = np.flatnonzero(np.all(np.isfinite(path), axis=1)) if len(path) else []
+        ok: Any = np.flatnonzero(np.all(np.isfinite(path), axis=1)) if len(path) else []
         if r.status == "converged" and len(ok):
             end = vector([float(v) for v in path[ok[-1]]], 3, typographic=True)
             where = f"→ {end}"
