@@ -106,6 +106,7 @@ def test_a_chosen_seed_is_reported_and_repeats_the_run() -> None:
         (["--from", "1,1", "--seed", "4"], "--seed draws the --starts"),
         (["--starts", "3", "--range", "2:1"], "--range '2:1': need finite LO < HI"),
         (["--starts", "3", "--range", "z=0:1"], "--range: 'z' is not a plotted variable"),
+        (["--from", "1,1", "--range", "0:1"], "--range says where --starts draws"),
     ],
 )
 def test_bad_starts_are_one_line_usage_errors(args: list[str], message: str) -> None:

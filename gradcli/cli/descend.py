@@ -136,6 +136,8 @@ def descend(
             "descend needs a start",
             hint="e.g. --from 3,1 (repeatable; '-' reads stdin) or --starts 100",
         )
+    if start_range is not None and descent.start_spec is None:
+        raise UsageError("--range says where --starts draws: add --starts N")
     settings = descent.settings()
     fn = load_function(expr, vars, let)
     if plot is not None:
