@@ -72,5 +72,9 @@ printf '0,0\n-1,1\n-1,-1\n1,-1\n' > "$starts"
 gradcli descend @himmelblau --from - --lr 0.01 --steps 2000 --summary --format csv < "$starts" |
     cut -d, -f1,5,6 | column -t -s,
 rm -f "$starts"
+echo '# or generated starts: 200 drawn in the window (--seed repeats them), counted by the minimum they reach'
+gradcli descend @himmelblau --starts 200 --seed 1 --lr 0.01 --summary --format csv |
+    awk -F, 'NR > 1 { printf "%s at (%.2f, %.2f)\n", $14, $5, $6 }' | sort | uniq -c | sort -rn
+run gradcli plot @himmelblau --starts 40 --seed 1 --lr 0.01 --dpi "$DPI" -o "$FIGURES/basins.png"
 
 printf '\nfigures written to %s\n' "$FIGURES"

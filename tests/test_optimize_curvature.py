@@ -9,6 +9,8 @@ recomputes a few of them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from functools import cache
@@ -305,7 +307,9 @@ def test_many_starts_from_stdin_run_one_by_one() -> None:
         "csv", stdin="0,0\n-1,1\n-1,-1\n1,-1\n",
     )  # fmt: skip
     assert code == 0
-    assert [line.rsplit(",", 1)[1] for line in out.splitlines()[1:]] == ["converged"] * 4
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["status"] for row in rows] == ["converged"] * 4
+    assert {row["classification"] for row in rows} == {"minimum"}
 
 
 def test_lr_applies_to_the_first_order_methods_only() -> None:

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from gradcli.cli import app
 from gradcli.cli.commands import COMMANDS
 from gradcli.cli.options import COMMAND_FORMATS, ENV_FORMATS, ThemeOpt
+from gradcli.optimize.settings import ALL_METHODS
 from gradcli.presets import names as preset_names
 from gradcli.views.render import FORMATS
 
@@ -123,18 +124,8 @@ def test_bash_completes_preset_names_across_the_at_sign() -> None:
 
 def test_bash_completes_methods_and_the_commands_formats() -> None:
     assert bash("gradcli descend x --method ad") == ["adagrad", "adam"]
-    assert bash("gradcli plot x --from 1,1 -m ") == [
-        "gd",
-        "momentum",
-        "nesterov",
-        "adagrad",
-        "rmsprop",
-        "adam",
-        "newton",
-        "bfgs",
-        "lbfgs",
-        "cg",
-    ]
+    # every method Settings accepts, then 'all' (--method all)
+    assert bash("gradcli plot x --from 1,1 -m ") == [*ALL_METHODS, "all"]
     assert bash("gradcli descend x --method = r") == ["rmsprop"]  # '--method=r', as bash splits it
     assert bash("gradcli descend x --format ") == list(COMMAND_FORMATS["descend"])
     assert bash("gradcli plot x -f ") == ["table", "json"]
@@ -222,7 +213,7 @@ def test_a_real_bash_sources_the_script_and_completes_through_it(tmp_path: Path)
         # as bash fills them for 'gradcli grad @ros<TAB>' (it splits the word at '@')
         "COMP_WORDS=(gradcli grad @ ros); COMP_CWORD=3; _gradcli_completion gradcli\n"
         'echo "reply: ${COMPREPLY[*]}"\n'
-        "COMP_WORDS=(gradcli descend x --method a); COMP_CWORD=4; _gradcli_completion gradcli\n"
+        "COMP_WORDS=(gradcli descend x --method ad); COMP_CWORD=4; _gradcli_completion gradcli\n"
         'echo "reply: ${COMPREPLY[*]}"\n'
     )
     proc = subprocess.run(

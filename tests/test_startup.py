@@ -210,7 +210,9 @@ def _agree(value: str | None) -> None:
 def test_every_parameter_type_is_covered() -> None:
     kinds = {repr(param.type_descriptor.annotation) for param, _ in PARAMETERS}
     assert {"<class 'str'>", "<class 'int'>", "<class 'float'>", "<class 'bool'>"} <= kinds
-    assert {"list[str]", "list[float]"} <= kinds
+    # list[float] left with --lr becoming text (its comma lists, '0.01,0.05', are read by
+    # DescentArgs); convert.py still handles it for any option that declares one
+    assert "list[str]" in kinds
 
 
 CORNERS = [

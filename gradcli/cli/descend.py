@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,13 +33,14 @@ from gradcli.errors import NotConverged, UsageError
 if TYPE_CHECKING:
     import numpy as np
 
+    from gradcli.cli.progress import Progress
     from gradcli.function import Function
     from gradcli.numeric import Compiled
     from gradcli.optimize import Descent, DescentRun, Settings
     from gradcli.optimize.lane import Keep
+    from gradcli.optimize.starts import Generated
 
 FORMATS = ("table", "json", "ndjson", "csv")
-PROGRESS_AFTER = 0.5  # seconds before a progress bar appears (short runs never flash one)
 
 
 @app.command()
@@ -88,6 +88,22 @@ def descend(
             help="After the table, draw f and ‖∇f‖ per step (in the terminal; plain text on a pipe).",
         ),
     ] = False,
+    start_range: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            metavar="LO:HI",
+            help="Where --starts draws: '-3:3' or 'x=-4:4,y=-2:2' (default: a named function's "
+            "window, else -3:3).",
+            show_default=False,
+        ),
+    ] = None,
+    no_progress: Annotated[
+        bool,
+        typer.Option(
+            "--no-progress", help="No progress bar (shown on a terminal for a long descent)."
+        ),
+    ] = False,
 ) -> None:
     """Gradient descent: step against the gradient, x ← x − lr·∇f(x), and watch the learning rate
     decide between crawling, converging and overshooting. --from, --lr and --method repeat; the runs
@@ -105,6 +121,8 @@ def descend(
       gradcli descend "x**2+y**2" --from 3,1 --method momentum --method adam --summary
       gradcli descend @rosenbrock --from -1.2,1 --method gd --method bfgs --method newton --summary
       printf '0,0\\n-1,1\\n' | gradcli descend "(x**2+y-11)**2+(x+y**2-7)**2" --from - --summary --format csv
+      gradcli descend @himmelblau --starts 200 --seed 1 --lr 0.01 --summary --format csv
+      gradcli descend @rosenbrock --from -1.2,1 --method all --lr 0.001,0.01
       gradcli descend "x**2" --from 1 --lr 1.5
       gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
@@ -115,17 +133,28 @@ def descend(
     check_format(fmt, FORMATS, "descend")
     _check_view(every, all_steps, summary)
     stdin_users(expr, starts)
-    if not starts:
+    if not starts and descent.start_spec is None:
         raise UsageError(
-            "descend needs a start", hint="e.g. --from 3,1 (repeatable; '-' reads stdin)"
+            "descend needs a start",
+            hint="e.g. --from 3,1 (repeatable; '-' reads stdin) or --starts 100",
         )
+    if start_range is not None and descent.start_spec is None:
+        raise UsageError("--range says where --starts draws: add --starts N")
     settings = descent.settings()
     fn = load_function(expr, vars, let)
     if plot is not None:
         _check_plot(plot, fn)
-    from gradcli.cli.starts import load_starts
+    from gradcli.cli.progress import for_descent
+    from gradcli.cli.starts import add_starts_field, generated_starts, load_starts, note_seed
 
+    drawn = generated_starts(descent.start_spec, descent.seed, fn, expr, start_range)
     points = load_starts(starts, fn, option="--from")
+    if drawn is not None:
+        import numpy as np
+
+        points = np.concatenate([points.reshape(-1, drawn.points.shape[1]), drawn.points])
+        if fmt != "table" and descent.seed is None and drawn.seed is not None:
+            note_seed(drawn.seed)  # tables show it in their heading
     if len(points) == 0:
         raise UsageError("descend needs at least one start and one setting")
 
@@ -142,12 +171,14 @@ def descend(
         curve = False
     if plot is None and not curve and not (streaming and not summary):
         # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
-        _batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision)
+        progress = for_descent(fmt, no_progress, len(points) * len(settings), settings)
+        _batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision,
+                 progress, drawn)  # fmt: skip
         return
     from gradcli.optimize import Descent
 
     keep: Keep = "recorded" if (plot or curve or fmt == "json" or every or all_steps) else "ends"
-    progress = None if streaming or not sys.stderr.isatty() else _Progress(settings)
+    progress = for_descent(fmt, no_progress, len(points) * len(settings), settings)
     running = Descent(
         compiled,
         points,
@@ -159,10 +190,16 @@ def descend(
         step_sizes=fmt != "csv",  # CSV has no step-length column
         on_step=progress,
     )
+    if progress is not None:
+        progress.follow(running)
     if streaming:
         from gradcli.views.descent import stream_document
 
-        emit(stream_document(fn, running, fmt), fmt, "descend")
+        try:
+            emit(stream_document(fn, running, fmt), fmt, "descend")
+        finally:
+            if progress is not None:
+                progress.close()
         if strict:
             _check_strict_statuses(running)
         if plot is not None:
@@ -183,6 +220,7 @@ def descend(
 
     view = None if (every or all_steps) else ENDS
     doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
+    add_starts_field(doc, drawn)
     emit(doc, fmt, "descend")
     if curve and not interrupted:
         from gradcli.cli.terminal import show_curves
@@ -205,6 +243,8 @@ def _batched(
     summary: bool,
     strict: bool,
     precision: int,
+    progress: Progress | None = None,
+    drawn: Generated | None = None,
 ) -> None:
     """JSON, tables and --summary: runs in run order, computed a batch at a time (see
     :func:`gradcli.optimize.engine.batches`) and written or summarised as they finish, so memory
@@ -224,7 +264,6 @@ def _batched(
         rows, keep = 2 * ENDS + 1, "ends"
     live = fmt == "json" and not summary and rows * count > ROW_BUDGET
     tally = _Tally()
-    progress = None if fmt != "table" or not sys.stderr.isatty() else _Progress(settings)
     options: dict[str, Any] = {
         "record_every": every or 1,
         "summary_only": summary,
@@ -246,12 +285,16 @@ def _batched(
                         compiled, points[i : i + 1], [s], **{**options, "keep": "final"},
                         offset=i * count + j,
                     )  # fmt: skip
+                    if progress is not None:
+                        progress.follow(one)
                     yield one, True
                     if tally.add(one):
                         return
             return
         for first, stop in batches(len(points), count, rows, budget=ROW_BUDGET):
             part = Descent(compiled, points[first:stop], settings, **options, offset=first * count)
+            if progress is not None:
+                progress.follow(part)
             yield part, False
             if tally.add(part):
                 return
@@ -262,7 +305,9 @@ def _batched(
 
             with _Deferred() as ctrl_c:  # Ctrl-C acts between steps, never mid-write
                 if not live:
-                    options["on_step"] = ctrl_c.check
+                    options["on_step"] = (
+                        ctrl_c.check if progress is None else progress.after(ctrl_c.check)
+                    )
                 doc = json_document(fn, descents(), interrupted=ctrl_c.noted)
                 emit(doc, fmt, "descend")
             tally.interrupted |= ctrl_c.hit
@@ -271,7 +316,8 @@ def _batched(
 
             line_search = any(s.line_search for s in settings)
             parts = (d for d, _ in descents())
-            emit(stream_document(fn, parts, fmt, line_search=line_search), fmt, "descend")
+            doc = stream_document(fn, parts, fmt, line_search=line_search, summary=summary)
+            emit(doc, fmt, "descend")
         else:
             from gradcli.views.descent import descent_document
 
@@ -279,6 +325,9 @@ def _batched(
             doc = descent_document(
                 fn, _finished(descents(), tally), precision, ends=view, width=_width(fmt)
             )
+            from gradcli.cli.starts import add_starts_field
+
+            add_starts_field(doc, drawn)
             emit(doc, fmt, "descend")
     finally:
         if progress is not None:
@@ -424,45 +473,6 @@ def _check_strict_statuses(descent: Descent) -> None:
             f"{len(failed)} of {len(statuses)} run{'s' if len(statuses) != 1 else ''} did not "
             f"converge (run {failed[0] + 1}: {final.status}, {final.reason})"
         )
-
-
-class _Progress:
-    """A progress bar on stderr (only built on a terminal), shown once a descent takes a while."""
-
-    def __init__(self, settings: Sequence[Settings]) -> None:
-        self.total = max(s.steps for s in settings)
-        self.began = time.monotonic()
-        self.shown = 0.0
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __call__(self, step: int, active: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < 0.1 or now - self.began < PROGRESS_AFTER:
-            return
-        self.shown = now
-        if self.bar is None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            from gradcli.views.render import make_console
-
-            self.bar = Progress(
-                TextColumn("descending"),
-                BarColumn(),
-                TextColumn(
-                    "step {task.completed:,}/{task.total:,} · {task.fields[active]} running"
-                ),
-                TimeRemainingColumn(),
-                console=make_console(sys.stderr, stderr=True),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("descend", total=self.total, active=active)
-        self.bar.update(self.task, completed=step, active=active)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 # --- machine formats, streamed --------------------------------------------------------------------

@@ -5,7 +5,7 @@ The options people set once take a default from the environment (:data:`ENVIRONM
 ``--help`` and overridden by the flag. Values the shell can complete (``@name``, ``--method``,
 ``--format``) come from the small completers at the end, which import only what they list.
 
-Each option is an ``Annotated`` type; a command declares it with its default. The eleven descent
+Each option is an ``Annotated`` type; a command declares it with its default. The descent
 options are declared once, here: a command decorated with :func:`descent_options` takes one
 ``descent: DescentArgs`` parameter, and its ``--help`` lists the options in its place::
 
@@ -48,6 +48,8 @@ from gradcli.optimize.settings import (
 
 if TYPE_CHECKING:
     from gradcli.optimize.settings import Settings
+
+EVERY_METHOD = "all"  # --method all: every method Settings accepts (settings.ALL_METHODS)
 
 
 #: The variables that give an option its default (shown in --help; a flag given wins), with what
@@ -220,20 +222,22 @@ MethodOpt = Annotated[
         "-m",
         metavar="NAME",
         help=f"{', '.join(METHODS)} (default {METHOD}), or with curvature and a line search "
-        f"instead of --lr: {', '.join(CURVATURE_METHODS)}; repeatable.",
+        f"instead of --lr: {', '.join(CURVATURE_METHODS)}; '{EVERY_METHOD}' for every method; "
+        "repeatable, or a comma list: gd,adam.",
         show_default=False,
         autocompletion=lambda incomplete: [
-            m for m in ALL_METHODS if m.startswith(incomplete.lower())
+            m for m in (*ALL_METHODS, EVERY_METHOD) if m.startswith(incomplete.lower())
         ],
     ),
 ]
 LrOpt = Annotated[
-    list[float] | None,
+    # text, not float: a comma list '0.01,0.05' is split and read by DescentArgs.settings
+    list[str] | None,
     typer.Option(
         "--lr",
         metavar="LR",
-        help=f"Learning rate (default {LR:g}); repeatable: one run per value. "
-        f"{', '.join(CURVATURE_METHODS)} have none.",
+        help=f"Learning rate (default {LR:g}); repeatable, or a comma list 0.01,0.05: one run per "
+        f"value. {', '.join(CURVATURE_METHODS)} have none.",
         show_default=False,
     ),
 ]
@@ -268,14 +272,33 @@ TolOpt = Annotated[
     float,
     typer.Option("--tol", metavar="TOL", help="Stop when ‖∇f‖ ≤ TOL (0: never stop early)."),
 ]
+StartsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--starts",
+        metavar="N|grid:K",
+        help="Generated starts: N uniform in --range (reproducible with --seed), or grid:K, K per "
+        "axis; besides any --from.",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        metavar="S",
+        help="Random seed (numpy default_rng) for --starts; without it one is chosen and shown.",
+        show_default=False,
+    ),
+]
 
 
 @dataclass(frozen=True)
 class DescentArgs:
-    """The eleven descent options as a command received them (defaults: Settings')."""
+    """The descent options as a command received them (defaults: Settings')."""
 
-    method: Sequence[str] | None = None
-    lr: Sequence[float] | None = None
+    method: Sequence[str] | None = None  # names or comma lists; 'all' is every method
+    lr: Sequence[float | str] | None = None  # numbers, or text: '0.1' or a comma list '0.01,0.05'
     momentum: float = MOMENTUM
     alpha: float = ALPHA
     beta1: float = BETA1
@@ -285,6 +308,8 @@ class DescentArgs:
     ascent: bool = False
     steps: int = STEPS
     tol: float = TOL
+    start_spec: str | None = None  # --starts N or grid:K (the commands call --from "starts")
+    seed: int | None = None
 
     def settings(self) -> list[Settings]:
         """One :class:`~gradcli.optimize.Settings` per (method, lr) pair, methods outer, in the
@@ -292,8 +317,8 @@ class DescentArgs:
         bad value."""
         from gradcli.optimize.settings import EPS_DEFAULT, Settings
 
-        methods = [m.strip().lower() for m in self.method] if self.method else [METHOD]
-        rates = list(self.lr) if self.lr else [LR]
+        methods = _methods(self.method) or [METHOD]
+        rates = _rates(self.lr) or [LR]
         made = [
             Settings(
                 method=m,
@@ -325,6 +350,47 @@ class DescentArgs:
 
 DESCENT = DescentArgs()  # the default of a command's ``descent`` parameter
 
+
+def _elements(values: Sequence[Any]) -> list[Any]:
+    """Repeated values and comma lists as one list: ['gd,adam', 'rmsprop'] → gd, adam, rmsprop."""
+    out: list[Any] = []
+    for value in values:
+        out.extend(value.split(",") if isinstance(value, str) else [value])
+    return out
+
+
+def _methods(given: Sequence[str] | None) -> list[str]:
+    """The methods asked for, in order; 'all' stands for every method Settings accepts (read now:
+    the list grows as methods are added). An unknown name is left for Settings to refuse."""
+    from gradcli.errors import UsageError
+    from gradcli.optimize import settings
+
+    methods: list[str] = []
+    for name in _elements(given or ()):
+        name = name.strip().lower()
+        if not name:
+            raise UsageError("{method}: an empty name in the list", parameters=("method",))
+        methods.extend(settings.ALL_METHODS if name == EVERY_METHOD else [name])
+    return methods
+
+
+def _rates(given: Sequence[float | str] | None) -> list[float]:
+    """The learning rates asked for, in order (a bad one is named; Settings checks the range)."""
+    from gradcli.errors import UsageError
+
+    rates: list[float] = []
+    for value in _elements(given or ()):
+        try:
+            rates.append(float(value.strip() if isinstance(value, str) else value))
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"{{lr}}: {str(value).strip()!r} is not a number",
+                hint="e.g. {lr} 0.01,0.05,0.1",
+                parameters=("lr",),
+            ) from None
+    return rates
+
+
 #: Each DescentArgs field's option, in the order ``--help`` lists them.
 _DESCENT_OPTIONS: dict[str, Any] = {
     "method": MethodOpt,
@@ -338,6 +404,8 @@ _DESCENT_OPTIONS: dict[str, Any] = {
     "ascent": AscentOpt,
     "steps": StepsOpt,
     "tol": TolOpt,
+    "start_spec": StartsOpt,
+    "seed": SeedOpt,
 }
 assert list(_DESCENT_OPTIONS) == [f.name for f in fields(DescentArgs)]
 
@@ -345,7 +413,7 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 def descent_options(command: Command) -> Command:
-    """``command`` with its ``descent: DescentArgs`` parameter replaced by the eleven options.
+    """``command`` with its ``descent: DescentArgs`` parameter replaced by the descent options.
 
     Typer reads a command's options from ``inspect.signature``: the wrapper's ``__signature__``
     lists the options where ``descent`` stood, and the wrapper hands ``command`` one DescentArgs.

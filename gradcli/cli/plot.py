@@ -233,9 +233,9 @@ def plot(
         plotting.check_save_options(animated, transparent=transparent, editable_text=editable_text)
         plotting.check_writable(output, animate)
     stdin_users(expr, at, starts)
-    if (descent.method or descent.lr) and not starts:
+    if (descent.method or descent.lr) and not (starts or descent.start_spec):
         raise UsageError("--method and --lr describe a descent: give its start with --from")
-    if animate and not starts:
+    if animate and not (starts or descent.start_spec):
         raise UsageError("--animate draws a descent: give its start with --from", hint="--from 3,1")
     settings = descent.settings()
     fn = load_function(expr, vars, let)
@@ -244,6 +244,11 @@ def plot(
     _check_dimension(drawn, fixed)
     points = load_points(at, drawn)
     origins = load_points(starts, drawn, option="--from")
+    from gradcli.cli.starts import generated_starts, note_seed
+
+    generated = generated_starts(descent.start_spec, descent.seed, drawn, expr, plot_range)
+    if generated is not None and descent.seed is None and generated.seed is not None:
+        note_seed(generated.seed)
     # A named function brings its suggested window and its known minima (marked on the figure).
     from gradcli.presets import lookup
 
@@ -278,14 +283,14 @@ def plot(
         editable_text=editable_text,
     )
     runs: list[Any] = []
-    if origins:
+    starts_xy = [p.values for p in origins] + (generated.points.tolist() if generated else [])
+    if starts_xy:
         from gradcli.numeric import compile_function
         from gradcli.optimize import descend
 
         # A figure cannot show more than a few thousand points per path: record a subsample of
         # long runs (the engine always keeps each run's last step).
         every = max(1, descent.steps // 5000)
-        starts_xy = [p.values for p in origins]
         runs = descend(compile_function(drawn), starts_xy, settings, record_every=every)
     if drawing is not None:
         show_plot(drawing, drawn, fn, points, runs, options)

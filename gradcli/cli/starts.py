@@ -1,4 +1,5 @@
-"""Starts for ``descend --from``: a float array, read fast from plain-decimal lines of stdin.
+"""Starts for ``descend --from``: a float array, read fast from plain-decimal lines of stdin; and
+the generated ones of ``--starts`` (:func:`generated_starts`).
 
 A million starts piped in must not become a million tuples of exact sympy numbers (≈ 2.6 KB each):
 a descent computes in floats anyway. A line of plain decimals (``3,1``, ``-1.5e-3, 2``) is parsed
@@ -19,8 +20,10 @@ from gradcli.errors import UsageError
 
 if TYPE_CHECKING:
     from gradcli.function import Function
+    from gradcli.optimize.starts import Generated
+    from gradcli.views.render import Document
 
-__all__ = ["load_starts"]
+__all__ = ["add_starts_field", "generated_starts", "load_starts", "note_seed"]
 
 _NUMBER = r"\s*[+-]?(?:[0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})(?:[eE][+-]?[0-9]{1,3})?\s*"
 SAFE = (1e-300, 1e300)  # beyond these magnitudes the exact parser decides (and explains)
@@ -83,3 +86,41 @@ def _plain_row(line: str, plain: re.Pattern[str] | None) -> list[float] | None:
         if v and not low < abs(v) < high:
             return None
     return row
+
+
+def generated_starts(
+    spec: str | None, seed: int | None, fn: Function, expr: str, range_text: str | None
+) -> Generated | None:
+    """The starts ``--starts`` asks for (None without it), in ``--range`` (``range_text``, plot's
+    syntax): an axis it leaves out keeps the named function's suggested window (``@himmelblau``'s
+    −5:5) or −3:3, plot's default."""
+    from gradcli.cli.figure_options import parse_ranges
+    from gradcli.optimize.starts import DEFAULT_RANGE, generate, parse_spec
+    from gradcli.presets import lookup
+
+    if spec is None:
+        if seed is not None:
+            raise UsageError("--seed draws the --starts: give --starts N too", hint="--starts 200")
+        return None
+    wanted = parse_spec(spec)
+    given = parse_ranges(range_text, fn.names)
+    preset = lookup(expr.strip())
+    window = dict(zip(fn.names, preset.range)) if preset is not None else {}
+    ranges = [given.get(n) or window.get(n) or DEFAULT_RANGE for n in fn.names]
+    return generate(wanted, ranges, seed)
+
+
+def note_seed(seed: int) -> None:
+    """The seed chosen for --starts, on stderr (machine output stays data): the run repeats with
+    it. (A table shows it in its heading: :func:`add_starts_field`.)"""
+    from gradcli.cli.app import write_stderr
+
+    write_stderr(f"gradcli: note: --starts drew with --seed {seed} (give it to repeat this run)\n")
+
+
+def add_starts_field(doc: Document, drawn: Generated | None) -> None:
+    """The heading line of a table that says how the starts were made (and the seed)."""
+    if drawn is not None:
+        from gradcli.views.descent import starts_field
+
+        doc.fields.insert(2, starts_field(drawn, doc.record.get("variables", ())))

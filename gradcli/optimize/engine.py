@@ -329,12 +329,69 @@ class Descent:
 
     def _in_run_order(self, emissions: Iterator[list[StepRecord | Chunk]]) -> Iterator[StepRecord]:
         """Final records, released in run order as soon as every earlier run has finished."""
+        for block in self._released(emissions):
+            yield from block
+
+    def _released(
+        self, emissions: Iterator[list[StepRecord | Chunk]]
+    ) -> Iterator[list[StepRecord]]:
+        """Per step, the final records released then (run order; no empty blocks)."""
         lane_of, total = self._lane_of, len(self.plan)
         next_run = 0
         for _ in emissions:
+            block = []
             while next_run < total and lane_of[next_run].ended(next_run):
-                yield self.final(next_run).record
+                block.append(self.final(next_run).record)
                 next_run += 1
+            if block:
+                yield block
+
+    def final_blocks(self) -> Iterator[list[StepRecord]]:
+        """With ``summary_only``: what iterating gives, in the blocks that are released together
+        (runs that ended at the same step), so a reader can treat each block in one vectorised
+        call (:meth:`end_kinds`) without holding a record back."""
+        if not self.summary_only:
+            raise ValueError("final_blocks() needs summary_only=True")
+        self._start()
+        return self._released(self._emissions())
+
+    def end_kinds(self, records: Sequence[StepRecord]) -> list[str | None]:
+        """The end-point classification of each final record — minimum, maximum, saddle,
+        degenerate, plateau, or None for a run that did not converge — exactly as :meth:`runs`
+        classifies (:func:`gradcli.optimize.notes.annotate`), in vectorised calls."""
+        from gradcli.optimize.notes import annotate
+
+        plans = self.plan
+        ends = [r for r in records if r.status == "converged"]
+        if not ends:
+            return [None] * len(records)
+        with collector_paused():
+            runs = {r.run: _ended(r, plans[r.run]) for r in ends}
+        annotate(list(runs.values()), self.compiled, phenomena=False)
+        return [runs[r.run].classification if r.run in runs else None for r in records]
+
+    def progress(self) -> tuple[float, float]:
+        """The best f so far among the runs still going (lowest, highest in ascent) and that run's
+        ‖∇f‖ — for a progress display, asked for now and then (not every step): nan before the
+        first step."""
+        best, norm = math.nan, math.nan
+        for lane in self.lanes:
+            state = lane.current
+            if state is None or not lane.active:
+                continue
+            ascent = self.plan[lane.first_run].settings.ascent
+            f = np.atleast_1d(np.asarray(state.f, dtype=float))
+            sq = np.atleast_1d(np.asarray(state.sq, dtype=float))
+            with np.errstate(all="ignore"):
+                k = (
+                    int(np.nanargmax(f) if ascent else np.nanargmin(f))
+                    if np.isfinite(f).any()
+                    else 0
+                )
+            value = float(f[k])
+            if math.isnan(best) or (value > best if ascent else value < best):
+                best, norm = value, math.sqrt(float(sq[k])) if sq[k] >= 0 else math.nan
+        return best, norm
 
     # --- results --------------------------------------------------------------------------------
     def statuses(self) -> list[str]:
@@ -378,6 +435,16 @@ def _add_marks(built: dict[int, DescentRun], lanes: Sequence[Lane]) -> None:
             for run, value in zip(np.atleast_1d(ids).tolist(), np.atleast_1d(sq).tolist()):
                 if run in built:
                     built[run].marks.append((t, math.sqrt(value)))
+
+
+def _ended(record: StepRecord, plan: RunPlan) -> DescentRun:
+    """A run known only by its final record: enough for :func:`~.notes.annotate` to classify
+    where it ended."""
+    return DescentRun(
+        record.run, plan.settings, plan.start, record.status or "", record.reason or "",
+        record.step, np.array([record.step]), np.array([record.point]), np.array([record.value]),
+        np.array([record.gradient]), np.array([record.norm]), np.zeros(1),
+    )  # fmt: skip
 
 
 def _run_of(record: StepRecord) -> int:

@@ -44,6 +44,48 @@ def run_labels(runs: Sequence[Run], arrow: bool = False) -> list[str]:
     ]
 
 
+MANY_RUNS = 12  # beyond this many runs, a legend entry and a colour each would say nothing
+
+
+def run_groups(runs: Sequence[Run], arrow: bool = False) -> tuple[list[int], list[str]]:
+    """Each run's colour (an index into the palette) and legend label ('' for none).
+
+    Up to :data:`MANY_RUNS` runs, one colour and one entry each (:func:`run_labels`). Beyond, runs
+    with the same method and lr that end at the same point (to 3 significant digits) share one
+    colour and one entry, "gd, lr = 0.01 → (3, 2): 12 runs": the picture of which basin each
+    start falls into (``--starts 40``), where forty entries would bury the figure."""
+    if len(runs) <= MANY_RUNS:
+        return list(range(len(runs))), run_labels(runs, arrow)
+    names = [getattr(getattr(r, "settings", None), "name", r.method) for r in runs]
+    keys: dict[tuple[str, str], int] = {}
+    colours: list[int] = []
+    for name, r in zip(names, runs):
+        head = f"{name}, lr = {decimal(float(r.lr), 4, typographic=True)}"
+        path = finite_path(r.path)
+        ok: Any = np.flatnonzero(np.all(np.isfinite(path), axis=1)) if len(path) else []
+        if r.status == "converged" and len(ok):
+            end = vector([float(v) for v in path[ok[-1]]], 3, typographic=True)
+            where = f"→ {end}"
+        else:
+            where = (
+                f"({r.status.replace('_', ' ')}{' ↗' if arrow and r.status == 'diverged' else ''})"
+            )
+        colours.append(keys.setdefault((head, where), len(keys)))
+    counts = [0] * len(keys)
+    for c in colours:
+        counts[c] += 1
+    texts = [
+        f"{head} {where}: {counts[k]} run{'s' if counts[k] != 1 else ''}"
+        for (head, where), k in keys.items()
+    ]
+    seen: set[int] = set()
+    labels = []
+    for c in colours:
+        labels.append("" if c in seen else texts[c])
+        seen.add(c)
+    return colours, labels
+
+
 def leave_frame(
     path: Array, xr: tuple[float, float], yr: tuple[float, float]
 ) -> tuple[Array, Array | None]:

@@ -112,18 +112,19 @@ def draw(
         )
     offset = len(at)
     span = min(xr[1] - xr[0], yr[1] - yr[0])
-    for j, (run, label) in enumerate(zip(runs, artists.run_labels(runs, arrow=True))):
+    colours, entries = artists.run_groups(runs, arrow=True)  # many runs: a colour per end point
+    for run, entry, colour in zip(runs, entries, colours):
         path, heading = artists.leave_frame(artists.finite_path(run.path), xr, yr)
-        color = style.PALETTE[(offset + j) % len(style.PALETTE)]
+        color = style.PALETTE[(offset + colour) % len(style.PALETTE)]
         if heading is not None:
             artists.edge_arrow(ax, path[-1], heading, color, span)
-            if run.status != "diverged":
+            if run.status != "diverged" and len(runs) <= artists.MANY_RUNS:  # a label its own
                 # Out of the view and higher than it began: running away, whatever the test says.
                 ends = compiled.value(np.array([run.path[0], run.path[-1]], dtype=float))
                 away = bool(np.isfinite(ends[0]) and not ends[1] <= ends[0])
-                label += "  (diverged ↗)" if away else "  (leaves the view ↗)"
+                entry += "  (diverged ↗)" if away else "  (leaves the view ↗)"
         track = artists.draw_track(
-            ax, path[:, 0], path[:, 1], None, color, label, left=heading is not None
+            ax, path[:, 0], path[:, 1], None, color, entry, left=heading is not None
         )
         plot.tracks.append(track)
     ax.set_xlim(*xr)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from gradcli.optimize.settings import ENDS
-from gradcli.views.columns import unique_columns
+from gradcli.views.columns import Part, unique_columns
 from gradcli.views.notes import note_text
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, vector
@@ -19,18 +19,28 @@ from gradcli.views.text import decimal, vector
 if TYPE_CHECKING:
     from gradcli.function import Function
     from gradcli.optimize import Descent, DescentRun, Settings, StepRecord
+    from gradcli.optimize.starts import Generated
 
-__all__ = ["ENDS", "csv_header", "descent_document", "run_json", "stream_document"]
+__all__ = [
+    "ENDS",
+    "csv_header",
+    "descent_document",
+    "run_json",
+    "starts_field",
+    "stream_document",
+]
 STEP_TABLES_MAX = 12  # beyond this many runs, per-step tables would bury the summary
 NOTES_MAX = 30  # notes shown in a table (all of them are in the JSON)
 TABLE_RUNS_MAX = 100  # the summary lists up to this many runs ...
 TABLE_ENDS = 10  # ... and beyond, the first and last this many, and counts the statuses
 
 
-def csv_header(fn: Function, line_search: bool) -> list[str]:
+def csv_header(fn: Function, line_search: bool, summary: bool = False) -> list[str]:
     """CLI.md's columns, then the accepted Armijo step (with --line-search) and the status, set on
-    each run's last row. (Step lengths are in JSON and NDJSON; CSV stays lean for speed.)"""
+    each run's last row. (Step lengths are in JSON and NDJSON; CSV stays lean for speed.) A
+    --summary row (one per run) adds where the run started and what its end point is."""
     names = list(fn.names)
+    ends: list[Part] = [*(("start_", n) for n in names), "classification"] if summary else []
     # a variable called f or lr (or norm: grad_norm) gets var_ before its name (views.columns)
     return unique_columns(
         [
@@ -44,6 +54,7 @@ def csv_header(fn: Function, line_search: bool) -> list[str]:
             "grad_norm",
             *(["line_step"] if line_search else []),
             "status",
+            *ends,
         ]
     )
 
@@ -59,6 +70,9 @@ def _csv_rows(descents: Iterable[Descent], line_search: bool) -> Iterator[tuple[
 def _csv_rows_of(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:
     first = descent.offset + 1  # runs are numbered across batches
     prefix = [(first + p.run, p.settings.method, p.settings.lr) for p in descent.plan]
+    if descent.summary_only:
+        yield from _summary_rows(descent, line_search, prefix)
+        return
     if line_search:
         for run, step, point, value, gradient, norm, _, line, status, _ in descent:
             row = (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
@@ -67,6 +81,21 @@ def _csv_rows_of(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...
         for run, step, point, value, gradient, norm, _, _, status, _ in descent:
             row = (*prefix[run], step, *point, value, *gradient, norm, status or "")
             yield _finite(row) if status == "diverged" else row
+
+
+def _summary_rows(
+    descent: Descent, line_search: bool, prefix: Sequence[tuple[Any, ...]]
+) -> Iterator[tuple[Any, ...]]:
+    """--summary rows: each run's final state, then its start and its end point's kind (one
+    classification call per block of runs that ended together)."""
+    starts = [tuple(p.start.tolist()) for p in descent.plan]
+    for block in descent.final_blocks():
+        kinds = descent.end_kinds(block)
+        for r, kind in zip(block, kinds):
+            line = (r.line_step,) if line_search else ()
+            row = (*prefix[r.run], r.step, *r.point, r.value, *r.gradient, r.norm, *line)
+            row = (*row, r.status or "", *starts[r.run], kind or "")
+            yield _finite(row) if r.status == "diverged" else row
 
 
 def _finite(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -80,8 +109,16 @@ def _ndjson_records(descents: Iterable[Descent], names: Sequence[str]) -> Iterat
             {"run": first + p.run, "method": p.settings.method, "lr": p.settings.lr}
             for p in descent.plan
         ]
-        for r in descent:
-            yield _step_json(r, names, identity[r.run])
+        if not descent.summary_only:
+            for r in descent:
+                yield _step_json(r, names, identity[r.run])
+            continue
+        for block in descent.final_blocks():  # --summary: where each run began, where it ended
+            for r, kind in zip(block, descent.end_kinds(block)):
+                record = _step_json(r, names, identity[r.run])
+                record["start"] = _point(names, descent.plan[r.run].start.tolist())
+                record["classification"] = kind
+                yield record
 
 
 def _step_json(r: StepRecord, names: Sequence[str], identity: dict[str, Any]) -> dict[str, Any]:
@@ -107,10 +144,12 @@ def stream_document(
     fmt: str,
     *,
     line_search: bool | None = None,
+    summary: bool | None = None,
 ) -> Document:
     """A Document whose NDJSON records or CSV rows are computed as they are written: of one
     Descent, or of Descents computed one after another (batches of runs, numbered on across them;
-    then say ``line_search``, whether any run searches, for the CSV columns)."""
+    then say ``line_search``, whether any run searches, and ``summary``, whether they record
+    final states only, for the CSV columns)."""
     from gradcli.views.render import Document
 
     descents: Iterable[Descent]
@@ -119,6 +158,8 @@ def stream_document(
         descents = [one]
         if line_search is None:
             line_search = any(p.settings.line_search for p in one.plan)
+        if summary is None:
+            summary = one.summary_only
     else:
         descents = cast("Iterable[Descent]", descent)
     header = {"function": _machine(fn.expr), "variables": list(fn.names)}
@@ -126,7 +167,7 @@ def stream_document(
         return Document(record=header, stream=_ndjson_records(descents, fn.names))
     return Document(
         record=header,
-        csv_header=csv_header(fn, bool(line_search)),
+        csv_header=csv_header(fn, bool(line_search), bool(summary)),
         csv_rows=_csv_rows(descents, bool(line_search)),
         csv_plain=True,
     )
@@ -315,6 +356,18 @@ def _fields(
         ("stopping", f"converged when {stop}; at most {s.steps:,} steps; diverged past 1e150")
     )
     return fields
+
+
+def starts_field(drawn: Generated, names: Sequence[str]) -> tuple[str, str]:
+    """The heading line of generated starts: how many, where, and the seed that repeats them."""
+    box = ", ".join(
+        f"{name} ∈ [{decimal(lo, 6)}, {decimal(hi, 6)}]"
+        for name, (lo, hi) in zip(names, drawn.ranges)
+    )
+    count = len(drawn.points)
+    if drawn.spec.kind == "grid":
+        return "starts", f"{count:,} on a grid, {drawn.spec.number} per axis, over {box}"
+    return "starts", f"{count:,} drawn uniformly in {box} (--seed {drawn.seed})"
 
 
 def _title(run: DescentRun, precision: int) -> str:
