@@ -20,12 +20,14 @@ from gradcli.cli.app import app
 from gradcli.cli.inputs import emit, load_function, stdin_users
 from gradcli.cli.options import (
     DESCENT,
+    BoundsOpt,
     DescentArgs,
     ExprArg,
     FormatOpt,
     FromOpt,
     LetOpt,
     PrecisionOpt,
+    SubjectToOpt,
     VarsOpt,
     descent_options,
 )
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from gradcli.numeric import Compiled
     from gradcli.optimize import Descent, DescentRun, Settings
     from gradcli.optimize.lane import Keep
+    from gradcli.optimize.projection import Projection
+    from gradcli.views.render import Document
 
 FORMATS = ("table", "json", "ndjson", "csv")
 PROGRESS_AFTER = 0.5  # seconds before a progress bar appears (short runs never flash one)
@@ -77,6 +81,8 @@ def descend(
             show_default=False,
         ),
     ] = None,
+    subject_to: SubjectToOpt = None,
+    bounds: BoundsOpt = None,
     vars: VarsOpt = None,
     let: LetOpt = None,
     fmt: FormatOpt = "table",
@@ -95,6 +101,10 @@ def descend(
     (gd, momentum, nesterov, adagrad, rmsprop, adam). A run stops as converged (‖∇f‖ ≤ --tol),
     max_steps or diverged; exit 0 either way (3 with --strict unless all converged).
 
+    --subject-to "x^2+y^2=1" (a circle or sphere, centred anywhere) or --bounds (a box) make it
+    projected gradient descent: x ← P(x − lr·∇f), the start projected too, converged when the
+    projected gradient (∇f along the set) is below --tol. Other constraints are refused.
+
     Examples:
 
     \b
@@ -106,6 +116,8 @@ def descend(
       gradcli descend "x**2" --from 1 --lr 1.5
       gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
+      gradcli descend "x+y" --subject-to "x^2+y^2=1" --from 1,0
+      gradcli descend "(x-2)**2+(y-2)**2" --bounds -1:1 --from 0,0
     """
     from gradcli.views.render import check_format
 
@@ -119,6 +131,10 @@ def descend(
         )
     settings = descent.settings()
     fn = load_function(expr, vars, let)
+    from gradcli.cli.constraints import load_constraints, load_projection
+
+    fn, constraints = load_constraints(fn, subject_to, vars, let)
+    projection = load_projection(fn, constraints, bounds)
     if plot is not None:
         _check_plot(plot, fn)
     from gradcli.cli.starts import load_starts
@@ -126,6 +142,8 @@ def descend(
     points = load_starts(starts, fn, option="--from")
     if len(points) == 0:
         raise UsageError("descend needs at least one start and one setting")
+    if projection is not None:  # the starts as the runs see them (the engine projects them too)
+        points = projection.oriented([s.ascent for s in settings]).points(points)
 
     from gradcli.numeric import compile_function
 
@@ -138,7 +156,10 @@ def descend(
         curve = False
     if plot is None and not curve and not (streaming and not summary):
         # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
-        _batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision)
+        _batched(
+            fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision,
+            projection,
+        )  # fmt: skip
         return
     from gradcli.optimize import Descent
 
@@ -154,6 +175,7 @@ def descend(
         notes=not streaming,
         step_sizes=fmt != "csv",  # CSV has no step-length column
         on_step=progress,
+        projection=projection,
     )
     if streaming:
         from gradcli.views.descent import stream_document
@@ -179,7 +201,7 @@ def descend(
 
     view = None if (every or all_steps) else ENDS
     doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
-    emit(doc, fmt, "descend")
+    emit(_constrained(doc, projection, fn), fmt, "descend")
     if curve and not interrupted:
         from gradcli.cli.terminal import show_curves
 
@@ -201,6 +223,7 @@ def _batched(
     summary: bool,
     strict: bool,
     precision: int,
+    projection: Projection | None = None,
 ) -> None:
     """JSON, tables and --summary: runs in run order, computed a batch at a time (see
     :func:`gradcli.optimize.engine.batches`) and written or summarised as they finish, so memory
@@ -229,6 +252,7 @@ def _batched(
         "step_sizes": fmt != "csv",
         "on_step": progress,
         "checked": True,
+        "projection": projection,
     }
 
     def descents() -> Iterator[tuple[Descent, bool]]:
@@ -260,7 +284,7 @@ def _batched(
                 if not live:
                     options["on_step"] = ctrl_c.check
                 doc = json_document(fn, descents(), interrupted=ctrl_c.noted)
-                emit(doc, fmt, "descend")
+                emit(_constrained(doc, projection, fn), fmt, "descend")
             tally.interrupted |= ctrl_c.hit
         elif fmt in ("csv", "ndjson"):
             from gradcli.views.descent import stream_document
@@ -275,7 +299,7 @@ def _batched(
             doc = descent_document(
                 fn, _finished(descents(), tally), precision, ends=view, width=_width(fmt)
             )
-            emit(doc, fmt, "descend")
+            emit(_constrained(doc, projection, fn), fmt, "descend")
     finally:
         if progress is not None:
             progress.close()
@@ -283,6 +307,15 @@ def _batched(
         raise KeyboardInterrupt
     if strict:
         tally.check()
+
+
+def _constrained(doc: Document, projection: Projection | None, fn: Function) -> Document:
+    """The document with the set the runs were projected onto: a heading line, a JSON key."""
+    if projection is None:
+        return doc
+    from gradcli.views.lagrange import add_projection
+
+    return add_projection(doc, projection, fn.names)
 
 
 def _finished(descents: Iterator[tuple[Descent, bool]], tally: _Tally) -> Iterator[DescentRun]:

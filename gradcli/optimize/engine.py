@@ -34,6 +34,7 @@ from gradcli.optimize.vector import VectorLane
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
+    from gradcli.optimize.projection import Projection
 
 Array = np.ndarray[Any, Any]
 __all__ = [
@@ -125,6 +126,7 @@ def iter_descent(
     notes: bool = True,
     step_sizes: bool = True,
     on_step: Callable[[int, int], None] | None = None,
+    projection: Projection | None = None,
 ) -> Descent:
     """A :class:`Descent` to iterate: it yields each recorded step as soon as it is computed.
 
@@ -141,6 +143,7 @@ def iter_descent(
         notes=notes,
         step_sizes=step_sizes,
         on_step=on_step,
+        projection=projection,
     )
 
 
@@ -154,6 +157,7 @@ def descend(
     keep: Keep = "recorded",
     notes: bool = True,
     on_step: Callable[[int, int], None] | None = None,
+    projection: Projection | None = None,
 ) -> list[DescentRun]:
     """Run every start with every setting to the end; one :class:`DescentRun` per run, in order.
 
@@ -162,7 +166,7 @@ def descend(
     first and last five ("ends", for tables), or the last ("final"). ``notes=False`` skips the
     per-step statistics behind the notes (for output that shows none; about a fifth of the time of
     many-run descents). ``on_step(t, active)`` is called once per step with the number of runs still
-    going.
+    going. ``projection`` (:mod:`.projection`) makes it projected gradient descent.
     """
     run = iter_descent(
         compiled,
@@ -173,6 +177,7 @@ def descend(
         keep=keep,
         notes=notes,
         on_step=on_step,
+        projection=projection,
     )
     run.drain()
     return run.runs()
@@ -200,6 +205,7 @@ class Descent:
         on_step: Callable[[int, int], None] | None = None,
         offset: int = 0,
         checked: bool = False,
+        projection: Projection | None = None,
     ) -> None:
         """``offset``: the index of this Descent's first run among a larger set computed in
         batches (:func:`batches`): its runs report ``index`` = offset + their own; ``checked``: the
@@ -214,6 +220,10 @@ class Descent:
         self.compiled = compiled
         self.n = compiled.n
         self.points = start_points(starts, self.n)
+        self.projection = projection
+        if projection is not None:  # projected gradient descent: the starts land on the set too
+            projection = projection.oriented([s.ascent for s in settings])
+            self.points = projection.points(self.points)
         with collector_paused():
             self.plan = plan_runs(self.points, settings, self.n)
         self.record_every = record_every
@@ -238,6 +248,7 @@ class Descent:
             summary_only,
             notes,
             step_sizes,
+            projection,
         )
         with collector_paused():
             self.lanes = self._make_lanes()
@@ -360,6 +371,8 @@ class Descent:
                 from gradcli.optimize.notes import annotate as add_notes
 
                 add_notes(runs, self.compiled, phenomena=self.notes)
+                if self.projection is not None:  # ∇f ≠ 0 at a constrained end: no Hessian verdict
+                    self.projection.settle(runs)
             if self.offset:
                 for run in runs:
                     run.index += self.offset
