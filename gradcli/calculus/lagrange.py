@@ -14,6 +14,7 @@ expression alone meaning ``= 0``): nothing the user typed reaches eval or sympif
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +23,10 @@ import numpy as np
 
 from gradcli.calculus.critical_exact import ExactOutcome, solve_exact, zero_factors
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
+from gradcli.calculus.lagrange_parse import Constraint, constrained, parse_constraint
 from gradcli.calculus.lagrange_search import bordered, classify, search
 from gradcli.calculus.results import NumericSearch, StationarySet, Value
-from gradcli.errors import MathError, ParseError, UsageError
-from gradcli.expr import natural_key, parse
+from gradcli.errors import MathError, UsageError
 from gradcli.function import Function
 from gradcli.limits import TimeUp, time_limit, work_clock
 from gradcli.numeric import compile_function
@@ -43,14 +44,6 @@ _PARAMETER = ("subject_to",)
 
 
 @dataclass(frozen=True)
-class Constraint:
-    """One equality constraint ``expr = 0`` (``expr`` is g − c), with the text as typed."""
-
-    expr: Any
-    text: str
-
-
-@dataclass(frozen=True)
 class ConstrainedPoint:
     """A solution of the Lagrange system, or (``classification`` "singular") a point of the
     constraint set where the ∇g_k are dependent, which the multiplier rule cannot see."""
@@ -61,7 +54,9 @@ class ConstrainedPoint:
     multipliers: tuple[Value, ...]  # λ_k, exact where known; empty for a singular point
     # minimum | maximum | saddle | degenerate | isolated (n = m) | singular (LICQ fails)
     classification: str
-    minors: tuple[float, ...] = ()  # the last n − m leading principal minors of the bordered Hessian
+    minors: tuple[
+        float, ...
+    ] = ()  # the last n − m leading principal minors of the bordered Hessian
     tangent_eigenvalues: tuple[float, ...] = ()  # Hessian of L on the constraint's tangent space
     test: str = "minors"  # what decided: "minors" | "tangent" (a minor vanished) | "none"
     found_by: str = "symbolic"  # "symbolic" | "numeric"
@@ -84,89 +79,6 @@ class LagrangeResult:
     seconds: float = SOLVE_SECONDS
     repeated: tuple[tuple[int, Any], ...] = ()  # (k, factor): g_k has factor², so ∇g_k = 0 on it
     notes: list[str] = field(default_factory=list)
-
-
-# --- reading constraints --------------------------------------------------------------------------
-def _equals_sign(text: str) -> list[int]:
-    """Columns of the '=' signs that are not part of '==', '<=', '>=' or '!='."""
-    out = []
-    for i, c in enumerate(text):
-        if c != "=":
-            continue
-        before = text[i - 1] if i else ""
-        after = text[i + 1] if i + 1 < len(text) else ""
-        if before not in ("=", "<", ">", "!") and after != "=":
-            out.append(i)
-    return out
-
-
-def _side(text: str, start: int, stop: int, vars: Any, let: Any) -> Function:
-    piece = text[start:stop]
-    try:
-        return parse(piece, vars=vars, let=let)
-    except UsageError as exc:  # point the caret into the whole constraint, name the option
-        column = None if exc.column is None else exc.column + start
-        raise type(exc)(
-            "{subject_to}: " + exc.template,
-            hint=exc.hint_template,
-            source=text if exc.source is not None else None,
-            column=column,
-            parameters=(*exc.parameters, *_PARAMETER),
-        ) from None
-
-
-def parse_constraint(text: str, vars: Any = None, let: Any = None) -> Constraint:
-    """``"x^2 + y^2 = 1"`` → the constraint x² + y² − 1 = 0; an expression alone means ``= 0``."""
-    signs = _equals_sign(text)
-    if len(signs) > 1:
-        raise ParseError(
-            "{subject_to}: a constraint has one '=' sign",
-            source=text,
-            column=signs[1],
-            hint="give each constraint its own {subject_to}",
-            parameters=_PARAMETER,
-        )
-    if signs:
-        (k,) = signs
-        if not text[:k].strip() or not text[k + 1 :].strip():
-            raise ParseError(
-                "{subject_to}: an expression is needed on each side of '='",
-                source=text,
-                column=k,
-                hint='e.g. {subject_to} "x^2 + y^2 = 1"',
-                parameters=_PARAMETER,
-            )
-        left = _side(text, 0, k, vars, let)
-        right = _side(text, k + 1, len(text), vars, let)
-        expr = left.expr - right.expr
-    else:
-        expr = _side(text, 0, len(text), vars, let).expr
-    if not expr.free_symbols:
-        raise UsageError(
-            f"{{subject_to}} {text!r} involves no variable: it constrains nothing",
-            parameters=_PARAMETER,
-        )
-    return Constraint(expr, text.strip())
-
-
-def constrained(
-    fn: Function, texts: Sequence[str], vars: Any = None, let: Any = None
-) -> tuple[Function, tuple[Constraint, ...]]:
-    """f over the variables of f and of the constraints (natural order, or ``vars``'s), and the
-    constraints. A variable only a constraint mentions is a variable of the problem: f = x on
-    x + y = 1 is a problem in x and y."""
-    constraints = tuple(parse_constraint(t, vars, let) for t in texts)
-    if not constraints:
-        raise UsageError("{subject_to} needs a constraint", parameters=_PARAMETER)
-    symbols = {v.name: v for v in fn.variables}
-    for c in constraints:
-        for s in c.expr.free_symbols:
-            symbols.setdefault(s.name, s)
-    if vars is not None:  # parse has already refused a name that --vars does not list
-        return fn, constraints
-    names = sorted(symbols, key=natural_key)
-    variables = tuple(symbols[n] for n in names)
-    return Function(fn.expr, variables, fn.source, fn.notes), constraints
 
 
 # --- solving ------------------------------------------------------------------------------------
@@ -247,7 +159,7 @@ def lagrange_points(
         fn=fn,
         constraints=tuple(constraints),
         multipliers=names,
-        points=points,  # type: ignore[arg-type]
+        points=points,
         singular=singular,
         families=sets,
         method=exact.method,
@@ -308,10 +220,8 @@ def _point(
     lams = tuple(Value(None, float(v)) for v in z[n:])
     if exact is not None:
         point = Point(fn.names, exact[:n], tuple(float(v) for v in z[:n]))
-        try:
+        with contextlib.suppress(MathError):  # undefined exactly: the float stands
             shown = evaluate(fn.expr, fn, point)
-        except MathError:
-            pass
         lams = tuple(Value(c, float(v)) for c, v in zip(exact[n:], z[n:]))
     return ConstrainedPoint(
         exact=exact[:n] if exact is not None else None,
@@ -350,7 +260,10 @@ def _on_sets(
         try:
             check = lambdify(big.variables, list(s.equations))
             with np.errstate(all="ignore"):  # √(1 − y²) at y = 1 + 1e-16 is complex, not nan
-                values = [np.abs(np.broadcast_to(v, len(points))) for v in check(*points.T.astype(complex))]
+                values = [
+                    np.abs(np.broadcast_to(v, len(points)))
+                    for v in check(*points.T.astype(complex))
+                ]
         except Exception:  # a set that cannot be evaluated claims no point
             continue
         scale = 1e-6 * (1 + np.abs(points).max(axis=1))
@@ -385,7 +298,9 @@ def _continuum(
         else:
             kept.append(p)
     if through:  # every other numeric degenerate point is on it too, as far as anyone can tell
-        kept = [p for p in kept if not (p.found_by == "numeric" and p.classification == "degenerate")]
+        kept = [
+            p for p in kept if not (p.found_by == "numeric" and p.classification == "degenerate")
+        ]
     return kept, through
 
 
@@ -401,7 +316,9 @@ def _require_real_points(c: Constraint, variables: Sequence[Any]) -> None:
             if not zero_factors(c.expr, variables):
                 why = f"{sp.sstr(c.expr)} is never zero"
             else:
-                why = _definite_quadratic(c.expr, [v for v in variables if v in c.expr.free_symbols])
+                why = _definite_quadratic(
+                    c.expr, [v for v in variables if v in c.expr.free_symbols]
+                )
     except TimeUp:
         return
     except Exception:  # a form sympy cannot analyse: no proof either way, the solve will say

@@ -56,7 +56,9 @@ def draw(
         edge = ax.contour(
             sample.X, sample.Y, values, levels=[0.0], colors=[CURVE_EDGE], linewidths=5.0, zorder=4
         )
-        ax.contour(sample.X, sample.Y, values, levels=[0.0], colors=[CURVE], linewidths=3.0, zorder=4)
+        ax.contour(
+            sample.X, sample.Y, values, levels=[0.0], colors=[CURVE], linewidths=3.0, zorder=4
+        )
         del edge
         ax.plot(
             [],
@@ -106,7 +108,9 @@ def draw(
             if p.multipliers:
                 _arrows(ax, compiled, result, p, ARROW_SHARE * span, seen)
     if shown and math.isfinite(shown[0].value.value):
-        ax.plot([], [], color="#555555", linestyle="--", linewidth=2.2, label="level of f through it")
+        ax.plot(
+            [], [], color="#555555", linestyle="--", linewidth=2.2, label="level of f through it"
+        )
 
 
 def _arrows(

@@ -227,9 +227,7 @@ def _notes(result: LagrangeResult) -> list[str]:
             if k == 1
             else f"all {sign_min}: minimum; alternating, the last {sign_max}: maximum"
         )
-        notes.append(
-            f"test: the bordered Hessian [[0, J], [Jᵀ, ∇²L]], its last {which} — {rule}"
-        )
+        notes.append(f"test: the bordered Hessian [[0, J], [Jᵀ, ∇²L]], its last {which} — {rule}")
     if any(p.test == "tangent" for p in result.points):
         notes.append(
             "† a minor is 0, so the minors test is silent: the Hessian of L on the constraint's "
@@ -254,11 +252,11 @@ def _notes(result: LagrangeResult) -> list[str]:
     elif result.gave_up == "size":
         notes.append("the exact solve gave up: the system is too large to solve exactly")
     if result.search:
-        s = result.search
+        found = result.search
         notes.append(
-            f"numeric search: Newton on the Lagrange system from {s.starts} starts over "
-            f"{_span(result)}; {s.accepted} converged there, {s.rejected} rejected"
-            + ("; stopped at its time limit" if s.timed_out else "")
+            f"numeric search: Newton on the Lagrange system from {found.starts} starts over "
+            f"{_span(result)}; {found.accepted} converged there, {found.rejected} rejected"
+            + ("; stopped at its time limit" if found.timed_out else "")
         )
     if result.complete and result.scope == "everywhere":
         notes.append("complete: the Lagrange system has no other real solutions")
@@ -272,8 +270,10 @@ def _notes(result: LagrangeResult) -> list[str]:
 
 
 def _latex_text(result: LagrangeResult, precision: int) -> str:
-    lhs = r"\nabla f = \lambda \nabla g" if len(result.constraints) == 1 else (
-        r"\nabla f = \sum_k \lambda_k \nabla g_k"
+    lhs = (
+        r"\nabla f = \lambda \nabla g"
+        if len(result.constraints) == 1
+        else (r"\nabla f = \sum_k \lambda_k \nabla g_k")
     )
     parts = []
     for p in result.points:
@@ -288,8 +288,6 @@ def _latex_text(result: LagrangeResult, precision: int) -> str:
         )
         parts.append(rf"{where}\ (\lambda = {lams})")
     return lhs + r":\quad " + r",\quad ".join(parts)
-
-
 
 
 # --- descend --subject-to / --bounds ------------------------------------------------------------
