@@ -31,7 +31,9 @@ from gradcli.limits import work_clock
 
 Array = np.ndarray[Any, Any]
 
-MAX_STARTS = 1024  # the Lagrange system is larger than ∇f = 0: fewer starts buy the same time
+MAX_STARTS = (
+    400  # a 20 × 20 grid in the plane: the Lagrange system costs more per start than ∇f = 0
+)
 ZERO = 1e-9  # a minor or eigenvalue this small (relative to its scale) counts as zero
 
 

@@ -216,11 +216,11 @@ def plot(
       gradcli plot "x**2+3*y**2" --from 3,1 --animate -o descent.gif
       gradcli plot "x**2-y**2" --stream --math-font cm --transparent -o saddle.pdf
       gradcli plot "x*y*z" --slice z=1 -o slice.pdf
-      gradcli plot "x + y" --subject-to "x^2+y^2=1" -o lagrange.png
 
     With --subject-to, the Lagrange picture: the constraint curve, each constrained stationary
     point (as critical --subject-to finds it) with the level curve of f through it, tangent to the
-    constraint there, and ∇f ∥ ∇g drawn at it; --from paths are then projected onto a circle.
+    constraint there, and ∇f ∥ ∇g drawn at it (plot "x+y" --subject-to "x^2+y^2=1" -o l.png);
+    --from paths are then projected onto a circle.
     """
     from gradcli import plotting
     from gradcli.cli import figure_options as spec
