@@ -22,6 +22,8 @@ class Constraint:
 
     expr: Any
     text: str
+    left: Any = None  # the two sides as typed (right 0 for an expression alone), for display
+    right: Any = None
 
 
 def _equals_sign(text: str) -> list[int]:
@@ -75,15 +77,18 @@ def parse_constraint(text: str, vars: Any = None, let: Any = None) -> Constraint
             )
         left = _side(text, 0, k, vars, let)
         right = _side(text, k + 1, len(text), vars, let)
-        expr = left.expr - right.expr
+        sides = (left.expr, right.expr)
     else:
-        expr = _side(text, 0, len(text), vars, let).expr
+        import sympy
+
+        sides = (_side(text, 0, len(text), vars, let).expr, sympy.Integer(0))
+    expr = sides[0] - sides[1]
     if not expr.free_symbols:
         raise UsageError(
             f"{{subject_to}} {text!r} involves no variable: it constrains nothing",
             parameters=_PARAMETER,
         )
-    return Constraint(expr, text.strip())
+    return Constraint(expr, text.strip(), *sides)
 
 
 def constrained(

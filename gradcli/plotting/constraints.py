@@ -66,7 +66,7 @@ def draw(
             color=CURVE,
             linewidth=3,
             path_effects=artists.outlined(CURVE, 3),
-            label=f"constraint {_formula(c.text)}",
+            label=f"constraint {pretty(c.left)} = {pretty(c.right)}",
         )
     span = min(xr[1] - xr[0], yr[1] - yr[0])
     seen: set[str] = set()
@@ -162,18 +162,6 @@ def _arrows(
                 color=color,
                 label=words + ("  —  ∇f = λ∇g: parallel" if name == "∇g" else ""),
             )
-
-
-def _formula(text: str) -> str:
-    """The constraint as people write it: x² + y² = 1."""
-    from gradcli.expr import parse
-
-    left, sep, right = text.partition("=")
-    try:
-        sides = [pretty(parse(s).expr) for s in ((left, right) if sep else (text,))]
-    except Exception:  # the text was parsed once already; this is only its look
-        return text
-    return " = ".join(sides) if sep else f"{sides[0]} = 0"
 
 
 def _point(p: ConstrainedPoint) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from gradcli.calculus.lagrange import ConstrainedPoint, LagrangeResult
+from gradcli.calculus.lagrange import ConstrainedPoint, Constraint, LagrangeResult
 from gradcli.optimize.projection import Projection
 from gradcli.views.columns import unique_columns
 from gradcli.views.critical import _METHODS, _search_record, _set_text
@@ -38,8 +38,11 @@ def _machine_name(name: str) -> str:
     return "lambda" if name == "λ" else "lambda_" + name[1:]
 
 
-def _constraint_text(expr: Any) -> str:
-    return f"{pretty(expr)} = 0"
+def constraint_text(c: Constraint) -> str:
+    """The constraint as typed, in the one Unicode printer: y² = x³ (not −x³ + y² = 0)."""
+    if c.left is None:
+        return f"{pretty(c.expr)} = 0"
+    return f"{pretty(c.left)} = {pretty(c.right)}"
 
 
 def lagrange_document(result: LagrangeResult, precision: int = 6) -> Document:
@@ -85,7 +88,7 @@ def lagrange_document(result: LagrangeResult, precision: int = 6) -> Document:
     fields = _fields(fn)
     for k, c in enumerate(result.constraints):
         label = "subject to" if k == 0 else ""
-        fields.append((label, _constraint_text(c.expr)))
+        fields.append((label, constraint_text(c)))
     fields.append(("solving", _system(len(names))))
     return Document(
         record=record,
@@ -342,4 +345,9 @@ def _with_key(pieces: Iterable[str], value: str) -> Iterator[str]:
     yield from it
 
 
-__all__: Sequence[str] = ["add_projection", "lagrange_document", "projection_words"]
+__all__: Sequence[str] = [
+    "add_projection",
+    "constraint_text",
+    "lagrange_document",
+    "projection_words",
+]
