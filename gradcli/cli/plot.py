@@ -205,6 +205,11 @@ def plot(
     gradient and the tangent; in 1-D, the curve and the tangent at each --at with its slope.
     With --from, the descent runs (same options and engine as descend) drawn as paths.
 
+    With --subject-to, the Lagrange picture: the constraint curve, each constrained stationary
+    point (as critical --subject-to finds it) with the level curve of f through it, tangent to the
+    constraint there, and ∇f ∥ ∇g drawn at it (plot "x+y" --subject-to "x^2+y^2=1" -o l.png);
+    --from paths are then projected onto a circle.
+
     Examples:
 
     \b
@@ -216,11 +221,6 @@ def plot(
       gradcli plot "x**2+3*y**2" --from 3,1 --animate -o descent.gif
       gradcli plot "x**2-y**2" --stream --math-font cm --transparent -o saddle.pdf
       gradcli plot "x*y*z" --slice z=1 -o slice.pdf
-
-    With --subject-to, the Lagrange picture: the constraint curve, each constrained stationary
-    point (as critical --subject-to finds it) with the level curve of f through it, tangent to the
-    constraint there, and ∇f ∥ ∇g drawn at it (plot "x+y" --subject-to "x^2+y^2=1" -o l.png);
-    --from paths are then projected onto a circle.
     """
     from gradcli import plotting
     from gradcli.cli import figure_options as spec
