@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.calculus.critical_exact import ExactOutcome, solve_exact, zero_factors
+from gradcli.calculus.critical_exact import ExactOutcome, solve_exact
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
 from gradcli.calculus.lagrange_parse import Constraint, constrained, parse_constraint
 from gradcli.calculus.lagrange_search import bordered, classify, search
@@ -35,7 +35,8 @@ from gradcli.points import Point
 DEFAULT_RANGE = (-5.0, 5.0)
 TOTAL_SECONDS = 4.5  # exact solve and numeric search together, as in ``critical``
 MIN_SEARCH_SECONDS = 1.0
-SINGULAR_SECONDS = 1.0  # the exact search for points where ∇g = 0 on the constraint
+SINGULAR_SECONDS = 0.75  # the exact search for points where ∇g = 0 on the constraint
+AUX_SECONDS = 0.75  # factoring the constraints: no real point? written squared?
 MAX_UNKNOWNS = 24  # n + m: the Lagrange system's Hessian is evaluated at every start
 MAX_PROBES = 20  # numeric degenerate points probed for a curve of solutions
 CONTINUUM_SECONDS = 0.5
@@ -112,8 +113,7 @@ def lagrange_points(
             hint="fix some variables with {let}",
             parameters=("let",),
         )
-    for c in constraints:
-        _require_real_points(c, fn.variables)
+    repeated = _analyse(constraints, fn.variables)
     names = multiplier_names(m)
     lams = tuple(sp.Symbol(name, real=True) for name in names)
     lagrangian = fn.expr - sum((lam * c.expr for lam, c in zip(lams, constraints)), sp.Integer(0))
@@ -137,6 +137,8 @@ def lagrange_points(
     if sets and found:  # sympy lists points of a curve beside the curve: the curve says them
         zs = np.array([z for _, z, _ in found])
         found = [f for f, on in zip(found, _on_sets(big, sets, zs)) if not on]
+    # before the search, so that the search's share of the total budget pays for it
+    singular = _singular_points(fn, constraints, box if given else None)
     if not exact.complete:
         deadline = max(work_clock() + MIN_SEARCH_SECONDS, started + TOTAL_SECONDS)
         outcome = search(compiled, n, box, deadline)
@@ -154,7 +156,9 @@ def lagrange_points(
     if through:
         sets.append(StationarySet((), None, through=through[0], found=len(through)))
     points.sort(key=lambda p: p.values)
-    singular = _singular_points(fn, constraints, box if given else None, points)
+    singular = [  # ∇f = 0 there too: the Lagrange system has it already (with every λ)
+        q for q in singular if not any(np.allclose(p.values, q.values, atol=1e-9) for p in points)
+    ]
     return LagrangeResult(
         fn=fn,
         constraints=tuple(constraints),
@@ -168,13 +172,15 @@ def lagrange_points(
         scope="range" if given else "everywhere",
         search=summary,
         gave_up=exact.gave_up,
-        repeated=_repeated(constraints, fn.variables),
+        repeated=repeated,
     )
 
 
-def _exact(components: Sequence[Any], variables: Sequence[Any], box: Any) -> ExactOutcome:
+def _exact(
+    components: Sequence[Any], variables: Sequence[Any], box: Any, seconds: float = SOLVE_SECONDS
+) -> ExactOutcome:
     try:
-        with time_limit(SOLVE_SECONDS):
+        with time_limit(seconds):
             return solve_exact(components, variables, box)
     except TimeUp:
         return ExactOutcome(gave_up="time")
@@ -305,29 +311,51 @@ def _continuum(
 
 
 # --- where the multiplier rule is blind -----------------------------------------------------------
-def _require_real_points(c: Constraint, variables: Sequence[Any]) -> None:
-    """A MathError when the constraint provably has no real point: g never vanishes (x² + y² + 1),
-    or g is a definite quadratic whose extreme value has g's sign (x² + 2y² = −3)."""
+def _analyse(constraints: Sequence[Constraint], variables: Sequence[Any]) -> tuple[Any, ...]:
+    """Each constraint factored once, all within one bound: a MathError when one provably has no
+    real point (every factor is never zero, as x² + y² + 1; or g is a definite quadratic whose
+    extreme value has g's sign, as x² + 2y² = −3), and the (k, h) where g_k = h²·…, ∇g_k = 0
+    wherever h = 0, so LICQ fails on that whole piece (a constraint written squared)."""
     import sympy as sp
 
-    why = None
-    try:
-        with time_limit(SINGULAR_SECONDS):
-            if not zero_factors(c.expr, variables):
-                why = f"{sp.sstr(c.expr)} is never zero"
-            else:
-                why = _definite_quadratic(
-                    c.expr, [v for v in variables if v in c.expr.free_symbols]
-                )
-    except TimeUp:
-        return
-    except Exception:  # a form sympy cannot analyse: no proof either way, the solve will say
-        return
-    if why:
-        raise MathError(
-            f"the constraint {c.text} has no real solutions: {why}",
-            hint="no point satisfies it, so there is nothing to optimise on",
-        )
+    deadline = work_clock() + AUX_SECONDS
+    repeated = []
+    for k, c in enumerate(constraints):
+        left = deadline - work_clock()
+        if left < 0.05:
+            break
+        why = None
+        try:
+            with time_limit(left):
+                _, factors = sp.factor_list(c.expr)
+                if all(_never_zero(base, variables) for base, _ in factors):
+                    why = f"{sp.sstr(c.expr)} is never zero"
+                else:
+                    own = [v for v in variables if v in c.expr.free_symbols]
+                    why = _definite_quadratic(c.expr, own)
+        except TimeUp:
+            continue
+        except Exception:  # a form sympy cannot analyse: no proof either way, the solve will say
+            continue
+        if why:
+            raise MathError(
+                f"the constraint {c.text} has no real solutions: {why}",
+                hint="no point satisfies it, so there is nothing to optimise on",
+            )
+        repeated += [
+            (k, base)
+            for base, power in factors
+            if power >= 2 and base.free_symbols & set(variables)
+        ]
+    return tuple(repeated)
+
+
+def _never_zero(base: Any, variables: Sequence[Any]) -> bool:
+    import sympy as sp
+
+    if not base.free_symbols & set(variables):
+        return bool(base != 0)
+    return bool(isinstance(base, sp.exp) or base.is_positive or base.is_negative)
 
 
 def _definite_quadratic(g: Any, variables: Sequence[Any]) -> str | None:
@@ -351,31 +379,10 @@ def _definite_quadratic(g: Any, variables: Sequence[Any]) -> str | None:
     return None
 
 
-def _repeated(constraints: Sequence[Constraint], variables: Sequence[Any]) -> tuple[Any, ...]:
-    """(k, h) where g_k = h²·…: ∇g_k = 0 wherever h = 0, so LICQ fails on that whole piece (a
-    constraint written squared, (x² + y² − 1)² = 0, is the classic way in)."""
-    import sympy as sp
-
-    out = []
-    for k, c in enumerate(constraints):
-        try:
-            with time_limit(SINGULAR_SECONDS):
-                _, factors = sp.factor_list(c.expr)
-        except TimeUp:
-            continue
-        except Exception:
-            continue
-        for base, power in factors:
-            if power >= 2 and base.free_symbols & set(variables):
-                out.append((k, base))
-    return tuple(out)
-
-
 def _singular_points(
     fn: Function,
     constraints: Sequence[Constraint],
     box: Sequence[tuple[float, float]] | None,
-    points: Sequence[ConstrainedPoint | None],
 ) -> list[ConstrainedPoint]:
     """Isolated points of a single constraint where ∇g = 0 and g = 0: the stationary points of g
     lying on g = 0 (solved exactly, within a bound). With several constraints, the Lagrange points
@@ -387,7 +394,9 @@ def _singular_points(
     g = constraints[0].expr
     variables = fn.variables
     grad = [sp.diff(g, v) for v in variables]
-    outcome = _exact(grad, variables, box or tuple(DEFAULT_RANGE for _ in variables))
+    outcome = _exact(
+        grad, variables, box or tuple(DEFAULT_RANGE for _ in variables), SINGULAR_SECONDS
+    )
     out = []
     for coords in outcome.points:
         values = _floats(coords)
@@ -398,8 +407,6 @@ def _singular_points(
         except (TypeError, ValueError):
             on = False
         if not on:
-            continue
-        if any(p is not None and np.allclose(p.values, values, atol=1e-9) for p in points):
             continue
         point = Point(fn.names, tuple(coords), values)
         try:

@@ -30,6 +30,7 @@ from gradcli.optimize.runs import SQ_TINY
 Array = np.ndarray[Any, Any]
 Coords = Any  # n floats (scalar lane) or n (R,) arrays (vector lane)
 
+RECOGNISE_SECONDS = 1.0
 _SUBJECT = ("subject_to",)
 _BOUNDS = ("bounds",)
 
@@ -201,9 +202,12 @@ def sphere(expr: Any, variables: Sequence[Any], text: str) -> Projection:
     )
     if not used or expr.free_symbols - set(variables):
         raise refusal
-    try:
-        poly = sp.Poly(sp.expand(expr), *used)
-    except sp.PolynomialError:
+    from gradcli.limits import TimeUp, time_limit
+
+    try:  # (x + y)^200 = 1 expands to hundreds of terms: a bound, and it is no sphere anyway
+        with time_limit(RECOGNISE_SECONDS):
+            poly = sp.Poly(sp.expand(expr), *used)
+    except (sp.PolynomialError, TimeUp):
         raise refusal from None
     if poly.total_degree() != 2 or not all(c.is_number for c in poly.coeffs()):
         raise refusal
