@@ -59,7 +59,15 @@ echo '# four nested sigmoids at w = 5: the inner one is saturated, and the chain
 run gradcli descend "sigmoid(sigmoid(sigmoid(sigmoid(w))))" --from 5 --lr 0.5 --summary
 run gradcli plot @plateau --from 3,3 --from 1,1 --method adam --tol 1e-12 --dpi "$DPI" -o "$FIGURES/plateau.png"
 
-lesson "9. Pipelines"
+lesson "9. Constraints: at an optimum on g = c, ∇f is parallel to ∇g (Lagrange multipliers)"
+run gradcli critical "x + y" --subject-to "x^2 + y^2 = 1"
+echo '# the level curve of f through each optimum touches the constraint there: ∇f = λ∇g'
+run gradcli plot "x^2 - y^2" --subject-to "x^2 + y^2 = 1" --from 0.9,0.5 --from -0.3,-0.9 --lr 0.05 --dpi "$DPI" -o "$FIGURES/lagrange.png"
+run gradcli plot "x^2 - y^2" --subject-to "x^2 + y^2 = 1" --from 0.9,0.5 --from -0.3,-0.9 --lr 0.05 --size 16x9 --dpi "$DPI" -o "$FIGURES/lagrange-16x9.png"
+echo '# projected gradient descent stays on the circle and ends where the multiplier rule says'
+run gradcli descend "x + y" --subject-to "x^2 + y^2 = 1" --from 1,0 --summary
+
+lesson "10. Pipelines"
 echo '# descent CSV into another tool: the step where f first drops below 1e-6'
 gradcli descend "x**2+y**2" --from 3,1 --format csv |
     awk -F, 'NR > 1 && $7 < 1e-6 { print "step", $4, "f =", $7; exit }'

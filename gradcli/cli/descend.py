@@ -19,12 +19,14 @@ from gradcli.cli.app import app
 from gradcli.cli.inputs import emit, load_function, stdin_users
 from gradcli.cli.options import (
     DESCENT,
+    BoundsOpt,
     DescentArgs,
     ExprArg,
     FormatOpt,
     FromOpt,
     LetOpt,
     PrecisionOpt,
+    SubjectToOpt,
     VarsOpt,
     descent_options,
 )
@@ -38,7 +40,9 @@ if TYPE_CHECKING:
     from gradcli.numeric import Compiled
     from gradcli.optimize import Descent, DescentRun, Settings
     from gradcli.optimize.lane import Keep
+    from gradcli.optimize.projection import Projection
     from gradcli.optimize.starts import Generated
+    from gradcli.views.render import Document
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
@@ -77,6 +81,8 @@ def descend(
             show_default=False,
         ),
     ] = None,
+    subject_to: SubjectToOpt = None,
+    bounds: BoundsOpt = None,
     vars: VarsOpt = None,
     let: LetOpt = None,
     fmt: FormatOpt = "table",
@@ -112,6 +118,10 @@ def descend(
     a strong-Wolfe line search instead of a learning rate. A run stops as converged (‖∇f‖ ≤ --tol),
     max_steps or diverged; exit 0 either way (3 with --strict unless all converged).
 
+    --subject-to "x^2+y^2=1" (a circle or sphere, centred anywhere) or --bounds (a box) make it
+    projected gradient descent: x ← P(x − lr·∇f), the start projected too, converged when the
+    projected gradient (∇f along the set) is below --tol. Other constraints are refused.
+
     Examples:
 
     \b
@@ -126,6 +136,8 @@ def descend(
       gradcli descend "x**2" --from 1 --lr 1.5
       gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
+      gradcli descend "x+y" --subject-to "x^2+y^2=1" --from 1,0
+      gradcli descend "(x-2)**2+(y-2)**2" --bounds -1:1 --from 0,0
     """
     from gradcli.views.render import check_format
 
@@ -142,6 +154,14 @@ def descend(
         raise UsageError("--range says where --starts draws: add --starts N")
     settings = descent.settings()
     fn = load_function(expr, vars, let)
+    from gradcli.cli.constraints import load_constraints, load_projection
+
+    fn, constraints = load_constraints(fn, subject_to, vars, let)
+    projection = load_projection(fn, constraints, bounds)
+    if projection is not None:
+        from gradcli.optimize.projection import refuse_curvature
+
+        refuse_curvature([s.method for s in settings])  # before any output
     if plot is not None:
         _check_plot(plot, fn)
     from gradcli.cli.progress import for_descent
@@ -157,6 +177,8 @@ def descend(
             note_seed(drawn.seed)  # tables show it in their heading
     if len(points) == 0:
         raise UsageError("descend needs at least one start and one setting")
+    if projection is not None:  # the starts as the runs see them (the engine projects them too)
+        points = projection.oriented([s.ascent for s in settings]).points(points)
 
     from gradcli.numeric import compile_function
     from gradcli.optimize.curvature import check_settings
@@ -173,7 +195,7 @@ def descend(
         # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
         progress = for_descent(fmt, no_progress, len(points) * len(settings), settings)
         _batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision,
-                 progress, drawn)  # fmt: skip
+                 progress, drawn, projection)  # fmt: skip
         return
     from gradcli.optimize import Descent
 
@@ -189,6 +211,7 @@ def descend(
         notes=not streaming,
         step_sizes=fmt != "csv",  # CSV has no step-length column
         on_step=progress,
+        projection=projection,
     )
     if progress is not None:
         progress.follow(running)
@@ -221,7 +244,7 @@ def descend(
     view = None if (every or all_steps) else ENDS
     doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
     add_starts_field(doc, drawn)
-    emit(doc, fmt, "descend")
+    emit(_constrained(doc, projection, fn), fmt, "descend")
     if curve and not interrupted:
         from gradcli.cli.terminal import show_curves
 
@@ -245,6 +268,7 @@ def _batched(
     precision: int,
     progress: Progress | None = None,
     drawn: Generated | None = None,
+    projection: Projection | None = None,
 ) -> None:
     """JSON, tables and --summary: runs in run order, computed a batch at a time (see
     :func:`gradcli.optimize.engine.batches`) and written or summarised as they finish, so memory
@@ -272,6 +296,7 @@ def _batched(
         "step_sizes": fmt != "csv",
         "on_step": progress,
         "checked": True,
+        "projection": projection,
     }
 
     def descents() -> Iterator[tuple[Descent, bool]]:
@@ -309,7 +334,7 @@ def _batched(
                         ctrl_c.check if progress is None else progress.after(ctrl_c.check)
                     )
                 doc = json_document(fn, descents(), interrupted=ctrl_c.noted)
-                emit(doc, fmt, "descend")
+                emit(_constrained(doc, projection, fn), fmt, "descend")
             tally.interrupted |= ctrl_c.hit
         elif fmt in ("csv", "ndjson"):
             from gradcli.views.descent import stream_document
@@ -328,7 +353,7 @@ def _batched(
             from gradcli.cli.starts import add_starts_field
 
             add_starts_field(doc, drawn)
-            emit(doc, fmt, "descend")
+            emit(_constrained(doc, projection, fn), fmt, "descend")
     finally:
         if progress is not None:
             progress.close()
@@ -336,6 +361,15 @@ def _batched(
         raise KeyboardInterrupt
     if strict:
         tally.check()
+
+
+def _constrained(doc: Document, projection: Projection | None, fn: Function) -> Document:
+    """The document with the set the runs were projected onto: a heading line, a JSON key."""
+    if projection is None:
+        return doc
+    from gradcli.views.lagrange import add_projection
+
+    return add_projection(doc, projection, fn.names)
 
 
 def _finished(descents: Iterator[tuple[Descent, bool]], tally: _Tally) -> Iterator[DescentRun]:

@@ -159,6 +159,25 @@ LetOpt = Annotated[
         show_default=False,
     ),
 ]
+SubjectToOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--subject-to",
+        metavar="G=C",
+        help="An equality constraint, 'x^2+y^2=1' (an expression alone means = 0).",
+        show_default=False,
+    ),
+]
+BoundsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--bounds",
+        metavar="LO:HI",
+        help="A box the runs stay in (projected gradient: each step clamped): '-1:1' for every "
+        "variable, 'x=-1:1,y=0:2', or an open end 'x=0:'.",
+        show_default=False,
+    ),
+]
 
 
 def _known_theme(value: str) -> str:

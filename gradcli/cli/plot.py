@@ -16,6 +16,7 @@ from gradcli.cli.options import (
     FormatOpt,
     FromOpt,
     LetOpt,
+    SubjectToOpt,
     ThemeOpt,
     VarsOpt,
     descent_options,
@@ -193,6 +194,7 @@ def plot(
             "installed where it is opened). PDF text is always TrueType.",
         ),
     ] = False,
+    subject_to: SubjectToOpt = None,
     vars: VarsOpt = None,
     let: LetOpt = None,
     fmt: FormatOpt = "table",
@@ -202,6 +204,11 @@ def plot(
     (arrows uphill, perpendicular to the level curves); with --at, the point's level curve, its
     gradient and the tangent; in 1-D, the curve and the tangent at each --at with its slope.
     With --from, the descent runs (same options and engine as descend) drawn as paths.
+
+    With --subject-to, the Lagrange picture: the constraint curve, each constrained stationary
+    point (as critical --subject-to finds it) with the level curve of f through it, tangent to the
+    constraint there, and ∇f ∥ ∇g drawn at it (plot "x+y" --subject-to "x^2+y^2=1" -o l.png);
+    --from paths are then projected onto a circle.
 
     Examples:
 
@@ -239,6 +246,9 @@ def plot(
         raise UsageError("--animate draws a descent: give its start with --from", hint="--from 3,1")
     settings = descent.settings()
     fn = load_function(expr, vars, let)
+    lagrange, projection, window = _constrained(fn, subject_to, vars, let, slice_at, bool(starts))
+    if lagrange is not None:
+        fn = lagrange.fn
     fixed = spec.parse_slice(slice_at, fn.names)
     drawn = plotting.slice_function(fn, fixed) if fixed else fn
     _check_dimension(drawn, fixed)
@@ -262,7 +272,8 @@ def plot(
         spec.check_pixels(*figure_size, resolution, FRAME_PIXELS_MAX)
     options = plotting.PlotOptions(
         ranges=spec.parse_ranges(plot_range, drawn.names)
-        or (dict(zip(drawn.names, preset.range)) if preset else {}),
+        or (dict(zip(drawn.names, preset.range)) if preset else {})
+        or window,
         grid=grid,
         levels=count,
         level_values=level_values,
@@ -281,6 +292,7 @@ def plot(
         math_font=math_font,
         transparent=transparent,
         editable_text=editable_text,
+        lagrange=lagrange,
     )
     runs: list[Any] = []
     starts_xy = [p.values for p in origins] + (generated.points.tolist() if generated else [])
@@ -291,7 +303,9 @@ def plot(
         # A figure cannot show more than a few thousand points per path: record a subsample of
         # long runs (the engine always keeps each run's last step).
         every = max(1, descent.steps // 5000)
-        runs = descend(compile_function(drawn), starts_xy, settings, record_every=every)
+        runs = descend(
+            compile_function(drawn), starts_xy, settings, record_every=every, projection=projection
+        )
     if drawing is not None:
         show_plot(drawing, drawn, fn, points, runs, options)
     if output is None:
@@ -303,11 +317,52 @@ def plot(
         options=options,
         title_fn=fn,
         exact_at=points,
+        interest=[p.values for p in lagrange.points] if lagrange is not None else (),
     )
     plotting.write_plot(figure, output, animate=animate, frames=frames)
     from gradcli.views.figure import figure_document
 
     emit(figure_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
+
+
+def _constrained(
+    fn: Function,
+    subject_to: list[str] | None,
+    vars: str | None,
+    let: str | None,
+    slice_at: str | None,
+    descending: bool,
+) -> tuple[Any, Any, dict[str, tuple[float, float]]]:
+    """--subject-to: the Lagrange result to draw, with --from the projection of the runs, and
+    the window a circle fills (centre ± 1.8 r; else the usual framing)."""
+    from gradcli.errors import GradcliError, UsageError
+
+    if not subject_to:
+        return None, None, {}
+    if slice_at:
+        raise UsageError("--subject-to draws a constraint in the plane of f's two variables: "
+                         "it cannot go with --slice")  # fmt: skip
+    from gradcli.calculus.lagrange import lagrange_points
+    from gradcli.cli.constraints import load_constraints, load_projection
+
+    fn, constraints = load_constraints(fn, subject_to, vars, let)
+    if len(fn.variables) != 2:
+        raise UsageError(
+            f"--subject-to draws the constraint curve of a function of two variables; with the "
+            f"constraint there are {len(fn.variables)} ({', '.join(fn.names)})",
+            hint="critical --subject-to answers in any number of variables",
+        )
+    result = lagrange_points(fn, constraints)  # first: an empty constraint set is exit 1
+    projection = load_projection(fn, constraints, None) if descending else None
+    window: dict[str, tuple[float, float]] = {}
+    try:
+        circle = projection or load_projection(fn, constraints[:1], None)
+    except GradcliError:  # not a circle: the usual framing
+        circle = None
+    if circle is not None and len(circle.indices) == 2:
+        r = 1.8 * circle.radius
+        window = {fn.names[i]: (c - r, c + r) for i, c in zip(circle.indices, circle.centre)}
+    return result, projection, window
 
 
 def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:

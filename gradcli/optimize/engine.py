@@ -35,6 +35,7 @@ from gradcli.optimize.vector import VectorLane
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
+    from gradcli.optimize.projection import Projection
 
 Array = np.ndarray[Any, Any]
 __all__ = [
@@ -126,6 +127,7 @@ def iter_descent(
     notes: bool = True,
     step_sizes: bool = True,
     on_step: Callable[[int, int], None] | None = None,
+    projection: Projection | None = None,
 ) -> Descent:
     """A :class:`Descent` to iterate: it yields each recorded step as soon as it is computed.
 
@@ -142,6 +144,7 @@ def iter_descent(
         notes=notes,
         step_sizes=step_sizes,
         on_step=on_step,
+        projection=projection,
     )
 
 
@@ -155,6 +158,7 @@ def descend(
     keep: Keep = "recorded",
     notes: bool = True,
     on_step: Callable[[int, int], None] | None = None,
+    projection: Projection | None = None,
 ) -> list[DescentRun]:
     """Run every start with every setting to the end; one :class:`DescentRun` per run, in order.
 
@@ -163,7 +167,7 @@ def descend(
     first and last five ("ends", for tables), or the last ("final"). ``notes=False`` skips the
     per-step statistics behind the notes (for output that shows none; about a fifth of the time of
     many-run descents). ``on_step(t, active)`` is called once per step with the number of runs still
-    going.
+    going. ``projection`` (:mod:`.projection`) makes it projected gradient descent.
     """
     run = iter_descent(
         compiled,
@@ -174,6 +178,7 @@ def descend(
         keep=keep,
         notes=notes,
         on_step=on_step,
+        projection=projection,
     )
     run.drain()
     return run.runs()
@@ -201,6 +206,7 @@ class Descent:
         on_step: Callable[[int, int], None] | None = None,
         offset: int = 0,
         checked: bool = False,
+        projection: Projection | None = None,
     ) -> None:
         """``offset``: the index of this Descent's first run among a larger set computed in
         batches (:func:`batches`): its runs report ``index`` = offset + their own; ``checked``: the
@@ -215,6 +221,13 @@ class Descent:
         self.compiled = compiled
         self.n = compiled.n
         self.points = start_points(starts, self.n)
+        self.projection = projection
+        if projection is not None:  # projected gradient descent: the starts land on the set too
+            from gradcli.optimize.projection import refuse_curvature
+
+            refuse_curvature([s.method for s in settings])
+            projection = projection.oriented([s.ascent for s in settings])
+            self.points = projection.points(self.points)
         with collector_paused():
             self.plan = plan_runs(self.points, settings, self.n)
         self.record_every = record_every
@@ -240,6 +253,7 @@ class Descent:
             summary_only,
             notes,
             step_sizes,
+            projection,
         )
         with collector_paused():
             self.lanes = self._make_lanes()
@@ -422,6 +436,8 @@ class Descent:
                 from gradcli.optimize.notes import annotate as add_notes
 
                 add_notes(runs, self.compiled, phenomena=self.notes)
+                if self.projection is not None:  # ∇f ≠ 0 at a constrained end: no Hessian verdict
+                    self.projection.settle(runs)
             if self.offset:
                 for run in runs:
                     run.index += self.offset

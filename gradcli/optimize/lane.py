@@ -44,6 +44,7 @@ class LaneContext(NamedTuple):
     summary_only: bool
     statistics: bool  # gather the statistics behind the notes
     step_sizes: bool  # compute ‖x_t − x_{t−1}‖ for every record (else nan, except each run's last)
+    projection: Any = None  # a .projection.Projection: x ← P(x) after every update (None: none)
 
 
 class State(NamedTuple):
@@ -252,6 +253,8 @@ class Lane:
             self._advance,
             self._fmax,
         )
+        if ctx.projection is not None:  # projected gradient: see optimize/projection.py
+            measure, advance = ctx.projection.hooks(measure, advance)
         every, statistics = ctx.record_every, ctx.statistics
         record_all, solo = not ctx.summary_only, self.solo
         new = tuple.__new__  # a State without NamedTuple's Python-level __new__ (hot path)

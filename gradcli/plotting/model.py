@@ -38,6 +38,7 @@ class PlotOptions:
     math_font: str | None = None  # None: the matplotlibrc's fonts; else a key of style.MATH_FONTS
     transparent: bool | None = None  # None: the matplotlibrc's savefig.transparent
     editable_text: bool = False  # SVG text as <text> elements, not glyph outlines
+    lagrange: Any = None  # a calculus.lagrange.LagrangeResult: plot --subject-to (constraints.py)
 
 
 class Run(Protocol):
