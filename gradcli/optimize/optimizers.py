@@ -186,5 +186,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "adagrad": Optimizer(_adagrad_init, _adagrad_update),
     "rmsprop": Optimizer(_rmsprop_init, _rmsprop_update),
     "adam": Optimizer(_adam_init, _adam_update),
+    # torch AdamW = Adam's step after param.mul_(1 − lr·weight_decay): that decoupled decay scales
+    # x itself, not g, so the loop applies it (see .knobs); the rule is Adam's
+    "adamw": Optimizer(_adam_init, _adam_update),
 }
 assert tuple(OPTIMIZERS) == METHODS, "every method Settings accepts has exactly one rule"

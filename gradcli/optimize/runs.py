@@ -201,6 +201,7 @@ class DescentRun:
     start_norm: float = 0.0  # ‖∇f‖ at the start
     findings: list[Note] = field(default_factory=list)  # what deserves a remark (see .notes)
     marks: list[tuple[int, float]] = field(default_factory=list)  # (t, ‖∇f‖) at t = 1, 2, 4, ...
+    clipped: int | None = None  # steps at which clipping changed ∇f (None: no clipping asked)
 
     @property
     def number(self) -> int:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradcli.errors import UsageError
+from gradcli.optimize.schedules import Schedule, parse_schedule
 
 #: The method names a Settings accepts (each has an (init, update) pair in :mod:`.optimizers`).
-METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
 # The defaults: torch.optim's, except the learning rate (torch has none for SGD).
 METHOD = "gd"
@@ -41,6 +42,10 @@ class _MethodDefault(float):
 
 EPS_DEFAULT = _MethodDefault(1e-8)
 ADAGRAD_EPS = 1e-10
+WEIGHT_DECAY_DEFAULT = _MethodDefault(0.0)
+ADAMW_WEIGHT_DECAY = 1e-2  # torch.optim.AdamW's default weight_decay (the other optimizers': 0)
+CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_: clip_coef = max_norm / (total_norm + 1e-6)
+SEED_LIMIT = 2**64  # the noise generator keys on 64 bits of the seed
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class Settings:
     command, Python code) gets the same checks and messages.
     """
 
-    method: str = METHOD  # gd | momentum | nesterov | adagrad | rmsprop | adam
+    method: str = METHOD  # gd | momentum | nesterov | adagrad | rmsprop | adam | adamw
     lr: float = LR
     momentum: float = MOMENTUM
     alpha: float = ALPHA
@@ -62,11 +67,25 @@ class Settings:
     ascent: bool = False
     steps: int = STEPS
     tol: float = TOL
+    # --- the training-loop knobs (all off by default; see :mod:`.knobs`) ---
+    schedule: Schedule | None = None  # or its compact spec, 'warmup:50,cosine:500' (parsed here)
+    weight_decay: float = WEIGHT_DECAY_DEFAULT  # L2 (decoupled for adamw); 0, or 0.01 for adamw
+    clip_norm: float | None = None  # torch.nn.utils.clip_grad_norm_'s max_norm
+    clip_value: float | None = None  # torch.nn.utils.clip_grad_value_'s clip_value
+    noise: float = 0.0  # σ of the Gaussian noise added to ∇f
+    seed: int = 0  # keys the noise
 
     def __post_init__(self) -> None:
         if type(self.eps) is _MethodDefault:
             object.__setattr__(self, "eps", ADAGRAD_EPS if self.method == "adagrad" else 1e-8)
+        if type(self.weight_decay) is _MethodDefault:
+            decay = ADAMW_WEIGHT_DECAY if self.method == "adamw" else 0.0
+            object.__setattr__(self, "weight_decay", decay)
+        if isinstance(self.schedule, str):
+            object.__setattr__(self, "schedule", parse_schedule(self.schedule))
         self._validate()
+        if self.schedule is not None:
+            object.__setattr__(self, "schedule", self.schedule.resolved(self.steps))
 
     def _validate(self) -> None:
         if self.method not in METHODS:
@@ -99,6 +118,54 @@ class Settings:
                 f"--line-search is Armijo backtracking for gd, not for {self.method}",
                 hint="drop --line-search or use --method gd",
             )
+        self._validate_knobs()
+
+    def _validate_knobs(self) -> None:
+        if self.schedule is not None and not isinstance(self.schedule, Schedule):
+            raise UsageError(
+                f"{{schedule}} must be a Schedule or its spec, got {self.schedule!r}",
+                parameters=("schedule",),
+            )
+        _check(self.weight_decay, "weight_decay", "a finite number ≥ 0", lambda v: v >= 0)
+        for name in ("clip_norm", "clip_value"):
+            if getattr(self, name) is not None:
+                _check(getattr(self, name), name, "a finite number > 0", lambda v: v > 0)
+        _check(self.noise, "noise", "a finite number ≥ 0", lambda v: v >= 0)
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
+            raise UsageError(
+                f"{{seed}} must be a whole number from 0 to 2**64 − 1, got {seed!r}",
+                parameters=("seed",),
+            )
+        if self.line_search and self.knobs is not None:
+            first = next(iter(self.knob_values()))
+            raise UsageError(
+                f"--line-search picks each step's size itself; it cannot go with {{{first}}}",
+                hint=f"drop --line-search or {{{first}}}",
+                parameters=(first,),
+            )
+
+    # --- the knobs ---------------------------------------------------------------------------------
+    def knob_values(self) -> dict[str, Any]:
+        """The knobs that are on, by name (AdamW's weight decay counts: it is its rule's)."""
+        knobs: dict[str, Any] = {}
+        if self.schedule is not None:
+            knobs["schedule"] = self.schedule
+        if self.weight_decay:
+            knobs["weight_decay"] = self.weight_decay
+        if self.clip_norm is not None:
+            knobs["clip_norm"] = self.clip_norm
+        if self.clip_value is not None:
+            knobs["clip_value"] = self.clip_value
+        if self.noise:
+            knobs.update(noise=self.noise, seed=self.seed)
+        return knobs
+
+    @property
+    def knobs(self) -> tuple[Any, ...] | None:
+        """The knobs as one hashable value (None: none is on) — runs computed together share it."""
+        values = self.knob_values()
+        return tuple(values.items()) if values else None
 
     # --- how a run states what it did --------------------------------------------------------------
     def hyperparameters(self) -> dict[str, float]:
@@ -110,25 +177,44 @@ class Settings:
             params["eps"] = self.eps
         elif self.method == "rmsprop":
             params.update(alpha=self.alpha, eps=self.eps)
-        elif self.method == "adam":
+        elif self.method in ("adam", "adamw"):
             params.update(beta1=self.beta1, beta2=self.beta2, eps=self.eps)
         if self.line_search:
             params.update(armijo_c=ARMIJO_C, shrink=ARMIJO_SHRINK)
+        # the knobs that are on (a schedule is no number: see ``schedule``)
+        params.update({k: v for k, v in self.knob_values().items() if k != "schedule"})
         return params
 
     @property
     def name(self) -> str:
-        """The method as a person reads it: 'gd', 'gd+line-search', 'adam (ascent)'."""
+        """The method as a person reads it: 'gd', 'gd+line-search', 'adam (ascent)',
+        'gd (clip-norm 1)': the knobs that change its path, so runs that differ can be told apart
+        in a legend or a summary."""
         name = self.method + ("+line-search" if self.line_search else "")
-        return name + (" (ascent)" if self.ascent else "")
+        tags = ["ascent"] if self.ascent else []
+        if self.schedule is not None:
+            tags.append(self.schedule.spec())
+        if self.weight_decay and self.method != "adamw":
+            tags.append(f"wd {self.weight_decay:g}")
+        if self.clip_norm is not None:
+            tags.append(f"clip-norm {self.clip_norm:g}")
+        if self.clip_value is not None:
+            tags.append(f"clip-value {self.clip_value:g}")
+        if self.noise:
+            tags.append(f"noise {self.noise:g}")
+        return name + (f" ({', '.join(tags)})" if tags else "")
 
     def describe(self) -> str:
         """'adam lr=0.02 beta1=0.9 beta2=0.999 eps=1e-08': the method and every hyperparameter."""
         params = " ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items())
+        if self.schedule is not None:
+            params += f" schedule={self.schedule.spec()}"
         return f"{self.name} {params}"
 
     def rule(self) -> str:
         """The update rule, in symbols, exactly as the optimizer applies it."""
+        if self.knobs is not None:
+            return self._knob_rule()
         grad = "g = −∇f(x) (ascent)" if self.ascent else "g = ∇f(x)"
         if self.method == "gd":
             sign = "+" if self.ascent else "−"
@@ -139,15 +225,39 @@ class Settings:
                 f"x ← x {sign} a·∇f(x), a = lr·2⁻ᵏ for the smallest k ≥ 0 with "
                 f"f(x {sign} a·∇f(x)) {better} {ARMIJO_C:g}·a·‖∇f(x)‖² (Armijo backtracking)"
             )
-        rules = {
-            "momentum": "b ← μ·b + g (b = g on the first step); x ← x − lr·b",
-            "nesterov": "b ← μ·b + g (b = g on the first step); x ← x − lr·(g + μ·b)",
-            "adagrad": "s ← s + g² (s = 0 at first); x ← x − lr·g/(√s + eps), elementwise",
-            "rmsprop": "v ← α·v + (1−α)·g² (v = 0 at first); x ← x − lr·g/(√v + eps), elementwise",
-            "adam": "m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ); "
-            "x ← x − lr·m̂/(√v̂ + eps), elementwise",
-        }
-        return f"{grad}; {rules[self.method]}"
+        return f"{grad}; {_RULES[self.method]}"
+
+    def _knob_rule(self) -> str:
+        """The rule with the knobs, in the order a torch loop applies them: noise on the gradient
+        (before clip_grad_*_), clipping, then the optimizer's weight decay and step."""
+        grad = "g = −∇f(x)" if self.ascent else "g = ∇f(x)"
+        if self.noise:
+            grad += " + noise·ξ, ξ ~ N(0, 1) per coordinate and step"
+        parts = [grad]
+        if self.clip_norm is not None:
+            parts.append(f"g ← g·min(1, clip_norm/(‖g‖ + {CLIP_EPS:g}))")
+        if self.clip_value is not None:
+            parts.append("g ← clamp(g, −clip_value, clip_value)")
+        if self.weight_decay and self.method != "adamw":
+            parts.append("g ← g + weight_decay·x")
+        if self.method == "adamw":
+            parts.append("x ← (1 − lr·weight_decay)·x")
+        parts.append("x ← x − lr·g" if self.method == "gd" else _RULES[self.method])
+        text = "; ".join(parts)
+        if self.schedule is not None:
+            text = text.replace("lr", "lrₜ") + f"; lrₜ: {self.schedule.words()}"
+        return text
+
+
+_RULES = {
+    "momentum": "b ← μ·b + g (b = g on the first step); x ← x − lr·b",
+    "nesterov": "b ← μ·b + g (b = g on the first step); x ← x − lr·(g + μ·b)",
+    "adagrad": "s ← s + g² (s = 0 at first); x ← x − lr·g/(√s + eps), elementwise",
+    "rmsprop": "v ← α·v + (1−α)·g² (v = 0 at first); x ← x − lr·g/(√v + eps), elementwise",
+    "adam": "m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ); "
+    "x ← x − lr·m̂/(√v̂ + eps), elementwise",
+}
+_RULES["adamw"] = _RULES["adam"]
 
 
 def _check(value: Any, name: str, expected: str, ok: Any) -> None:
@@ -160,7 +270,7 @@ def _check(value: Any, name: str, expected: str, ok: Any) -> None:
 
 
 def _did_you_mean(method: str) -> str:
-    aliases = {"sgd": "gd", "gradient": "gd", "adamw": "adam", "rms": "rmsprop", "nag": "nesterov"}
+    aliases = {"sgd": "gd", "gradient": "gd", "rms": "rmsprop", "nag": "nesterov"}
     guess = aliases.get(method.lower())
     if guess is None:
         import difflib
