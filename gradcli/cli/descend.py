@@ -266,8 +266,10 @@ def _batched(
             from gradcli.views.descent import stream_document
 
             line_search = any(s.line_search for s in settings)
+            scheduled = any(s.schedule is not None for s in settings)
             parts = (d for d, _ in descents())
-            emit(stream_document(fn, parts, fmt, line_search=line_search), fmt, "descend")
+            document = stream_document(fn, parts, fmt, line_search=line_search, scheduled=scheduled)
+            emit(document, fmt, "descend")
         else:
             from gradcli.views.descent import descent_document
 

@@ -1,11 +1,11 @@
 """The options commands share: EXPR, --at, --format, --precision, --vars, --let, --check, --step,
-and the descent options of ``gradcli descend`` and ``gradcli plot --from ...``.
+and the descent options of ``gradcli descend`` and ``gradcli plot --from ...`` (with the training-loop knobs).
 
 The options people set once take a default from the environment (:data:`ENVIRONMENT`), shown in
 ``--help`` and overridden by the flag. Values the shell can complete (``@name``, ``--method``,
 ``--format``) come from the small completers at the end, which import only what they list.
 
-Each option is an ``Annotated`` type; a command declares it with its default. The eleven descent
+Each option is an ``Annotated`` type; a command declares it with its default. The descent
 options are declared once, here: a command decorated with :func:`descent_options` takes one
 ``descent: DescentArgs`` parameter, and its ``--help`` lists the options in its place::
 
@@ -217,7 +217,7 @@ MethodOpt = Annotated[
         "--method",
         "-m",
         metavar="NAME",
-        help="gd, momentum, nesterov, adagrad, rmsprop or adam (default gd); repeatable.",
+        help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw (default gd); repeatable.",
         show_default=False,
         autocompletion=lambda incomplete: [m for m in METHODS if m.startswith(incomplete.lower())],
     ),
@@ -262,11 +262,73 @@ TolOpt = Annotated[
     float,
     typer.Option("--tol", metavar="TOL", help="Stop when ‖∇f‖ ≤ TOL (0: never stop early)."),
 ]
+# --- the training-loop knobs (gradcli.optimize.knobs): all off unless given ---
+ScheduleOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--schedule",
+        metavar="SPEC",
+        help="Learning-rate schedule, as torch.optim.lr_scheduler: step:N[:GAMMA], exp:GAMMA, "
+        "cosine[:T[:ETA_MIN]], linear[:N[:END]], or warmup:N[:START] before one of them "
+        "(warmup:50,cosine:500).",
+        show_default=False,
+    ),
+]
+ScheduleStepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--schedule-steps",
+        metavar="N",
+        help="The schedule's length where SPEC leaves it out (cosine's T_max, step's step size, "
+        "linear's steps; cosine and linear default to the run's --steps).",
+        show_default=False,
+    ),
+]
+WeightDecayOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--weight-decay",
+        metavar="WD",
+        help="torch's weight_decay: g + WD·x before the rule; adamw's is decoupled, "
+        "x·(1 − lr·WD) (default 0, and 0.01 for adamw).",
+        show_default=False,
+    ),
+]
+ClipNormOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--clip-norm",
+        metavar="C",
+        help="Scale g down to norm C when it is longer (torch.nn.utils.clip_grad_norm_).",
+        show_default=False,
+    ),
+]
+ClipValueOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--clip-value",
+        metavar="C",
+        help="Clamp each coordinate of g to [−C, C] (torch.nn.utils.clip_grad_value_).",
+        show_default=False,
+    ),
+]
+NoiseOpt = Annotated[
+    float,
+    typer.Option(
+        "--noise",
+        metavar="SIGMA",
+        help="Add SIGMA·N(0, 1) to each coordinate of ∇f at each step: a stochastic gradient.",
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", help="Random seed (default 0).", show_default=False),
+]
 
 
 @dataclass(frozen=True)
 class DescentArgs:
-    """The eleven descent options as a command received them (defaults: Settings')."""
+    """The descent options as a command received them (defaults: Settings')."""
 
     method: Sequence[str] | None = None
     lr: Sequence[float] | None = None
@@ -279,15 +341,36 @@ class DescentArgs:
     ascent: bool = False
     steps: int = STEPS
     tol: float = TOL
+    schedule: str | None = None
+    schedule_steps: int | None = None
+    weight_decay: float | None = None
+    clip_norm: float | None = None
+    clip_value: float | None = None
+    noise: float = 0.0
+    seed: int | None = None
 
     def settings(self) -> list[Settings]:
         """One :class:`~gradcli.optimize.Settings` per (method, lr) pair, methods outer, in the
         order given. Raises :class:`~gradcli.errors.UsageError` (exit 2) for an unknown method or a
         bad value."""
-        from gradcli.optimize.settings import EPS_DEFAULT, Settings
+        from gradcli.optimize.settings import EPS_DEFAULT, WEIGHT_DECAY_DEFAULT, Settings
 
         methods = [m.strip().lower() for m in self.method] if self.method else [METHOD]
         rates = list(self.lr) if self.lr else [LR]
+        schedule = None
+        if self.schedule is not None:
+            from gradcli.optimize.schedules import parse_schedule
+
+            schedule = parse_schedule(self.schedule, self.schedule_steps)
+        elif self.schedule_steps is not None:
+            from gradcli.errors import UsageError
+
+            raise UsageError(
+                "{schedule_steps} is the length of a schedule: give one with {schedule}",
+                hint="e.g. {schedule} cosine {schedule_steps} 500",
+                parameters=("schedule_steps", "schedule"),
+            )
+        decay = WEIGHT_DECAY_DEFAULT if self.weight_decay is None else self.weight_decay
         return [
             Settings(
                 method=m,
@@ -301,6 +384,12 @@ class DescentArgs:
                 steps=self.steps,
                 tol=self.tol,
                 eps=EPS_DEFAULT if self.eps is None else self.eps,  # the default is the method's
+                schedule=schedule,
+                weight_decay=decay,  # like eps: the default is the method's
+                clip_norm=self.clip_norm,
+                clip_value=self.clip_value,
+                noise=self.noise,
+                seed=0 if self.seed is None else self.seed,
             )
             for m in dict.fromkeys(methods)
             for rate in dict.fromkeys(rates)
@@ -322,6 +411,13 @@ _DESCENT_OPTIONS: dict[str, Any] = {
     "ascent": AscentOpt,
     "steps": StepsOpt,
     "tol": TolOpt,
+    "schedule": ScheduleOpt,
+    "schedule_steps": ScheduleStepsOpt,
+    "weight_decay": WeightDecayOpt,
+    "clip_norm": ClipNormOpt,
+    "clip_value": ClipValueOpt,
+    "noise": NoiseOpt,
+    "seed": SeedOpt,
 }
 assert list(_DESCENT_OPTIONS) == [f.name for f in fields(DescentArgs)]
 
@@ -329,7 +425,7 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 def descent_options(command: Command) -> Command:
-    """``command`` with its ``descent: DescentArgs`` parameter replaced by the eleven options.
+    """``command`` with its ``descent: DescentArgs`` parameter replaced by the descent options.
 
     Typer reads a command's options from ``inspect.signature``: the wrapper's ``__signature__``
     lists the options where ``descent`` stood, and the wrapper hands ``command`` one DescentArgs.

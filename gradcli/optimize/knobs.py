@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from gradcli.optimize.settings import CLIP_EPS
 
 if TYPE_CHECKING:
-    from gradcli.optimize.lane import Lane
     from gradcli.optimize.runs import RunPlan
     from gradcli.optimize.settings import Settings
 
@@ -83,10 +82,20 @@ def gaussian(keys: Array, t: int, n: int) -> Array:
     return np.sqrt(-2.0 * np.log(u1)) * np.cos((2.0 * math.pi) * u2)
 
 
+class LaneView(Protocol):
+    """What the knobs read of their lane (:class:`~.lane.Lane`, which imports this module)."""
+
+    @property
+    def ctx(self) -> Any: ...  # its LaneContext: ``n``, the coordinates
+
+    @property
+    def current(self) -> Any: ...  # the State being updated: ``x`` and ``runs``
+
+
 class Knobs:
     """The knobs of one lane's runs (they share them: the engine groups runs by their knobs)."""
 
-    def __init__(self, lane: Lane, plans: Sequence[RunPlan], vector: bool) -> None:
+    def __init__(self, lane: LaneView, plans: Sequence[RunPlan], vector: bool) -> None:
         s: Settings = plans[0].settings
         self.lane = lane
         self.vector = vector
@@ -143,14 +152,14 @@ class Knobs:
         return self._rows
 
     def _gradient(self, g: Sequence[Any], t: int) -> Sequence[Any]:
-        vector = self.vector
-        if self.noise:
-            if vector:
-                xi = gaussian(self.keys[self._rows_now()], t, self.n)
+        keys = self.keys
+        if keys is not None:  # noise
+            if self.vector:
+                xi = gaussian(keys[self._rows_now()], t, self.n)
                 g = [gi + self.noise * xi[i] for i, gi in enumerate(g)]
             else:
-                xi = gaussian(self.keys, t, self.n).ravel().tolist()
-                g = [gi + self.noise * e for gi, e in zip(g, xi)]
+                deviates = gaussian(keys, t, self.n).ravel().tolist()
+                g = [gi + self.noise * e for gi, e in zip(g, deviates)]
         if self.clip_norm is not None or self.clip_value is not None:
             g = self._clip(g)
         if self.weight_decay:

@@ -20,6 +20,7 @@ import numpy as np
 
 from gradcli.numeric import classify_points
 from gradcli.optimize.runs import (
+    Clipped,
     Diverged,
     EndPoint,
     Exploding,
@@ -51,6 +52,7 @@ ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
 PROBE_CHUNK = 4096  # runs probed for a plateau at once (bounds the probe arrays' memory)
 KINK_PROBES = 10_000  # runs checked for a kink (one vectorised call each): beyond, no kink note
+CLIP_PROBES = 12  # clipped runs rerun without clipping to say whether they would diverge
 STEADY_RATE = 0.05  # recent rates per step differing by more than this (in log) are "changing"
 
 
@@ -132,6 +134,37 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         seen[index] = seen[index]._replace(saturated=found)
     for run in runs:
         run.findings = notes_for(run, seen[run.index])
+    _add_clipping(runs, compiled)
+
+
+def _add_clipping(runs: Sequence[DescentRun], compiled: Compiled) -> None:
+    """A note on each run whose gradient clipping was active; for the first CLIP_PROBES of them,
+    whether the same run diverges without it (rerun for as many steps, the same noise)."""
+    clipped = [r for r in runs if r.clipped]
+    for k, run in enumerate(clipped):
+        assert run.clipped is not None
+        s = run.settings
+        without = _diverges_without_clipping(compiled, run) if k < CLIP_PROBES else None
+        run.findings.append(
+            Clipped(run.clipped, run.iterations, s.clip_norm, s.clip_value, without)
+        )
+
+
+def _diverges_without_clipping(compiled: Compiled, run: DescentRun) -> str | None:
+    """How ``run`` diverges with its clipping off and at most its own steps (None: it does not)."""
+    from dataclasses import replace
+
+    from gradcli.optimize.lane import LaneContext
+    from gradcli.optimize.runs import RunPlan
+    from gradcli.optimize.scalar import ScalarLane
+
+    settings = replace(run.settings, clip_norm=None, clip_value=None, steps=run.iterations)
+    context = LaneContext(compiled.both, None, compiled.n, "final", 1, True, False, False)
+    lane = ScalarLane(context, RunPlan(0, run.start, settings))
+    for _ in lane:
+        pass
+    final = lane.final(0)
+    return final.reason if final.status == "diverged" else None
 
 
 def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = True) -> list[Note]:

@@ -170,8 +170,28 @@ class EndPoint(NamedTuple):
     wrong: bool  # a maximum in descent, a minimum in ascent
 
 
+class Clipped(NamedTuple):
+    """Gradient clipping changed ∇f at ``active`` of ``steps`` steps; ``without``: how the same run
+    (same seed, same steps) diverges without clipping (None: it does not, or it was not tried)."""
+
+    active: int
+    steps: int
+    clip_norm: float | None
+    clip_value: float | None
+    without: str | None = None
+
+
 Note: TypeAlias = (
-    Overshooting | ZigZag | Exploding | Diverged | Vanishing | Plateau | Kink | Slow | EndPoint
+    Overshooting
+    | ZigZag
+    | Exploding
+    | Diverged
+    | Vanishing
+    | Plateau
+    | Kink
+    | Slow
+    | EndPoint
+    | Clipped
 )
 
 

@@ -124,16 +124,18 @@ class Phase:
         return ":".join(parts).rstrip(":")
 
     def torch(self) -> str:
+        """The torch scheduler, its arguments at torch's defaults left out."""
         v = _number(self.value)
+        default = self.value == _DEFAULTS.get(self.kind)
         if self.kind == "step":
-            return f"StepLR(step_size={self.length}, gamma={v})"
+            return f"StepLR(step_size={self.length}{'' if default else f', gamma={v}'})"
         if self.kind == "exp":
             return f"ExponentialLR(gamma={v})"
         if self.kind == "cosine":
-            return f"CosineAnnealingLR(T_max={self.length}, eta_min={v})"
+            return f"CosineAnnealingLR(T_max={self.length}{'' if default else f', eta_min={v}'})"
         if self.kind == "linear":
             return f"LinearLR(start_factor=1.0, end_factor={v}, total_iters={self.length})"
-        return f"LinearLR(start_factor={v}, total_iters={self.length})"
+        return f"LinearLR({'' if default else f'start_factor={v}, '}total_iters={self.length})"
 
     def words(self) -> str:
         v = f"{self.value:g}"
@@ -212,6 +214,25 @@ class Schedule:
     def words(self) -> str:
         """'linear warm-up from 0.333333·lr over 50 steps, then cosine annealing to 0 over 500 steps'."""
         return ", then ".join(p.words() for p in (self.warmup, self.decay) if p is not None)
+
+
+class LrAt:
+    """A run's lr at its recorded steps, asked in step order: the lr of the update from x_t (torch's
+    ``get_last_lr()`` before its t-th ``optimizer.step()``, t from 0), computed as the lanes compute
+    it — so an ``lr_t`` column is the lr the run used. Without a schedule: the base lr."""
+
+    def __init__(self, schedule: Schedule | None, base: float) -> None:
+        self.schedule, self.base = schedule, base
+        self.t = 0
+        self.lr = base if schedule is None else schedule.initial(base)
+
+    def at(self, step: int) -> float:
+        schedule = self.schedule
+        if schedule is not None:
+            while self.t < step:
+                self.t += 1
+                self.lr = schedule.next(self.t, self.lr, self.base)
+        return float(self.lr)
 
 
 def parse_schedule(spec: str, length: int | None = None) -> Schedule:

@@ -207,9 +207,7 @@ class Settings:
     def describe(self) -> str:
         """'adam lr=0.02 beta1=0.9 beta2=0.999 eps=1e-08': the method and every hyperparameter."""
         params = " ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items())
-        if self.schedule is not None:
-            params += f" schedule={self.schedule.spec()}"
-        return f"{self.name} {params}"
+        return f"{self.name} {params}"  # a schedule is in the name
 
     def rule(self) -> str:
         """The update rule, in symbols, exactly as the optimizer applies it."""

@@ -10,6 +10,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from gradcli.optimize.schedules import LrAt
 from gradcli.optimize.settings import ENDS
 from gradcli.views.columns import unique_columns
 from gradcli.views.notes import note_text
@@ -27,9 +28,10 @@ TABLE_RUNS_MAX = 100  # the summary lists up to this many runs ...
 TABLE_ENDS = 10  # ... and beyond, the first and last this many, and counts the statuses
 
 
-def csv_header(fn: Function, line_search: bool) -> list[str]:
-    """CLI.md's columns, then the accepted Armijo step (with --line-search) and the status, set on
-    each run's last row. (Step lengths are in JSON and NDJSON; CSV stays lean for speed.)"""
+def csv_header(fn: Function, line_search: bool, scheduled: bool = False) -> list[str]:
+    """CLI.md's columns, then the accepted Armijo step (with --line-search), the scheduled
+    learning rate ``lr_t`` (with --schedule) and the status, set on each run's last row. (Step
+    lengths are in JSON and NDJSON; CSV stays lean for speed.)"""
     names = list(fn.names)
     # a variable called f or lr (or norm: grad_norm) gets var_ before its name (views.columns)
     return unique_columns(
@@ -43,23 +45,34 @@ def csv_header(fn: Function, line_search: bool) -> list[str]:
             *(("grad_", n) for n in names),
             "grad_norm",
             *(["line_step"] if line_search else []),
+            *(["lr_t"] if scheduled else []),
             "status",
         ]
     )
 
 
-def _csv_rows(descents: Iterable[Descent], line_search: bool) -> Iterator[tuple[Any, ...]]:
+def _csv_rows(
+    descents: Iterable[Descent], line_search: bool, scheduled: bool = False
+) -> Iterator[tuple[Any, ...]]:
     """Rows render can write as they are (``Document.csv_plain``): every value a Python int,
     str or finite float. Only the last row of a run that diverged can hold inf or nan, so only
     such a row is checked."""
     for descent in descents:
-        yield from _csv_rows_of(descent, line_search)
+        yield from _csv_rows_of(descent, line_search, scheduled)
 
 
-def _csv_rows_of(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:
+def _csv_rows_of(
+    descent: Descent, line_search: bool, scheduled: bool = False
+) -> Iterator[tuple[Any, ...]]:
     first = descent.offset + 1  # runs are numbered across batches
     prefix = [(first + p.run, p.settings.method, p.settings.lr) for p in descent.plan]
-    if line_search:
+    if scheduled:  # line search never has a schedule (Settings refuses the pair)
+        cursors = [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan]
+        for run, step, point, value, gradient, norm, _, _, status, _ in descent:
+            lr = cursors[run].at(step)
+            row = (*prefix[run], step, *point, value, *gradient, norm, lr, status or "")
+            yield _finite(row) if status == "diverged" else row
+    elif line_search:
         for run, step, point, value, gradient, norm, _, line, status, _ in descent:
             row = (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
             yield _finite(row) if status == "diverged" else row
@@ -80,8 +93,26 @@ def _ndjson_records(descents: Iterable[Descent], names: Sequence[str]) -> Iterat
             {"run": first + p.run, "method": p.settings.method, "lr": p.settings.lr}
             for p in descent.plan
         ]
+        if any(p.settings.schedule is not None for p in descent.plan):
+            cursors = [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan]
+            for r in descent:
+                record = _step_json(r, names, identity[r.run])
+                yield _with_lr(record, cursors[r.run].at(r.step))
+            continue
         for r in descent:
             yield _step_json(r, names, identity[r.run])
+
+
+def _with_lr(record: dict[str, Any], lr: float) -> dict[str, Any]:
+    """``record`` with the scheduled ``lr_t`` after the step's own numbers (before its status)."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "status":
+            out["lr_t"] = lr
+        out[key] = value
+    if "lr_t" not in out:
+        out["lr_t"] = lr
+    return out
 
 
 def _step_json(r: StepRecord, names: Sequence[str], identity: dict[str, Any]) -> dict[str, Any]:
@@ -107,10 +138,12 @@ def stream_document(
     fmt: str,
     *,
     line_search: bool | None = None,
+    scheduled: bool | None = None,
 ) -> Document:
     """A Document whose NDJSON records or CSV rows are computed as they are written: of one
     Descent, or of Descents computed one after another (batches of runs, numbered on across them;
-    then say ``line_search``, whether any run searches, for the CSV columns)."""
+    then say ``line_search``, whether any run searches, and ``scheduled``, whether any has a
+    schedule, for the CSV columns)."""
     from gradcli.views.render import Document
 
     descents: Iterable[Descent]
@@ -119,6 +152,8 @@ def stream_document(
         descents = [one]
         if line_search is None:
             line_search = any(p.settings.line_search for p in one.plan)
+        if scheduled is None:
+            scheduled = any(p.settings.schedule is not None for p in one.plan)
     else:
         descents = cast("Iterable[Descent]", descent)
     header = {"function": _machine(fn.expr), "variables": list(fn.names)}
@@ -126,8 +161,8 @@ def stream_document(
         return Document(record=header, stream=_ndjson_records(descents, fn.names))
     return Document(
         record=header,
-        csv_header=csv_header(fn, bool(line_search)),
-        csv_rows=_csv_rows(descents, bool(line_search)),
+        csv_header=csv_header(fn, bool(line_search), bool(scheduled)),
+        csv_rows=_csv_rows(descents, bool(line_search), bool(scheduled)),
         csv_plain=True,
     )
 
@@ -151,6 +186,11 @@ def run_head(
         "line_search": s.line_search,
         "max_steps": s.steps,
         "tol": s.tol,
+        **(
+            {"schedule": {"spec": s.schedule.spec(), "torch": s.schedule.torch()}}
+            if s.schedule is not None
+            else {}
+        ),
         "start": _point(names, start),
     }
 
@@ -165,8 +205,9 @@ def step_json(
     size: float,
     line: float | None,
     line_search: bool,
+    lr: float | None = None,
 ) -> dict[str, Any]:
-    """One entry of a run's ``steps``."""
+    """One entry of a run's ``steps`` (``lr``: the scheduled lr_t, with a schedule)."""
     row: dict[str, Any] = {
         "step": step,
         "point": _point(names, point),
@@ -177,6 +218,8 @@ def step_json(
     }
     if line_search:
         row["line_step"] = None if step == 0 or line is None or line != line else line
+    if lr is not None:
+        row["lr_t"] = lr
     return row
 
 
@@ -194,6 +237,7 @@ def run_tail(run: DescentRun, names: Sequence[str]) -> dict[str, Any]:
         },
         "classification": run.classification,
         "eigenvalues": None if run.eigenvalues is None else run.eigenvalues.tolist(),
+        **({"clipped_steps": run.clipped} if run.clipped is not None else {}),
         "notes": [note_text(note) for note in run.findings],
     }
 
@@ -204,10 +248,12 @@ def step_rows(run: DescentRun, names: Sequence[str]) -> Iterator[dict[str, Any]]
     lines = run.line_steps.tolist() if run.line_steps is not None else None
     path, grads = run.path.tolist(), run.gradients.tolist()
     values, norms, sizes = run.values.tolist(), run.norms.tolist(), run.step_sizes.tolist()
+    cursor = LrAt(run.settings.schedule, run.lr) if run.settings.schedule is not None else None
     for k, step in enumerate(run.steps.tolist()):
         line = lines[k] if lines is not None else None
+        lr = cursor.at(step) if cursor is not None else None
         yield step_json(
-            names, step, path[k], values[k], grads[k], norms[k], sizes[k], line, line_search
+            names, step, path[k], values[k], grads[k], norms[k], sizes[k], line, line_search, lr
         )
 
 
@@ -307,6 +353,8 @@ def _fields(
         params = [f"lr = {rates}"]
         params += [f"{k} = {v:g}" for k, v in first.hyperparameters().items() if k != "lr"]
         fields.append((name, f"{first.rule()}   [{', '.join(params)}]"))
+        if first.schedule is not None:
+            fields.append(("schedule", f"{first.schedule.spec()} = {first.schedule.torch()}"))
     stop = f"‖∇f‖ ≤ {s.tol:g}" if s.tol > 0 else "never early (tol 0)"
     fields.append(
         ("stopping", f"converged when {stop}; at most {s.steps:,} steps; diverged past 1e150")
@@ -338,6 +386,9 @@ def _steps_table(run: DescentRun, precision: int, ends: int | None) -> Table:
     columns = ["step", "x" if len(run.start) == 1 else "point", "f", "∇f", "‖∇f‖", "step length"]
     if line is not None:
         columns.append("accepted a")
+    cursor = LrAt(run.settings.schedule, run.lr) if run.settings.schedule is not None else None
+    if cursor is not None:
+        columns.append("lrₜ")
     rows = []
     for k in rows_at:
         row = [
@@ -350,6 +401,8 @@ def _steps_table(run: DescentRun, precision: int, ends: int | None) -> Table:
         ]
         if line is not None:
             row.append("" if steps[k] == 0 else decimal(line[k], precision))
+        if cursor is not None:
+            row.append(decimal(cursor.at(steps[k]), precision))
         rows.append(row)
     return Table(columns, rows, title=_title(run, precision), gap_after=gap)
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradcli.optimize.runs import (
+    Clipped,
     Diverged,
     EndPoint,
     Exploding,
@@ -121,7 +122,24 @@ def note_text(note: Note) -> str:
                 text + "; its rate is changing, so no estimate of the steps to tol (raise --steps)"
             )
         return text + " (raise --steps or --lr)"
+    if isinstance(note, Clipped):
+        return _clipped_text(note)
     return _endpoint_text(note)
+
+
+def _clipped_text(note: Clipped) -> str:
+    how = [f"--clip-norm {v:g}" for v in (note.clip_norm,) if v is not None]
+    how += [f"--clip-value {v:g}" for v in (note.clip_value,) if v is not None]
+    text = (
+        f"clipping ({' and '.join(how)}) was active on {note.active:,} of {note.steps:,} "
+        f"step{'s' if note.steps != 1 else ''}"
+    )
+    if note.without is not None:
+        text += (
+            f"; without it the same run diverges ({note.without}) — clipping caps each step "
+            f"where the gradient explodes"
+        )
+    return text
 
 
 def _vanishing_text(note: Vanishing) -> str:
