@@ -114,6 +114,7 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         if (r.rises or r.reversals >= 3)
         and r.settings.method == "gd"
         and not r.settings.line_search
+        and r.settings.knobs is None  # clipped, noisy or scheduled: lr·λmax says nothing alone
     ]
     if bouncing:
         starts = _eigenvalues(compiled, np.array([r.start for r in bouncing]))

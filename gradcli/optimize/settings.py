@@ -164,8 +164,15 @@ class Settings:
     @property
     def knobs(self) -> tuple[Any, ...] | None:
         """The knobs as one hashable value (None: none is on) — runs computed together share it."""
-        values = self.knob_values()
-        return tuple(values.items()) if values else None
+        if (  # the common case first, cheaply: the engine asks once per run
+            self.schedule is None
+            and not self.weight_decay
+            and self.clip_norm is None
+            and self.clip_value is None
+            and not self.noise
+        ):
+            return None
+        return tuple(self.knob_values().items())
 
     # --- how a run states what it did --------------------------------------------------------------
     def hyperparameters(self) -> dict[str, float]:
