@@ -342,3 +342,14 @@ def test_a_bad_knob_is_one_line_and_exit_2(args: list[str], says: str) -> None:
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gradcli: error:"), out.stderr
     assert says in lines[0]
+
+
+def test_weight_decay_and_noise_explain_why_tol_was_not_met() -> None:
+    base = ["descend", "(x-3)^2", "--from", "0", "--steps", "300", "--summary", "--format", "json"]
+    decayed = json.loads(runner.invoke(app, [*base, "--weight-decay", "0.5"]).stdout)["runs"][0]
+    assert decayed["final"]["point"]["x"] == pytest.approx(2.4)  # argmin (x−3)² + 0.25·x²
+    (note,) = decayed["notes"]  # not "lr is too small" or "slow": the goal moved
+    assert note.startswith("weight decay: x settled where ∇f + 0.5·x = 0")
+    noisy = json.loads(runner.invoke(app, [*base, "--noise", "0.5"]).stdout)["runs"][0]
+    (note,) = noisy["notes"]  # no overshooting read into the noise
+    assert note.startswith("noisy gradient: with noise 0.5 added to ∇f the steps never settle")

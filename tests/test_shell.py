@@ -122,7 +122,7 @@ def test_bash_completes_preset_names_across_the_at_sign() -> None:
 
 
 def test_bash_completes_methods_and_the_commands_formats() -> None:
-    assert bash("gradcli descend x --method ad") == ["adagrad", "adam"]
+    assert bash("gradcli descend x --method ad") == ["adagrad", "adam", "adamw"]
     assert bash("gradcli plot x --from 1,1 -m ") == [
         "gd",
         "momentum",
@@ -130,6 +130,7 @@ def test_bash_completes_methods_and_the_commands_formats() -> None:
         "adagrad",
         "rmsprop",
         "adam",
+        "adamw",
     ]
     assert bash("gradcli descend x --method = r") == ["rmsprop"]  # '--method=r', as bash splits it
     assert bash("gradcli descend x --format ") == list(COMMAND_FORMATS["descend"])
@@ -232,7 +233,7 @@ def test_a_real_bash_sources_the_script_and_completes_through_it(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "complete -o default -F _gradcli_completion gradcli"
-    assert lines[1:] == ["reply: @rosenbrock", "reply: adagrad adam"]
+    assert lines[1:] == ["reply: @rosenbrock", "reply: adagrad adam adamw"]
 
 
 @pytest.mark.slow
@@ -259,6 +260,7 @@ def test_a_real_fish_sources_the_script_and_completes_through_it(tmp_path: Path)
         "@rosenbrock\tRosenbrock",
         "adagrad",
         "adam",
+        "adamw",
     ]
 
 

@@ -92,8 +92,10 @@ def descend(
     """Gradient descent: step against the gradient, x ← x − lr·∇f(x), and watch the learning rate
     decide between crawling, converging and overshooting. --from, --lr and --method repeat; the runs
     are their product, computed together. Optimizers follow torch.optim's update rules and defaults
-    (gd, momentum, nesterov, adagrad, rmsprop, adam). A run stops as converged (‖∇f‖ ≤ --tol),
-    max_steps or diverged; exit 0 either way (3 with --strict unless all converged).
+    (gd, momentum, nesterov, adagrad, rmsprop, adam, adamw), and so do the training-loop knobs:
+    --schedule (torch.optim.lr_scheduler), --weight-decay, --clip-norm/--clip-value and --noise
+    with --seed. A run stops as converged (‖∇f‖ ≤ --tol), max_steps or diverged; exit 0 either way
+    (3 with --strict unless all converged).
 
     Examples:
 
@@ -106,6 +108,8 @@ def descend(
       gradcli descend "x**2" --from 1 --lr 1.5
       gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
+      gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --clip-norm 1 --summary
+      gradcli descend "x**2+10*y**2" --from 1,1 --method adam --schedule warmup:10,cosine:190 --steps 200
     """
     from gradcli.views.render import check_format
 

@@ -244,7 +244,7 @@ EpsOpt = Annotated[
     typer.Option(
         "--eps",
         metavar="EPS",
-        help="Added to the denominator of adagrad, rmsprop and adam "
+        help="Added to the denominator of adagrad, rmsprop, adam and adamw "
         "(default torch's: 1e-10 for adagrad, 1e-8 otherwise).",
         show_default=False,
     ),

@@ -21,10 +21,12 @@ import numpy as np
 from gradcli.numeric import classify_points
 from gradcli.optimize.runs import (
     Clipped,
+    Decayed,
     Diverged,
     EndPoint,
     Exploding,
     Kink,
+    Noisy,
     Note,
     Overshooting,
     Plateau,
@@ -206,7 +208,8 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
     if seen.kink:
         notes.append(Kink(run.final_norm, steps, run.lr))
         return notes + _endpoint_notes(run)  # the bounce is the kink's, not lr's or the curvature's
-    if run.rises:
+    noisy = run.settings.noise > 0  # f rises and ∇f turns with the noise: no overshoot to read
+    if run.rises and not noisy:
         # the stability limit 2/λmax is the reason only where lr passes it and the run failed
         unstable = curvature is not None and run.lr * curvature >= 2 and run.status != "converged"
         notes.append(
@@ -221,7 +224,7 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
                 run.settings.method in ("momentum", "nesterov", "adam"),
             )
         )
-    elif run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
+    elif not noisy and run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
         sign = -1.0 if ascent else 1.0
         improved = sign * run.final_value < sign * seen.start_value
         # the stability limit is named only where lr is past it (at the start)
@@ -243,7 +246,10 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
         notes.append(Exploding(run.start_norm, run.peak_norm))
     if run.status == "diverged" and not run.rises:
         notes.append(Diverged(run.reason))
-    if run.status == "max_steps":
+    if run.status == "max_steps" and (noisy or run.settings.weight_decay):
+        # ‖∇f‖ cannot reach tol: the noise keeps it up, weight decay moves the goal
+        notes.extend(_knob_notes(run))
+    elif run.status == "max_steps":
         progress = _progress_notes(run, seen, gd)
         if any(isinstance(n, ZigZag) and not n.improved for n in notes) or any(
             isinstance(n, Overshooting) and n.frequent for n in notes
@@ -252,6 +258,18 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
             progress = [n for n in progress if not isinstance(n, Slow)]
         notes.extend(progress)
     return notes + _endpoint_notes(run)
+
+
+def _knob_notes(run: DescentRun) -> list[Note]:
+    """Why a noisy or weight-decayed run did not meet tol, instead of the progress notes (which
+    assume ‖∇f‖ can reach 0)."""
+    s = run.settings
+    if s.noise > 0:
+        return [Noisy(s.noise, run.final_norm, run.iterations, s.tol, s.schedule is not None)]
+    balance = None
+    if s.method != "adamw":  # L2: the run seeks ∇f + wd·x = 0
+        balance = float(np.linalg.norm(run.final_gradient + s.weight_decay * run.final_point))
+    return [Decayed(s.weight_decay, run.final_norm, balance, s.tol)]
 
 
 def _endpoint_notes(run: DescentRun) -> list[Note]:

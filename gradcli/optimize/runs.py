@@ -181,6 +181,28 @@ class Clipped(NamedTuple):
     without: str | None = None
 
 
+class Noisy(NamedTuple):
+    """A run with gradient noise ran all its steps: the noise keeps ‖∇f‖ (``norm`` at the end)
+    above ``tol``."""
+
+    noise: float
+    norm: float
+    steps: int
+    tol: float
+    scheduled: bool
+
+
+class Decayed(NamedTuple):
+    """A run with weight decay ran all its steps: it seeks ∇f + weight_decay·x = 0 (the minimum of
+    f + weight_decay/2·‖x‖²), not ∇f = 0. ``balance``: ‖∇f + weight_decay·x‖ at the end (None
+    for AdamW's decoupled decay, whose balance point is the Adam step's)."""
+
+    weight_decay: float
+    norm: float
+    balance: float | None
+    tol: float
+
+
 Note: TypeAlias = (
     Overshooting
     | ZigZag
@@ -192,6 +214,8 @@ Note: TypeAlias = (
     | Slow
     | EndPoint
     | Clipped
+    | Noisy
+    | Decayed
 )
 
 
