@@ -21,7 +21,7 @@ from gradcli.cli import app
 from gradcli.function import Function
 from gradcli.numeric import compile_function
 from gradcli.optimize import Settings, descend
-from gradcli.optimize.knobs import gaussian, start_keys
+from gradcli.optimize.knobs import gaussian, gaussian_steps, start_keys
 from gradcli.optimize.schedules import parse_schedule
 
 runner = CliRunner()
@@ -270,11 +270,13 @@ def test_the_noise_generator_is_pinned_and_normal() -> None:
     assert 0.0015 < np.mean(np.abs(z) > 3) < 0.004  # N(0, 1): 0.27% beyond 3σ
     one = gaussian(many[17:18], 4, 3)
     assert np.array_equal(one[:, 0], gaussian(many, 4, 3)[:, 17])  # any R, the same bits
+    block = gaussian_steps(many[17:18], 2, 5, 3)  # the scalar lane's blocks of steps, too
+    assert all(np.array_equal(block[:, j], gaussian(many, 2 + j, 3)[:, 17]) for j in range(5))
 
 
 def test_noisy_runs_agree_in_both_lanes_and_across_batches() -> None:
     fn = compiled((1 - x) ** 2 + 5 * (y - x**2) ** 2)
-    knobs = {"noise": 0.5, "seed": 11, "clip_norm": 3.0, "weight_decay": 0.01, "steps": 30,
+    knobs = {"noise": 0.5, "seed": 11, "clip_norm": 3.0, "weight_decay": 0.01, "steps": 300,
              "schedule": "warmup:3,cosine", "tol": 0.0}  # fmt: skip
     settings = [Settings("momentum", lr=0.01, **knobs), Settings("momentum", lr=0.02, **knobs)]
     starts = [[-1.2, 1.0], [0.5, -0.5], [2.0, 2.0]]

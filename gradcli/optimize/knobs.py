@@ -73,13 +73,28 @@ def start_keys(seed: int, starts: Array) -> Array:
 def gaussian(keys: Array, t: int, n: int) -> Array:
     """Standard normal deviates, ``(n, R)``: coordinate i of step t for each key. The same key, t
     and i give the same bits whatever R is (elementwise numpy, contiguous arrays)."""
-    step = _mix(keys ^ np.uint64(t))
+    return _deviates(_mix(keys ^ np.uint64(t)), n)
+
+
+def gaussian_steps(key: Array, first: int, count: int, n: int) -> Array:
+    """:func:`gaussian` for one key over the steps first, ..., first + count − 1: ``(n, count)``,
+    column j the bits ``gaussian(key, first + j, n)`` gives (the scalar lane draws a block at a
+    time: one numpy call per step would cost more than the step)."""
+    steps = np.arange(first, first + count, dtype=np.uint64)
+    return _deviates(_mix(key[0] ^ steps), n)
+
+
+def _deviates(step: Array, n: int) -> Array:
+    """Box–Muller on two hashes of each (step key, coordinate): ``(n, len(step))``."""
     pairs = np.arange(n, dtype=np.uint64)[:, None] * np.uint64(2)
     a = _mix(step[None, :] ^ pairs)
     b = _mix(step[None, :] ^ (pairs + np.uint64(1)))
     u1 = ((a >> _S11).astype(np.float64) + 0.5) * _ULP53  # in (0, 1): log is finite
     u2 = (b >> _S11).astype(np.float64) * _ULP53  # in [0, 1)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos((2.0 * math.pi) * u2)
+
+
+NOISE_BLOCK = 256  # steps of noise the scalar lane draws at once
 
 
 class LaneView(Protocol):
@@ -116,6 +131,8 @@ class Knobs:
         self.run_ids = np.array([p.run for p in plans])
         self._runs: Any = None
         self._rows: Any = None
+        self._first = -NOISE_BLOCK  # the scalar lane's block of noise: its first step, its rows
+        self._block: list[list[float]] = []
 
     # --- what the lane calls ----------------------------------------------------------------------
     def wrap(self, updates: Callable[..., Any], advance: Callable[..., Any]) -> tuple[Any, Any]:
@@ -158,7 +175,10 @@ class Knobs:
                 xi = gaussian(keys[self._rows_now()], t, self.n)
                 g = [gi + self.noise * xi[i] for i, gi in enumerate(g)]
             else:
-                deviates = gaussian(keys, t, self.n).ravel().tolist()
+                if not self._first <= t < self._first + NOISE_BLOCK:
+                    self._first = t
+                    self._block = gaussian_steps(keys, t, NOISE_BLOCK, self.n).T.tolist()
+                deviates = self._block[t - self._first]
                 g = [gi + self.noise * e for gi, e in zip(g, deviates)]
         if self.clip_norm is not None or self.clip_value is not None:
             g = self._clip(g)
