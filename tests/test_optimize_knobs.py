@@ -275,7 +275,9 @@ def test_the_noise_generator_is_pinned_and_normal() -> None:
 
 
 def test_noisy_runs_agree_in_both_lanes_and_across_batches() -> None:
-    fn = compiled((1 - x) ** 2 + 5 * (y - x**2) ** 2)
+    # no power in f: a Python float's ** is libm's pow, numpy's may differ in the last bit (see
+    # optimize/lane.py), and 300 noisy steps would find such a point
+    fn = compiled(sympy.cosh(x) + sympy.cos(y) * x / 4 + sympy.exp(y) / 5 - y)
     knobs = {"noise": 0.5, "seed": 11, "clip_norm": 3.0, "weight_decay": 0.01, "steps": 300,
              "schedule": "warmup:3,cosine", "tol": 0.0}  # fmt: skip
     settings = [Settings("momentum", lr=0.01, **knobs), Settings("momentum", lr=0.02, **knobs)]
