@@ -295,6 +295,21 @@ def test_noisy_runs_agree_in_both_lanes_and_across_batches() -> None:
     assert not np.array_equal(a.path, other.path)
 
 
+def test_runs_that_end_early_leave_the_knobs_of_the_others_right() -> None:
+    # runs converge at different steps: the vector lane drops them before the update of that step
+    fn = compiled(sympy.cosh(x) + sympy.cosh(y))
+    knobs = {"clip_value": 1.0, "weight_decay": 0.01, "schedule": "exp:0.999", "noise": 0.01,
+             "seed": 2, "tol": 0.05, "steps": 300}  # fmt: skip
+    settings = [Settings(lr=0.3, **knobs), Settings(lr=0.5, **knobs)]
+    starts = [[6, 4], [0.5, 0.2], [-3, 1], [2, -5]]
+    together = descend(fn, starts, settings)
+    assert len({r.iterations for r in together}) > 3 and all(r.converged for r in together)
+    for run in together:
+        alone = descend(fn, [run.start], [run.settings])[0]
+        np.testing.assert_array_equal(run.path, alone.path)
+        assert run.clipped == alone.clipped
+
+
 def test_noise_through_the_cli_is_reproducible_and_seeded() -> None:
     base = ["descend", "x^2+y^2", "--from", "3,1", "--steps", "20", "--noise", "0.5",
             "--format", "csv"]  # fmt: skip

@@ -141,7 +141,9 @@ class Knobs:
         def knob_updates(
             update: Callable[..., Any], g: Sequence[Any], states: list[Any], h: Any, t: int
         ) -> tuple[Any, list[Any]]:
-            return updates(update, self._gradient(g, t), states, self._hyper(h, t), t)
+            rows, x = self._now(g, h)
+            g = self._gradient(g, t, rows, x)
+            return updates(update, g, states, self._hyper(h, t, rows), t)
 
         if not self.decoupled:
             return knob_updates, advance
@@ -159,20 +161,30 @@ class Knobs:
         return int(self.counts[int(np.searchsorted(self.run_ids, run))])
 
     # --- the steps ------------------------------------------------------------------------------------
-    def _rows_now(self) -> Any:
-        """The lane positions of the runs still going (the vector lane drops finished runs)."""
+    def _now(self, g: Sequence[Any], h: Any) -> tuple[Any, Sequence[Any]]:
+        """The lane positions (vector lane; None on the scalar lane) and the points x of the runs
+        this update is for. The lane's current State is the step's; when runs ended at this step,
+        the lane has dropped them from g before the update, and they are dropped here too."""
         state = self.lane.current
         assert state is not None
-        runs = state.runs
+        if not self.vector:
+            return None, state.x
+        runs, x = state.runs, state.x
         if runs is not self._runs:
             self._runs, self._rows = runs, np.searchsorted(self.run_ids, runs)
-        return self._rows
+        rows = self._rows
+        count = len(g[0]) if len(g) else len(np.atleast_1d(h.lr)) if self.schedule else len(rows)
+        if count != len(rows):
+            # VectorLane.event: -1 until a run ends (only a vector lane drops runs)
+            going = getattr(self.lane, "event")[rows] < 0  # noqa: B009
+            rows, x = rows[going], [xi[going] for xi in x]
+        return rows, x
 
-    def _gradient(self, g: Sequence[Any], t: int) -> Sequence[Any]:
+    def _gradient(self, g: Sequence[Any], t: int, rows: Any, x: Sequence[Any]) -> Sequence[Any]:
         keys = self.keys
         if keys is not None:  # noise
             if self.vector:
-                xi = gaussian(keys[self._rows_now()], t, self.n)
+                xi = gaussian(keys[rows], t, self.n)
                 g = [gi + self.noise * xi[i] for i, gi in enumerate(g)]
             else:
                 if not self._first <= t < self._first + NOISE_BLOCK:
@@ -181,15 +193,13 @@ class Knobs:
                 deviates = self._block[t - self._first]
                 g = [gi + self.noise * e for gi, e in zip(g, deviates)]
         if self.clip_norm is not None or self.clip_value is not None:
-            g = self._clip(g)
+            g = self._clip(g, rows)
         if self.weight_decay:
-            state = self.lane.current
-            assert state is not None
             wd = self.weight_decay
-            g = [gi + wd * xi for gi, xi in zip(g, state.x)]  # torch: grad.add(param, alpha=wd)
+            g = [gi + wd * xi for gi, xi in zip(g, x)]  # torch: grad.add(param, alpha=wd)
         return g
 
-    def _clip(self, g: Sequence[Any]) -> Sequence[Any]:
+    def _clip(self, g: Sequence[Any], rows: Any) -> Sequence[Any]:
         """Clipped by norm, then by value (whichever are on), counting the steps either changed."""
         if self.vector:
             active: Any = False
@@ -199,7 +209,7 @@ class Knobs:
                 g, by_value = _clip_value_rows(g, self.clip_value)
                 active = active | by_value
             if np.any(active):
-                self.counts[self._rows_now()] += active
+                self.counts[rows] += active
             return g
         changed = False
         if self.clip_norm is not None:
@@ -210,7 +220,7 @@ class Knobs:
         self.counts += changed
         return g
 
-    def _hyper(self, h: Any, t: int) -> Any:
+    def _hyper(self, h: Any, t: int, rows: Any) -> Any:
         """The hyperparameters of step t: the scheduled lr in place of the base lr."""
         schedule = self.schedule
         if schedule is None:
@@ -221,7 +231,7 @@ class Knobs:
         lr_all = self.lr_all = (
             schedule.initial(self.base) if t == 1 else schedule.next(t - 1, self.lr_all, self.base)
         )
-        lr = lr_all[self._rows_now()] if isinstance(lr_all, np.ndarray) else lr_all
+        lr = lr_all[rows] if isinstance(lr_all, np.ndarray) else lr_all
         self.lr = lr
         return h._replace(lr=lr)
 
