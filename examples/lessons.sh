@@ -59,7 +59,14 @@ echo '# four nested sigmoids at w = 5: the inner one is saturated, and the chain
 run gradcli descend "sigmoid(sigmoid(sigmoid(sigmoid(w))))" --from 5 --lr 0.5 --summary
 run gradcli plot @plateau --from 3,3 --from 1,1 --method adam --tol 1e-12 --dpi "$DPI" -o "$FIGURES/plateau.png"
 
-lesson "9. Constraints: at an optimum on g = c, ∇f is parallel to ∇g (Lagrange multipliers)"
+lesson "9. Exploding gradients, and their remedy: gradient clipping"
+echo '# cosh grows exponentially: from (6, 4) one step of lr 0.5 lands at x ≈ -95, and the next overflows'
+run gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --summary
+echo '# clip_grad_norm_: a gradient longer than 1 is scaled down to 1, so no step is longer than lr'
+run gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --clip-norm 1 --summary
+run gradcli plot "cosh(x)+cosh(y)" --from 6,4 --from -5,5 --lr 0.5 --clip-norm 1 --range x=-7:7,y=-7:7 --title "cosh x + cosh y:  gd, lr = 0.5, ‖g‖ clipped to 1" --dpi "$DPI" -o "$FIGURES/clipping.png"
+
+lesson "10. Constraints: at an optimum on g = c, ∇f is parallel to ∇g (Lagrange multipliers)"
 run gradcli critical "x + y" --subject-to "x^2 + y^2 = 1"
 echo '# the level curve of f through each optimum touches the constraint there: ∇f = λ∇g'
 run gradcli plot "x^2 - y^2" --subject-to "x^2 + y^2 = 1" --from 0.9,0.5 --from -0.3,-0.9 --lr 0.05 --dpi "$DPI" -o "$FIGURES/lagrange.png"
@@ -67,7 +74,7 @@ run gradcli plot "x^2 - y^2" --subject-to "x^2 + y^2 = 1" --from 0.9,0.5 --from 
 echo '# projected gradient descent stays on the circle and ends where the multiplier rule says'
 run gradcli descend "x + y" --subject-to "x^2 + y^2 = 1" --from 1,0 --summary
 
-lesson "10. Pipelines"
+lesson "11. Pipelines"
 echo '# descent CSV into another tool: the step where f first drops below 1e-6'
 gradcli descend "x**2+y**2" --from 3,1 --format csv |
     awk -F, 'NR > 1 && $7 < 1e-6 { print "step", $4, "f =", $7; exit }'

@@ -266,6 +266,8 @@ def plain(method: str, start: list[float], A: np.ndarray[Any, Any], b: np.ndarra
             m = s.beta1 * m + (1 - s.beta1) * g
             v = s.beta2 * v + (1 - s.beta2) * g * g
             d = s.lr * (m / (1 - s.beta1**t)) / (np.sqrt(v / (1 - s.beta2**t)) + s.eps)
+        if method == "adamw":  # torch AdamW: param.mul_(1 − lr·weight_decay), then Adam's step
+            xk = xk * (1 - s.lr * s.weight_decay)
         xk = xk - d
         out.append(xk.copy())
     return np.array(out)

@@ -123,7 +123,7 @@ def test_bash_completes_preset_names_across_the_at_sign() -> None:
 
 
 def test_bash_completes_methods_and_the_commands_formats() -> None:
-    assert bash("gradcli descend x --method ad") == ["adagrad", "adam"]
+    assert bash("gradcli descend x --method ad") == ["adagrad", "adam", "adamw"]
     # every method Settings accepts, then 'all' (--method all)
     assert bash("gradcli plot x --from 1,1 -m ") == [*ALL_METHODS, "all"]
     assert bash("gradcli descend x --method = r") == ["rmsprop"]  # '--method=r', as bash splits it
@@ -227,7 +227,7 @@ def test_a_real_bash_sources_the_script_and_completes_through_it(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "complete -o default -F _gradcli_completion gradcli"
-    assert lines[1:] == ["reply: @rosenbrock", "reply: adagrad adam"]
+    assert lines[1:] == ["reply: @rosenbrock", "reply: adagrad adam adamw"]
 
 
 @pytest.mark.slow
@@ -254,6 +254,7 @@ def test_a_real_fish_sources_the_script_and_completes_through_it(tmp_path: Path)
         "@rosenbrock\tRosenbrock",
         "adagrad",
         "adam",
+        "adamw",
     ]
 
 

@@ -8,41 +8,30 @@ step is computed, so ``| head`` stops the work early. Tables and JSON are built 
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gradcli.cli.app import app
+from gradcli.cli.descend_batches import batched, constrained, table_width
+from gradcli.cli.descent_options import DESCENT, DescentArgs, FromOpt, descent_options
 from gradcli.cli.inputs import emit, load_function, stdin_users
 from gradcli.cli.options import (
-    DESCENT,
     BoundsOpt,
-    DescentArgs,
     ExprArg,
     FormatOpt,
-    FromOpt,
     LetOpt,
     PrecisionOpt,
     SubjectToOpt,
     VarsOpt,
-    descent_options,
 )
 from gradcli.errors import NotConverged, UsageError
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from gradcli.cli.progress import Progress
     from gradcli.function import Function
-    from gradcli.numeric import Compiled
-    from gradcli.optimize import Descent, DescentRun, Settings
+    from gradcli.optimize import Descent, DescentRun
     from gradcli.optimize.lane import Keep
-    from gradcli.optimize.projection import Projection
-    from gradcli.optimize.starts import Generated
-    from gradcli.views.render import Document
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
@@ -114,9 +103,11 @@ def descend(
     """Gradient descent: step against the gradient, x ← x − lr·∇f(x), and watch the learning rate
     decide between crawling, converging and overshooting. --from, --lr and --method repeat; the runs
     are their product, computed together. Optimizers follow torch.optim's update rules and defaults
-    (gd, momentum, nesterov, adagrad, rmsprop, adam); newton, bfgs, lbfgs and cg use curvature and
-    a strong-Wolfe line search instead of a learning rate. A run stops as converged (‖∇f‖ ≤ --tol),
-    max_steps or diverged; exit 0 either way (3 with --strict unless all converged).
+    (gd, momentum, nesterov, adagrad, rmsprop, adam, adamw), and so do the training-loop knobs:
+    --schedule (torch.optim.lr_scheduler), --weight-decay, --clip-norm/--clip-value and --noise
+    with --seed; newton, bfgs, lbfgs and cg use curvature and a strong-Wolfe line search instead
+    of a learning rate. A run stops as converged (‖∇f‖ ≤ --tol), max_steps or diverged; exit 0
+    either way (3 with --strict unless all converged).
 
     --subject-to "x^2+y^2=1" (a circle or sphere, centred anywhere) or --bounds (a box) make it
     projected gradient descent: x ← P(x − lr·∇f), the start projected too, converged when the
@@ -138,6 +129,8 @@ def descend(
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
       gradcli descend "x+y" --subject-to "x^2+y^2=1" --from 1,0
       gradcli descend "(x-2)**2+(y-2)**2" --bounds -1:1 --from 0,0
+      gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --clip-norm 1 --summary
+      gradcli descend "x**2+10*y**2" --from 1,1 --method adam --schedule warmup:10,cosine:190 --steps 200
     """
     from gradcli.views.render import check_format
 
@@ -167,7 +160,9 @@ def descend(
     from gradcli.cli.progress import for_descent
     from gradcli.cli.starts import add_starts_field, generated_starts, load_starts, note_seed
 
-    drawn = generated_starts(descent.start_spec, descent.seed, fn, expr, start_range)
+    drawn = generated_starts(
+        descent.start_spec, descent.seed, fn, expr, start_range, descent.noise > 0
+    )
     points = load_starts(starts, fn, option="--from")
     if drawn is not None:
         import numpy as np
@@ -194,7 +189,7 @@ def descend(
     if plot is None and not curve and not (streaming and not summary):
         # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
         progress = for_descent(fmt, no_progress, len(points) * len(settings), settings)
-        _batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision,
+        batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision,
                  progress, drawn, projection)  # fmt: skip
         return
     from gradcli.optimize import Descent
@@ -242,9 +237,9 @@ def descend(
     from gradcli.views.descent import ENDS, descent_document
 
     view = None if (every or all_steps) else ENDS
-    doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=_width(fmt))
+    doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=table_width(fmt))
     add_starts_field(doc, drawn)
-    emit(_constrained(doc, projection, fn), fmt, "descend")
+    emit(constrained(doc, projection, fn), fmt, "descend")
     if curve and not interrupted:
         from gradcli.cli.terminal import show_curves
 
@@ -253,209 +248,6 @@ def descend(
         raise KeyboardInterrupt
     if strict:
         _check_strict(runs)
-
-
-def _batched(
-    fn: Function,
-    compiled: Compiled,
-    points: np.ndarray[Any, Any],
-    settings: list[Settings],
-    fmt: str,
-    every: int | None,
-    all_steps: bool,
-    summary: bool,
-    strict: bool,
-    precision: int,
-    progress: Progress | None = None,
-    drawn: Generated | None = None,
-    projection: Projection | None = None,
-) -> None:
-    """JSON, tables and --summary: runs in run order, computed a batch at a time (see
-    :func:`gradcli.optimize.engine.batches`) and written or summarised as they finish, so memory
-    stays flat whether there is one run of 300,000 steps or 1,000,000 starts. A run too long to
-    hold (JSON) is written step by step as it is computed."""
-    from gradcli.optimize.engine import ROW_BUDGET, batches, check_starts
-    from gradcli.optimize.settings import ENDS
-
-    check_starts(compiled, points)  # every start, before any output
-    count = len(settings)
-    longest = max(s.steps for s in settings)
-    if summary:
-        rows, keep = 1, "final"
-    elif fmt == "json" or every or all_steps:
-        rows, keep = longest // (every or 1) + 2, "recorded"
-    else:
-        rows, keep = 2 * ENDS + 1, "ends"
-    live = fmt == "json" and not summary and rows * count > ROW_BUDGET
-    tally = _Tally()
-    options: dict[str, Any] = {
-        "record_every": every or 1,
-        "summary_only": summary,
-        "keep": keep,
-        "notes": fmt in ("table", "json"),
-        "step_sizes": fmt != "csv",
-        "on_step": progress,
-        "checked": True,
-        "projection": projection,
-    }
-
-    def descents() -> Iterator[tuple[Descent, bool]]:
-        """The Descents in run order, each tallied once its consumer has finished with it."""
-        from gradcli.optimize import Descent
-
-        if live:  # one run at a time, each streamed as it is computed
-            for i in range(len(points)):
-                for j, s in enumerate(settings):
-                    one = Descent(
-                        compiled, points[i : i + 1], [s], **{**options, "keep": "final"},
-                        offset=i * count + j,
-                    )  # fmt: skip
-                    if progress is not None:
-                        progress.follow(one)
-                    yield one, True
-                    if tally.add(one):
-                        return
-            return
-        for first, stop in batches(len(points), count, rows, budget=ROW_BUDGET):
-            part = Descent(compiled, points[first:stop], settings, **options, offset=first * count)
-            if progress is not None:
-                progress.follow(part)
-            yield part, False
-            if tally.add(part):
-                return
-
-    try:
-        if fmt == "json":
-            from gradcli.views.descent_json import json_document
-
-            with _Deferred() as ctrl_c:  # Ctrl-C acts between steps, never mid-write
-                if not live:
-                    options["on_step"] = (
-                        ctrl_c.check if progress is None else progress.after(ctrl_c.check)
-                    )
-                doc = json_document(fn, descents(), interrupted=ctrl_c.noted)
-                emit(_constrained(doc, projection, fn), fmt, "descend")
-            tally.interrupted |= ctrl_c.hit
-        elif fmt in ("csv", "ndjson"):
-            from gradcli.views.descent import stream_document
-
-            line_search = any(s.line_search for s in settings)
-            parts = (d for d, _ in descents())
-            doc = stream_document(fn, parts, fmt, line_search=line_search, summary=summary)
-            emit(doc, fmt, "descend")
-        else:
-            from gradcli.views.descent import descent_document
-
-            view = None if (every or all_steps) else ENDS
-            doc = descent_document(
-                fn, _finished(descents(), tally), precision, ends=view, width=_width(fmt)
-            )
-            from gradcli.cli.starts import add_starts_field
-
-            add_starts_field(doc, drawn)
-            emit(_constrained(doc, projection, fn), fmt, "descend")
-    finally:
-        if progress is not None:
-            progress.close()
-    if tally.interrupted:
-        raise KeyboardInterrupt
-    if strict:
-        tally.check()
-
-
-def _constrained(doc: Document, projection: Projection | None, fn: Function) -> Document:
-    """The document with the set the runs were projected onto: a heading line, a JSON key."""
-    if projection is None:
-        return doc
-    from gradcli.views.lagrange import add_projection
-
-    return add_projection(doc, projection, fn.names)
-
-
-def _finished(descents: Iterator[tuple[Descent, bool]], tally: _Tally) -> Iterator[DescentRun]:
-    """Each batch run to the end (Ctrl-C: what ran, marked interrupted), then its runs."""
-    for descent, _ in descents:
-        # Ctrl-C: its runs say interrupted, and the tally stops the batches
-        with contextlib.suppress(KeyboardInterrupt):
-            descent.drain()
-        yield from descent.runs()
-
-
-class _Deferred:
-    """While JSON streams, Ctrl-C is noted instead of raised wherever it strikes (between a piece
-    and its write, the document would lose it); the descent checks between steps and stops there,
-    and the document is closed before the command exits 130."""
-
-    def __init__(self) -> None:
-        self.hit = False
-        self.previous: Any = None
-        self.installed = False
-
-    def __enter__(self) -> _Deferred:
-        import signal
-
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._note)
-            self.installed = True
-        except ValueError:  # not the main thread: Ctrl-C is not ours to handle
-            pass
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        if self.installed:
-            signal.signal(signal.SIGINT, self.previous)
-
-    def _note(self, signum: int, frame: Any) -> None:
-        self.hit = True
-
-    def noted(self) -> bool:
-        return self.hit
-
-    def check(self, step: int, active: int) -> None:
-        """A Descent's ``on_step``: stop it here if Ctrl-C was pressed."""
-        if self.hit:
-            raise KeyboardInterrupt
-
-
-class _Tally:
-    """How the runs of a batched descent ended: for --strict, and to stop after Ctrl-C."""
-
-    def __init__(self) -> None:
-        self.runs = 0
-        self.failed = 0
-        self.first: tuple[int, str, str] | None = None  # run number, status, reason
-        self.interrupted = False
-
-    def add(self, descent: Descent) -> bool:
-        """Count a finished Descent's runs; True if it was interrupted (then stop)."""
-        for k, status in enumerate(descent.statuses()):
-            self.runs += 1
-            if status != "converged":
-                self.failed += 1
-                if self.first is None:
-                    self.first = (descent.offset + k + 1, status, descent.final(k).reason)
-            if status == "interrupted":
-                self.interrupted = True
-        return self.interrupted
-
-    def check(self) -> None:
-        if self.first is not None:
-            number, status, reason = self.first
-            raise NotConverged(
-                f"{self.failed} of {self.runs} run{'s' if self.runs != 1 else ''} did not "
-                f"converge (run {number}: {status}, {reason})"
-            )
-
-
-def _width(fmt: str) -> int | None:
-    """The width the table will be rendered at (as render's console sees stdout)."""
-    if fmt != "table":
-        return None
-    from gradcli.views.render import make_console
-
-    return int(make_console(sys.stdout).width)
 
 
 # --- checks -------------------------------------------------------------------------------------

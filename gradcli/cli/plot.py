@@ -7,20 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gradcli.cli.app import app
+from gradcli.cli.descent_options import DESCENT, DescentArgs, FromOpt, descent_options
 from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
-from gradcli.cli.options import (
-    DESCENT,
-    AtOpt,
-    DescentArgs,
-    ExprArg,
-    FormatOpt,
-    FromOpt,
-    LetOpt,
-    SubjectToOpt,
-    ThemeOpt,
-    VarsOpt,
-    descent_options,
-)
+from gradcli.cli.options import AtOpt, ExprArg, FormatOpt, LetOpt, SubjectToOpt, ThemeOpt, VarsOpt
 from gradcli.cli.terminal_options import TermOpt
 
 if TYPE_CHECKING:
@@ -256,7 +245,9 @@ def plot(
     origins = load_points(starts, drawn, option="--from")
     from gradcli.cli.starts import generated_starts, note_seed
 
-    generated = generated_starts(descent.start_spec, descent.seed, drawn, expr, plot_range)
+    generated = generated_starts(
+        descent.start_spec, descent.seed, drawn, expr, plot_range, descent.noise > 0
+    )
     if generated is not None and descent.seed is None and generated.seed is not None:
         note_seed(generated.seed)
     # A named function brings its suggested window and its known minima (marked on the figure).

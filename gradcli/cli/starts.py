@@ -89,7 +89,12 @@ def _plain_row(line: str, plain: re.Pattern[str] | None) -> list[float] | None:
 
 
 def generated_starts(
-    spec: str | None, seed: int | None, fn: Function, expr: str, range_text: str | None
+    spec: str | None,
+    seed: int | None,
+    fn: Function,
+    expr: str,
+    range_text: str | None,
+    noisy: bool = False,
 ) -> Generated | None:
     """The starts ``--starts`` asks for (None without it), in ``--range`` (``range_text``, plot's
     syntax): an axis it leaves out keeps the named function's suggested window (``@himmelblau``'s
@@ -99,8 +104,11 @@ def generated_starts(
     from gradcli.presets import lookup
 
     if spec is None:
-        if seed is not None:
-            raise UsageError("--seed draws the --starts: give --starts N too", hint="--starts 200")
+        if seed is not None and not noisy:  # with --noise, the seed is the noise's
+            raise UsageError(
+                "--seed draws the --starts and the --noise: give --starts N or --noise SIGMA too",
+                hint="--starts 200",
+            )
         return None
     wanted = parse_spec(spec)
     given = parse_ranges(range_text, fn.names)

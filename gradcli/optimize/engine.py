@@ -261,9 +261,10 @@ class Descent:
         self._started = False
 
     def _make_lanes(self) -> list[Lane]:
-        groups: dict[tuple[str, bool], list[RunPlan]] = {}
-        for p in self.plan:
-            groups.setdefault((p.settings.method, p.settings.line_search), []).append(p)
+        groups: dict[tuple[Any, ...], list[RunPlan]] = {}
+        for p in self.plan:  # a lane's runs share their method, line search and knobs
+            key = (p.settings.method, p.settings.line_search, p.settings.knobs)
+            groups.setdefault(key, []).append(p)
         lanes: list[Lane] = []
         for plans in groups.values():
             if is_curvature(plans[0]):  # not elementwise: one run at a time, on numpy vectors
@@ -429,6 +430,7 @@ class Descent:
             for lane in self.lanes:
                 lane.close()
                 built.update(lane.results())
+                lane.add_knob_results(built)
             runs = [built[p.run] for p in self.plan]
             if annotate and self.notes:
                 _add_marks(built, self.lanes)

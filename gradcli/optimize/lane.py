@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from gradcli.optimize.knobs import Knobs
 from gradcli.optimize.optimizers import OPTIMIZERS, Hyper
 from gradcli.optimize.runs import RISE_RTOL, DescentRun, Final, RunPlan
 from gradcli.optimize.settings import ARMIJO_C, ARMIJO_MAX_HALVINGS, ARMIJO_SHRINK
@@ -129,6 +130,7 @@ class Lane:
     current: State | None = None  # the last evaluated state, for a report after an interruption
     # ‖∇f‖² at the steps 1, 2, 4, 8, ... as (t, runs, sq): the recent rate behind the slow note
     mark_log: list[tuple[int, Any, Any]]
+    knobs: Knobs | None = None  # the training-loop knobs, when the runs have any (see .knobs)
 
     # --- the arithmetic (scalars or arrays) ----------------------------------------------------
     def _start(self) -> Start:
@@ -216,6 +218,15 @@ class Lane:
     def results(self) -> dict[int, DescentRun]:
         raise NotImplementedError
 
+    def add_knob_results(self, built: dict[int, DescentRun]) -> None:
+        """What the knobs counted, into the lane's runs among ``built`` (after :meth:`results`)."""
+        knobs = self.knobs
+        if knobs is None or (knobs.clip_norm is None and knobs.clip_value is None):
+            return
+        for run in self.plans:
+            if run in built:
+                built[run].clipped = knobs.clipped(run)
+
     # --- the loop ------------------------------------------------------------------------------
     def armijo(self, x: Coords, phi: Num, g: Coords, g_sq: Num, a: Num, sign: Num) -> Num:
         """The Armijo step: φ = sign·f must drop by ARMIJO_C·a·‖g‖² along −g; a = lr, lr/2, ..."""
@@ -253,6 +264,9 @@ class Lane:
             self._advance,
             self._fmax,
         )
+        if first.knobs is not None:  # decided once: without knobs the loop is untouched
+            self.knobs = Knobs(self, list(self.plans.values()), isinstance(zero, np.ndarray))
+            updates, advance = self.knobs.wrap(updates, advance)
         if ctx.projection is not None:  # projected gradient: see optimize/projection.py
             measure, advance = ctx.projection.hooks(measure, advance)
         every, statistics = ctx.record_every, ctx.statistics

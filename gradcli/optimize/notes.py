@@ -20,10 +20,13 @@ import numpy as np
 
 from gradcli.numeric import classify_points
 from gradcli.optimize.runs import (
+    Clipped,
+    Decayed,
     Diverged,
     EndPoint,
     Exploding,
     Kink,
+    Noisy,
     Note,
     Overshooting,
     Plateau,
@@ -51,6 +54,7 @@ ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
 PROBE_CHUNK = 4096  # runs probed for a plateau at once (bounds the probe arrays' memory)
 KINK_PROBES = 10_000  # runs checked for a kink (one vectorised call each): beyond, no kink note
+CLIP_PROBES = 12  # clipped runs rerun without clipping to say whether they would diverge
 STEADY_RATE = 0.05  # recent rates per step differing by more than this (in log) are "changing"
 
 
@@ -112,6 +116,7 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         if (r.rises or r.reversals >= 3)
         and r.settings.method == "gd"
         and not r.settings.line_search
+        and r.settings.knobs is None  # clipped, noisy or scheduled: lr·λmax says nothing alone
     ]
     if bouncing:
         starts = _eigenvalues(compiled, np.array([r.start for r in bouncing]))
@@ -132,6 +137,37 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         seen[index] = seen[index]._replace(saturated=found)
     for run in runs:
         run.findings = notes_for(run, seen[run.index])
+    _add_clipping(runs, compiled)
+
+
+def _add_clipping(runs: Sequence[DescentRun], compiled: Compiled) -> None:
+    """A note on each run whose gradient clipping was active; for the first CLIP_PROBES of them,
+    whether the same run diverges without it (rerun for as many steps, the same noise)."""
+    clipped = [r for r in runs if r.clipped]
+    for k, run in enumerate(clipped):
+        assert run.clipped is not None
+        s = run.settings
+        without = _diverges_without_clipping(compiled, run) if k < CLIP_PROBES else None
+        run.findings.append(
+            Clipped(run.clipped, run.iterations, s.clip_norm, s.clip_value, without)
+        )
+
+
+def _diverges_without_clipping(compiled: Compiled, run: DescentRun) -> str | None:
+    """How ``run`` diverges with its clipping off and at most its own steps (None: it does not)."""
+    from dataclasses import replace
+
+    from gradcli.optimize.lane import LaneContext
+    from gradcli.optimize.runs import RunPlan
+    from gradcli.optimize.scalar import ScalarLane
+
+    settings = replace(run.settings, clip_norm=None, clip_value=None, steps=run.iterations)
+    context = LaneContext(compiled.both, None, compiled.n, "final", 1, True, False, False)
+    lane = ScalarLane(context, RunPlan(0, run.start, settings))
+    for _ in lane:
+        pass
+    final = lane.final(0)
+    return final.reason if final.status == "diverged" else None
 
 
 def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = True) -> list[Note]:
@@ -175,7 +211,8 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
     if seen.kink:
         notes.append(Kink(run.final_norm, steps, run.lr))
         return notes + _endpoint_notes(run)  # the bounce is the kink's, not lr's or the curvature's
-    if run.rises:
+    noisy = run.settings.noise > 0  # f rises and ∇f turns with the noise: no overshoot to read
+    if run.rises and not noisy:
         # the stability limit 2/λmax is the reason only where lr passes it and the run failed
         unstable = curvature is not None and run.lr * curvature >= 2 and run.status != "converged"
         notes.append(
@@ -190,7 +227,7 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
                 run.settings.method in ("momentum", "nesterov", "adam"),
             )
         )
-    elif lr_driven and run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
+    elif lr_driven and not noisy and run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
         sign = -1.0 if ascent else 1.0
         improved = sign * run.final_value < sign * seen.start_value
         # the stability limit is named only where lr is past it (at the start)
@@ -212,7 +249,10 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
         notes.append(Exploding(run.start_norm, run.peak_norm))
     if run.status == "diverged" and not run.rises and lr_driven:
         notes.append(Diverged(run.reason))
-    if run.status == "max_steps" and lr_driven:
+    if run.status == "max_steps" and lr_driven and (noisy or run.settings.weight_decay):
+        # ‖∇f‖ cannot reach tol: the noise keeps it up, weight decay moves the goal
+        notes.extend(_knob_notes(run))
+    elif run.status == "max_steps" and lr_driven:
         progress = _progress_notes(run, seen, gd)
         if any(isinstance(n, ZigZag) and not n.improved for n in notes) or any(
             isinstance(n, Overshooting) and n.frequent for n in notes
@@ -221,6 +261,18 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
             progress = [n for n in progress if not isinstance(n, Slow)]
         notes.extend(progress)
     return notes + _endpoint_notes(run)
+
+
+def _knob_notes(run: DescentRun) -> list[Note]:
+    """Why a noisy or weight-decayed run did not meet tol, instead of the progress notes (which
+    assume ‖∇f‖ can reach 0)."""
+    s = run.settings
+    if s.noise > 0:
+        return [Noisy(s.noise, run.final_norm, run.iterations, s.tol, s.schedule is not None)]
+    balance = None
+    if s.method != "adamw":  # L2: the run seeks ∇f + wd·x = 0
+        balance = float(np.linalg.norm(run.final_gradient + s.weight_decay * run.final_point))
+    return [Decayed(s.weight_decay, run.final_norm, balance, s.tol)]
 
 
 def _endpoint_notes(run: DescentRun) -> list[Note]:

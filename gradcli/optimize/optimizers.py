@@ -186,6 +186,9 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "adagrad": Optimizer(_adagrad_init, _adagrad_update),
     "rmsprop": Optimizer(_rmsprop_init, _rmsprop_update),
     "adam": Optimizer(_adam_init, _adam_update),
+    # torch AdamW = Adam's step after param.mul_(1 − lr·weight_decay): that decoupled decay scales
+    # x itself, not g, so the loop applies it (see .knobs); the rule is Adam's
+    "adamw": Optimizer(_adam_init, _adam_update),
 }
 # The curvature methods (settings.CURVATURE_METHODS) are not elementwise: .curvature steps them.
 assert tuple(OPTIMIZERS) == METHODS, "every first-order method has exactly one rule"

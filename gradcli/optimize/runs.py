@@ -170,8 +170,52 @@ class EndPoint(NamedTuple):
     wrong: bool  # a maximum in descent, a minimum in ascent
 
 
+class Clipped(NamedTuple):
+    """Gradient clipping changed ∇f at ``active`` of ``steps`` steps; ``without``: how the same run
+    (same seed, same steps) diverges without clipping (None: it does not, or it was not tried)."""
+
+    active: int
+    steps: int
+    clip_norm: float | None
+    clip_value: float | None
+    without: str | None = None
+
+
+class Noisy(NamedTuple):
+    """A run with gradient noise ran all its steps: the noise keeps ‖∇f‖ (``norm`` at the end)
+    above ``tol``."""
+
+    noise: float
+    norm: float
+    steps: int
+    tol: float
+    scheduled: bool
+
+
+class Decayed(NamedTuple):
+    """A run with weight decay ran all its steps: it seeks ∇f + weight_decay·x = 0 (the minimum of
+    f + weight_decay/2·‖x‖²), not ∇f = 0. ``balance``: ‖∇f + weight_decay·x‖ at the end (None
+    for AdamW's decoupled decay, whose balance point is the Adam step's)."""
+
+    weight_decay: float
+    norm: float
+    balance: float | None
+    tol: float
+
+
 Note: TypeAlias = (
-    Overshooting | ZigZag | Exploding | Diverged | Vanishing | Plateau | Kink | Slow | EndPoint
+    Overshooting
+    | ZigZag
+    | Exploding
+    | Diverged
+    | Vanishing
+    | Plateau
+    | Kink
+    | Slow
+    | EndPoint
+    | Clipped
+    | Noisy
+    | Decayed
 )
 
 
@@ -201,6 +245,7 @@ class DescentRun:
     start_norm: float = 0.0  # ‖∇f‖ at the start
     findings: list[Note] = field(default_factory=list)  # what deserves a remark (see .notes)
     marks: list[tuple[int, float]] = field(default_factory=list)  # (t, ‖∇f‖) at t = 1, 2, 4, ...
+    clipped: int | None = None  # steps at which clipping changed ∇f (None: no clipping asked)
 
     @property
     def number(self) -> int:

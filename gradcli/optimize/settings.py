@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradcli.errors import UsageError
+from gradcli.optimize.schedules import Schedule, parse_schedule
 
 #: The first-order methods: each has an elementwise (init, update) pair in :mod:`.optimizers`.
-METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+METHODS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 #: The methods that use curvature, each stepped one run at a time by :mod:`.curvature` with its
 #: own line search: they have no learning rate.
 CURVATURE_METHODS = ("newton", "bfgs", "lbfgs", "cg")
@@ -46,7 +47,14 @@ CURVATURE_LR = 1.0  # what a curvature method's Settings.lr holds: the longest f
 #: Options of the first-order loop that a curvature method refuses when set, as field → the value
 #: that means "not set". A new knob of the first-order loop (a schedule, clipping, noise, weight
 #: decay) adds its field here, and ``Settings(method="bfgs", knob=...)`` says it does not apply.
-FIRST_ORDER_ONLY: dict[str, Any] = {"line_search": False}
+FIRST_ORDER_ONLY: dict[str, Any] = {
+    "line_search": False,
+    "schedule": None,
+    "weight_decay": 0.0,
+    "clip_norm": None,
+    "clip_value": None,
+    "noise": 0.0,
+}
 
 
 class _MethodDefault(float):
@@ -59,6 +67,10 @@ class _MethodDefault(float):
 
 EPS_DEFAULT = _MethodDefault(1e-8)
 ADAGRAD_EPS = 1e-10
+WEIGHT_DECAY_DEFAULT = _MethodDefault(0.0)
+ADAMW_WEIGHT_DECAY = 1e-2  # torch.optim.AdamW's default weight_decay (the other optimizers': 0)
+CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_: clip_coef = max_norm / (total_norm + 1e-6)
+SEED_LIMIT = 2**64  # the noise generator keys on 64 bits of the seed
 
 
 @dataclass(frozen=True)
@@ -69,9 +81,7 @@ class Settings:
     command, Python code) gets the same checks and messages.
     """
 
-    method: str = (
-        METHOD  # gd | momentum | nesterov | adagrad | rmsprop | adam | newton | bfgs | ...
-    )
+    method: str = METHOD  # gd | momentum | … | adam | adamw | newton | bfgs | lbfgs | cg
     lr: float = LR  # not used by the curvature methods: for them it always reads CURVATURE_LR
     momentum: float = MOMENTUM
     alpha: float = ALPHA
@@ -82,15 +92,29 @@ class Settings:
     ascent: bool = False
     steps: int = STEPS
     tol: float = TOL
+    # --- the training-loop knobs (all off by default; see :mod:`.knobs`) ---
+    schedule: Schedule | None = None  # or its compact spec, 'warmup:50,cosine:500' (parsed here)
+    weight_decay: float = WEIGHT_DECAY_DEFAULT  # L2 (decoupled for adamw); 0, or 0.01 for adamw
+    clip_norm: float | None = None  # torch.nn.utils.clip_grad_norm_'s max_norm
+    clip_value: float | None = None  # torch.nn.utils.clip_grad_value_'s clip_value
+    noise: float = 0.0  # σ of the Gaussian noise added to ∇f
+    seed: int = 0  # keys the noise
 
     def __post_init__(self) -> None:
         if type(self.eps) is _MethodDefault:
             object.__setattr__(self, "eps", ADAGRAD_EPS if self.method == "adagrad" else 1e-8)
+        if type(self.weight_decay) is _MethodDefault:
+            decay = ADAMW_WEIGHT_DECAY if self.method == "adamw" else 0.0
+            object.__setattr__(self, "weight_decay", decay)
+        if isinstance(self.schedule, str):
+            object.__setattr__(self, "schedule", parse_schedule(self.schedule))
         self._validate()
         if self.method in CURVATURE_METHODS:
             # their line search picks every step: lr means nothing to them, and one value lets
             # --lr 0.01 --lr 0.1 (for the first-order methods) give each of them one run, not two
             object.__setattr__(self, "lr", CURVATURE_LR)
+        if self.schedule is not None:
+            object.__setattr__(self, "schedule", self.schedule.resolved(self.steps))
 
     def _validate(self) -> None:
         if self.method not in ALL_METHODS:
@@ -125,6 +149,61 @@ class Settings:
                 f"--line-search is Armijo backtracking for gd, not for {self.method}",
                 hint="drop --line-search or use --method gd",
             )
+        self._validate_knobs()
+
+    def _validate_knobs(self) -> None:
+        if self.schedule is not None and not isinstance(self.schedule, Schedule):
+            raise UsageError(
+                f"{{schedule}} must be a Schedule or its spec, got {self.schedule!r}",
+                parameters=("schedule",),
+            )
+        _check(self.weight_decay, "weight_decay", "a finite number ≥ 0", lambda v: v >= 0)
+        for name in ("clip_norm", "clip_value"):
+            if getattr(self, name) is not None:
+                _check(getattr(self, name), name, "a finite number > 0", lambda v: v > 0)
+        _check(self.noise, "noise", "a finite number ≥ 0", lambda v: v >= 0)
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
+            raise UsageError(
+                f"{{seed}} must be a whole number from 0 to 2**64 − 1, got {seed!r}",
+                parameters=("seed",),
+            )
+        if self.line_search and self.knobs is not None:
+            first = next(iter(self.knob_values()))
+            raise UsageError(
+                f"--line-search picks each step's size itself; it cannot go with {{{first}}}",
+                hint=f"drop --line-search or {{{first}}}",
+                parameters=(first,),
+            )
+
+    # --- the knobs ---------------------------------------------------------------------------------
+    def knob_values(self) -> dict[str, Any]:
+        """The knobs that are on, by name (AdamW's weight decay counts: it is its rule's)."""
+        knobs: dict[str, Any] = {}
+        if self.schedule is not None:
+            knobs["schedule"] = self.schedule
+        if self.weight_decay:
+            knobs["weight_decay"] = self.weight_decay
+        if self.clip_norm is not None:
+            knobs["clip_norm"] = self.clip_norm
+        if self.clip_value is not None:
+            knobs["clip_value"] = self.clip_value
+        if self.noise:
+            knobs.update(noise=self.noise, seed=self.seed)
+        return knobs
+
+    @property
+    def knobs(self) -> tuple[Any, ...] | None:
+        """The knobs as one hashable value (None: none is on) — runs computed together share it."""
+        if (  # the common case first, cheaply: the engine asks once per run
+            self.schedule is None
+            and not self.weight_decay
+            and self.clip_norm is None
+            and self.clip_value is None
+            and not self.noise
+        ):
+            return None
+        return tuple(self.knob_values().items())
 
     def _refuse_first_order_knobs(self) -> None:
         for name, unset in FIRST_ORDER_ONLY.items():
@@ -160,25 +239,42 @@ class Settings:
             params["eps"] = self.eps
         elif self.method == "rmsprop":
             params.update(alpha=self.alpha, eps=self.eps)
-        elif self.method == "adam":
+        elif self.method in ("adam", "adamw"):
             params.update(beta1=self.beta1, beta2=self.beta2, eps=self.eps)
         if self.line_search:
             params.update(armijo_c=ARMIJO_C, shrink=ARMIJO_SHRINK)
+        # the knobs that are on (a schedule is no number: see ``schedule``)
+        params.update({k: v for k, v in self.knob_values().items() if k != "schedule"})
         return params
 
     @property
     def name(self) -> str:
-        """The method as a person reads it: 'gd', 'gd+line-search', 'adam (ascent)'."""
+        """The method as a person reads it: 'gd', 'gd+line-search', 'adam (ascent)',
+        'gd (clip-norm 1)': the knobs that change its path, so runs that differ can be told apart
+        in a legend or a summary."""
         name = self.method + ("+line-search" if self.line_search else "")
-        return name + (" (ascent)" if self.ascent else "")
+        tags = ["ascent"] if self.ascent else []
+        if self.schedule is not None:
+            tags.append(self.schedule.spec())
+        if self.weight_decay and self.method != "adamw":
+            tags.append(f"wd {self.weight_decay:g}")
+        if self.clip_norm is not None:
+            tags.append(f"clip-norm {self.clip_norm:g}")
+        if self.clip_value is not None:
+            tags.append(f"clip-value {self.clip_value:g}")
+        if self.noise:
+            tags.append(f"noise {self.noise:g}")
+        return name + (f" ({', '.join(tags)})" if tags else "")
 
     def describe(self) -> str:
         """'adam lr=0.02 beta1=0.9 beta2=0.999 eps=1e-08': the method and every hyperparameter."""
         params = " ".join(f"{k}={v:g}" for k, v in self.hyperparameters().items())
-        return f"{self.name} {params}"
+        return f"{self.name} {params}"  # a schedule is in the name
 
     def rule(self) -> str:
         """The update rule, in symbols, exactly as the optimizer applies it."""
+        if self.knobs is not None:
+            return self._knob_rule()
         grad = "g = −∇f(x) (ascent)" if self.ascent else "g = ∇f(x)"
         if self.method in CURVATURE_METHODS:
             goal = "minimises −f (ascent)" if self.ascent else "minimises f"
@@ -192,15 +288,39 @@ class Settings:
                 f"x ← x {sign} a·∇f(x), a = lr·2⁻ᵏ for the smallest k ≥ 0 with "
                 f"f(x {sign} a·∇f(x)) {better} {ARMIJO_C:g}·a·‖∇f(x)‖² (Armijo backtracking)"
             )
-        rules = {
-            "momentum": "b ← μ·b + g (b = g on the first step); x ← x − lr·b",
-            "nesterov": "b ← μ·b + g (b = g on the first step); x ← x − lr·(g + μ·b)",
-            "adagrad": "s ← s + g² (s = 0 at first); x ← x − lr·g/(√s + eps), elementwise",
-            "rmsprop": "v ← α·v + (1−α)·g² (v = 0 at first); x ← x − lr·g/(√v + eps), elementwise",
-            "adam": "m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ); "
-            "x ← x − lr·m̂/(√v̂ + eps), elementwise",
-        }
-        return f"{grad}; {rules[self.method]}"
+        return f"{grad}; {_RULES[self.method]}"
+
+    def _knob_rule(self) -> str:
+        """The rule with the knobs, in the order a torch loop applies them: noise on the gradient
+        (before clip_grad_*_), clipping, then the optimizer's weight decay and step."""
+        grad = "g = −∇f(x)" if self.ascent else "g = ∇f(x)"
+        if self.noise:
+            grad += " + noise·ξ, ξ ~ N(0, 1) per coordinate and step"
+        parts = [grad]
+        if self.clip_norm is not None:
+            parts.append(f"g ← g·min(1, clip_norm/(‖g‖ + {CLIP_EPS:g}))")
+        if self.clip_value is not None:
+            parts.append("g ← clamp(g, −clip_value, clip_value)")
+        if self.weight_decay and self.method != "adamw":
+            parts.append("g ← g + weight_decay·x")
+        if self.method == "adamw":
+            parts.append("x ← (1 − lr·weight_decay)·x")
+        parts.append("x ← x − lr·g" if self.method == "gd" else _RULES[self.method])
+        text = "; ".join(parts)
+        if self.schedule is not None:
+            text = text.replace("lr", "lrₜ") + f"; lrₜ: {self.schedule.words()}"
+        return text
+
+
+_RULES = {
+    "momentum": "b ← μ·b + g (b = g on the first step); x ← x − lr·b",
+    "nesterov": "b ← μ·b + g (b = g on the first step); x ← x − lr·(g + μ·b)",
+    "adagrad": "s ← s + g² (s = 0 at first); x ← x − lr·g/(√s + eps), elementwise",
+    "rmsprop": "v ← α·v + (1−α)·g² (v = 0 at first); x ← x − lr·g/(√v + eps), elementwise",
+    "adam": "m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ); "
+    "x ← x − lr·m̂/(√v̂ + eps), elementwise",
+}
+_RULES["adamw"] = _RULES["adam"]
 
 
 #: The curvature methods' rules, in words that match :mod:`.newton`, :mod:`.quasi_newton`,
@@ -241,7 +361,6 @@ def _did_you_mean(method: str) -> str:
     aliases = {
         "sgd": "gd",
         "gradient": "gd",
-        "adamw": "adam",
         "rms": "rmsprop",
         "nag": "nesterov",
         "l-bfgs": "lbfgs",

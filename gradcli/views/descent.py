@@ -10,6 +10,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from gradcli.optimize.schedules import LrAt
 from gradcli.optimize.settings import ENDS
 from gradcli.views.columns import Part, unique_columns
 from gradcli.views.notes import note_text
@@ -35,10 +36,13 @@ TABLE_RUNS_MAX = 100  # the summary lists up to this many runs ...
 TABLE_ENDS = 10  # ... and beyond, the first and last this many, and counts the statuses
 
 
-def csv_header(fn: Function, line_search: bool, summary: bool = False) -> list[str]:
-    """CLI.md's columns, then the accepted Armijo step (with --line-search) and the status, set on
-    each run's last row. (Step lengths are in JSON and NDJSON; CSV stays lean for speed.) A
-    --summary row (one per run) adds where the run started and what its end point is."""
+def csv_header(
+    fn: Function, line_search: bool, summary: bool = False, scheduled: bool = False
+) -> list[str]:
+    """CLI.md's columns, then the accepted Armijo step (with --line-search), the scheduled
+    learning rate ``lr_t`` (with --schedule) and the status, set on each run's last row. (Step
+    lengths are in JSON and NDJSON; CSV stays lean for speed.) A --summary row (one per run) adds
+    where the run started and what its end point is."""
     names = list(fn.names)
     ends: list[Part] = [*(("start_", n) for n in names), "classification"] if summary else []
     # a variable called f or lr (or norm: grad_norm) gets var_ before its name (views.columns)
@@ -53,27 +57,38 @@ def csv_header(fn: Function, line_search: bool, summary: bool = False) -> list[s
             *(("grad_", n) for n in names),
             "grad_norm",
             *(["line_step"] if line_search else []),
+            *(["lr_t"] if scheduled else []),
             "status",
             *ends,
         ]
     )
 
 
-def _csv_rows(descents: Iterable[Descent], line_search: bool) -> Iterator[tuple[Any, ...]]:
+def _csv_rows(
+    descents: Iterable[Descent], line_search: bool, scheduled: bool = False
+) -> Iterator[tuple[Any, ...]]:
     """Rows render can write as they are (``Document.csv_plain``): every value a Python int,
     str or finite float. Only the last row of a run that diverged can hold inf or nan, so only
     such a row is checked."""
     for descent in descents:
-        yield from _csv_rows_of(descent, line_search)
+        yield from _csv_rows_of(descent, line_search, scheduled)
 
 
-def _csv_rows_of(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...]]:
+def _csv_rows_of(
+    descent: Descent, line_search: bool, scheduled: bool = False
+) -> Iterator[tuple[Any, ...]]:
     first = descent.offset + 1  # runs are numbered across batches
     prefix = [(first + p.run, p.settings.method, p.settings.lr) for p in descent.plan]
     if descent.summary_only:
-        yield from _summary_rows(descent, line_search, prefix)
+        yield from _summary_rows(descent, line_search, prefix, scheduled)
         return
-    if line_search:
+    if scheduled:  # line search never has a schedule (Settings refuses the pair)
+        cursors = [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan]
+        for run, step, point, value, gradient, norm, _, _, status, _ in descent:
+            lr = cursors[run].at(step)
+            row = (*prefix[run], step, *point, value, *gradient, norm, lr, status or "")
+            yield _finite(row) if status == "diverged" else row
+    elif line_search:
         for run, step, point, value, gradient, norm, _, line, status, _ in descent:
             row = (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
             yield _finite(row) if status == "diverged" else row
@@ -84,15 +99,21 @@ def _csv_rows_of(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...
 
 
 def _summary_rows(
-    descent: Descent, line_search: bool, prefix: Sequence[tuple[Any, ...]]
+    descent: Descent,
+    line_search: bool,
+    prefix: Sequence[tuple[Any, ...]],
+    scheduled: bool = False,
 ) -> Iterator[tuple[Any, ...]]:
     """--summary rows: each run's final state, then its start and its end point's kind (one
     classification call per block of runs that ended together)."""
     starts = [tuple(p.start.tolist()) for p in descent.plan]
+    cursors = [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan] if scheduled else []
     for block in descent.final_blocks():
         kinds = descent.end_kinds(block)
         for r, kind in zip(block, kinds):
             line = (r.line_step,) if line_search else ()
+            if cursors:
+                line = (*line, cursors[r.run].at(r.step))
             row = (*prefix[r.run], r.step, *r.point, r.value, *r.gradient, r.norm, *line)
             row = (*row, r.status or "", *starts[r.run], kind or "")
             yield _finite(row) if r.status == "diverged" else row
@@ -109,16 +130,40 @@ def _ndjson_records(descents: Iterable[Descent], names: Sequence[str]) -> Iterat
             {"run": first + p.run, "method": p.settings.method, "lr": p.settings.lr}
             for p in descent.plan
         ]
+        cursors = (
+            [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan]
+            if any(p.settings.schedule is not None for p in descent.plan)
+            else []
+        )
         if not descent.summary_only:
+            if cursors:
+                for r in descent:
+                    record = _step_json(r, names, identity[r.run])
+                    yield _with_lr(record, cursors[r.run].at(r.step))
+                continue
             for r in descent:
                 yield _step_json(r, names, identity[r.run])
             continue
         for block in descent.final_blocks():  # --summary: where each run began, where it ended
             for r, kind in zip(block, descent.end_kinds(block)):
                 record = _step_json(r, names, identity[r.run])
+                if cursors:
+                    record = _with_lr(record, cursors[r.run].at(r.step))
                 record["start"] = _point(names, descent.plan[r.run].start.tolist())
                 record["classification"] = kind
                 yield record
+
+
+def _with_lr(record: dict[str, Any], lr: float) -> dict[str, Any]:
+    """``record`` with the scheduled ``lr_t`` after the step's own numbers (before its status)."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "status":
+            out["lr_t"] = lr
+        out[key] = value
+    if "lr_t" not in out:
+        out["lr_t"] = lr
+    return out
 
 
 def _step_json(r: StepRecord, names: Sequence[str], identity: dict[str, Any]) -> dict[str, Any]:
@@ -145,11 +190,12 @@ def stream_document(
     *,
     line_search: bool | None = None,
     summary: bool | None = None,
+    scheduled: bool | None = None,
 ) -> Document:
     """A Document whose NDJSON records or CSV rows are computed as they are written: of one
     Descent, or of Descents computed one after another (batches of runs, numbered on across them;
-    then say ``line_search``, whether any run searches, and ``summary``, whether they record
-    final states only, for the CSV columns)."""
+    then say ``line_search``, whether any run searches, ``summary``, whether they record final
+    states only, and ``scheduled``, whether any has a schedule, for the CSV columns)."""
     from gradcli.views.render import Document
 
     descents: Iterable[Descent]
@@ -160,6 +206,8 @@ def stream_document(
             line_search = any(p.settings.line_search for p in one.plan)
         if summary is None:
             summary = one.summary_only
+        if scheduled is None:
+            scheduled = any(p.settings.schedule is not None for p in one.plan)
     else:
         descents = cast("Iterable[Descent]", descent)
     header = {"function": _machine(fn.expr), "variables": list(fn.names)}
@@ -167,8 +215,8 @@ def stream_document(
         return Document(record=header, stream=_ndjson_records(descents, fn.names))
     return Document(
         record=header,
-        csv_header=csv_header(fn, bool(line_search), bool(summary)),
-        csv_rows=_csv_rows(descents, bool(line_search)),
+        csv_header=csv_header(fn, bool(line_search), bool(summary), bool(scheduled)),
+        csv_rows=_csv_rows(descents, bool(line_search), bool(scheduled)),
         csv_plain=True,
     )
 
@@ -192,6 +240,11 @@ def run_head(
         "line_search": s.line_search,
         "max_steps": s.steps,
         "tol": s.tol,
+        **(
+            {"schedule": {"spec": s.schedule.spec(), "torch": s.schedule.torch()}}
+            if s.schedule is not None
+            else {}
+        ),
         "start": _point(names, start),
     }
 
@@ -206,8 +259,9 @@ def step_json(
     size: float,
     line: float | None,
     line_search: bool,
+    lr: float | None = None,
 ) -> dict[str, Any]:
-    """One entry of a run's ``steps``."""
+    """One entry of a run's ``steps`` (``lr``: the scheduled lr_t, with a schedule)."""
     row: dict[str, Any] = {
         "step": step,
         "point": _point(names, point),
@@ -218,6 +272,8 @@ def step_json(
     }
     if line_search:
         row["line_step"] = None if step == 0 or line is None or line != line else line
+    if lr is not None:
+        row["lr_t"] = lr
     return row
 
 
@@ -235,6 +291,7 @@ def run_tail(run: DescentRun, names: Sequence[str]) -> dict[str, Any]:
         },
         "classification": run.classification,
         "eigenvalues": None if run.eigenvalues is None else run.eigenvalues.tolist(),
+        **({"clipped_steps": run.clipped} if run.clipped is not None else {}),
         "notes": [note_text(note) for note in run.findings],
     }
 
@@ -245,10 +302,12 @@ def step_rows(run: DescentRun, names: Sequence[str]) -> Iterator[dict[str, Any]]
     lines = run.line_steps.tolist() if run.line_steps is not None else None
     path, grads = run.path.tolist(), run.gradients.tolist()
     values, norms, sizes = run.values.tolist(), run.norms.tolist(), run.step_sizes.tolist()
+    cursor = LrAt(run.settings.schedule, run.lr) if run.settings.schedule is not None else None
     for k, step in enumerate(run.steps.tolist()):
         line = lines[k] if lines is not None else None
+        lr = cursor.at(step) if cursor is not None else None
         yield step_json(
-            names, step, path[k], values[k], grads[k], norms[k], sizes[k], line, line_search
+            names, step, path[k], values[k], grads[k], norms[k], sizes[k], line, line_search, lr
         )
 
 
@@ -351,6 +410,8 @@ def _fields(
         if not first.uses_lr:  # a curvature method: its line search picks every step
             params.append("--lr does not apply")
         fields.append((name, f"{first.rule()}   [{', '.join(params)}]"))
+        if first.schedule is not None:
+            fields.append(("schedule", f"{first.schedule.spec()} = {first.schedule.torch()}"))
     stop = f"‖∇f‖ ≤ {s.tol:g}" if s.tol > 0 else "never early (tol 0)"
     fields.append(
         ("stopping", f"converged when {stop}; at most {s.steps:,} steps; diverged past 1e150")
@@ -394,6 +455,9 @@ def _steps_table(run: DescentRun, precision: int, ends: int | None) -> Table:
     columns = ["step", "x" if len(run.start) == 1 else "point", "f", "∇f", "‖∇f‖", "step length"]
     if line is not None:
         columns.append("accepted a")
+    cursor = LrAt(run.settings.schedule, run.lr) if run.settings.schedule is not None else None
+    if cursor is not None:
+        columns.append("lrₜ")
     rows = []
     for k in rows_at:
         row = [
@@ -406,6 +470,8 @@ def _steps_table(run: DescentRun, precision: int, ends: int | None) -> Table:
         ]
         if line is not None:
             row.append("" if steps[k] == 0 else decimal(line[k], precision))
+        if cursor is not None:
+            row.append(decimal(cursor.at(steps[k]), precision))
         rows.append(row)
     return Table(columns, rows, title=_title(run, precision), gap_after=gap)
 

@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gradcli.optimize.schedules import LrAt
 from gradcli.views.descent import run_head, run_tail, step_json, step_rows
 from gradcli.views.printers import machine
 from gradcli.views.render import Document, dumps
@@ -91,7 +92,11 @@ def _open(descent: Descent, names: Sequence[str]) -> str:
 def _live_steps(
     descent: Descent, names: Sequence[str], interrupted: Callable[[], bool]
 ) -> Iterator[dict[str, Any]]:
-    line_search = descent.plan[0].settings.line_search
+    settings = descent.plan[0].settings
+    line_search = settings.line_search
+    cursor = (
+        LrAt(settings.schedule, settings.lr) if settings.schedule is not None else None
+    )  # lr_t, scheduled
     for r in descent:
         yield step_json(
             names,
@@ -103,6 +108,7 @@ def _live_steps(
             r.step_size,
             r.line_step,
             line_search,
+            cursor.at(r.step) if cursor is not None else None,
         )
         if interrupted():
             raise KeyboardInterrupt  # here, after a written step: the run ends interrupted there

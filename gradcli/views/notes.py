@@ -11,10 +11,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradcli.optimize.runs import (
+    Clipped,
+    Decayed,
     Diverged,
     EndPoint,
     Exploding,
     Kink,
+    Noisy,
     Note,
     Overshooting,
     Plateau,
@@ -121,7 +124,54 @@ def note_text(note: Note) -> str:
                 text + "; its rate is changing, so no estimate of the steps to tol (raise --steps)"
             )
         return text + " (raise --steps or --lr)"
+    if isinstance(note, Clipped):
+        return _clipped_text(note)
+    if isinstance(note, Noisy):
+        text = (
+            f"noisy gradient: with noise {note.noise:g} added to ∇f the steps never settle — "
+            f"‖∇f‖ = {note.norm:.3g} after {note.steps:,} steps, and tol = {note.tol:g} is below "
+            f"what the noise lets it reach"
+        )
+        if not note.scheduled:
+            text += "; a decaying --schedule (e.g. exp:0.99) shrinks the steps and their spread"
+        return text
+    if isinstance(note, Decayed):
+        return _decayed_text(note)
     return _endpoint_text(note)
+
+
+def _clipped_text(note: Clipped) -> str:
+    how = [f"--clip-norm {v:g}" for v in (note.clip_norm,) if v is not None]
+    how += [f"--clip-value {v:g}" for v in (note.clip_value,) if v is not None]
+    text = (
+        f"clipping ({' and '.join(how)}) was active on {note.active:,} of {note.steps:,} "
+        f"step{'s' if note.steps != 1 else ''}"
+    )
+    if note.without is not None:
+        text += (
+            f"; without it the same run diverges ({note.without}) — clipping caps each step "
+            f"where the gradient explodes"
+        )
+    return text
+
+
+def _decayed_text(note: Decayed) -> str:
+    wd = f"{note.weight_decay:g}"
+    if note.balance is None:
+        return (
+            f"weight decay (decoupled, AdamW): each step scales x by 1 − lr·{wd}, pulling it "
+            f"toward 0 — the run heads for where that pull balances the Adam step, not for "
+            f"∇f = 0, so ‖∇f‖ = {note.norm:.3g} need not reach tol"
+        )
+    where = (
+        f"settled where ∇f + {wd}·x = 0 (‖∇f + {wd}·x‖ = {note.balance:.2g})"
+        if note.balance <= note.tol
+        else f"heads for ∇f + {wd}·x = 0 (‖∇f + {wd}·x‖ = {note.balance:.3g} now)"
+    )
+    return (
+        f"weight decay: x {where}, the minimum of f + {note.weight_decay / 2:g}·‖x‖², not of f — "
+        f"so ‖∇f‖ = {note.norm:.3g} stays above tol"
+    )
 
 
 def _vanishing_text(note: Vanishing) -> str:
