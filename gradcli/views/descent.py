@@ -5,7 +5,10 @@ Kept out of the command module so ``gradcli --help`` does not pay for compiling 
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -69,6 +72,69 @@ def _csv_rows_of(descent: Descent, line_search: bool) -> Iterator[tuple[Any, ...
             yield _finite(row) if status == "diverged" else row
 
 
+# Rows go out in pieces of at most this many, and at least every PIECE_SECONDS while a slow
+# descent computes them (a person watching a terminal still sees each row soon after its step).
+PIECE_ROWS = 512
+PIECE_SECONDS = 0.1
+
+
+def _csv_text(descents: Iterable[Descent]) -> Iterator[str]:
+    """The rows of :func:`_csv_rows` (without line search) as text, exactly as ``csv`` writes
+    them — it writes an int with str, a float with repr and a plain word as it is, which is what
+    ``%d``, ``%r`` and ``%s`` do — in pieces of many rows: on a long descent, formatting is most
+    of the time, and one ``write`` per row through the watched stdout a tenth more."""
+    pending: list[str] = []
+    clock = time.monotonic
+    last = clock()
+    try:
+        for descent in descents:
+            n = descent.n
+            first = descent.offset + 1
+            template = "%s%d" + ",%r" * (2 * n + 2) + ",%s\n"
+            prefixes = [_csv_prefix(first + p.run, p.settings) for p in descent.plan]
+            for run, step, point, value, gradient, norm, _, _, status, _ in descent:
+                prefix = prefixes[run]
+                if status == "diverged" or prefix is None:  # may hold inf or nan: as csv has it
+                    s = descent.plan[run].settings
+                    row = (first + run, s.method, s.lr, step, *point, value, *gradient, norm)
+                    pending.append(_csv_line(_finite((*row, status or ""))))
+                else:
+                    pending.append(
+                        template % (prefix, step, *point, value, *gradient, norm, status or "")
+                    )
+                if len(pending) >= PIECE_ROWS or clock() - last > PIECE_SECONDS:
+                    yield "".join(pending)
+                    pending.clear()
+                    last = clock()
+    except GeneratorExit:
+        raise
+    except BaseException:
+        # Ctrl-C or a signal mid-descent: the rows computed so far are written first, as they
+        # were when each went to csv at once; then the interruption goes on.
+        if pending:
+            text = "".join(pending)
+            pending.clear()
+            yield text
+        raise
+    if pending:
+        yield "".join(pending)
+
+
+def _csv_prefix(run: int, settings: Settings) -> str | None:
+    """``run,method,lr,`` as csv writes them, or None where csv might quote or write otherwise."""
+    lr, method = settings.lr, settings.method
+    if type(lr) not in (int, float) or not method.isidentifier():
+        return None
+    return f"{run},{method},{lr!r},"
+
+
+def _csv_line(row: Sequence[Any]) -> str:
+    """One row as csv writes it (the rare row :func:`_csv_text` does not format itself)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    return out.getvalue()
+
+
 def _finite(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(None if isinstance(v, float) and not math.isfinite(v) else v for v in row)
 
@@ -124,10 +190,14 @@ def stream_document(
     header = {"function": _machine(fn.expr), "variables": list(fn.names)}
     if fmt == "ndjson":
         return Document(record=header, stream=_ndjson_records(descents, fn.names))
+    if not line_search:  # a line search's step is None at step 0: those rows go through csv
+        return Document(
+            record=header, csv_header=csv_header(fn, False), csv_text=_csv_text(descents)
+        )
     return Document(
         record=header,
-        csv_header=csv_header(fn, bool(line_search)),
-        csv_rows=_csv_rows(descents, bool(line_search)),
+        csv_header=csv_header(fn, True),
+        csv_rows=_csv_rows(descents, True),
         csv_plain=True,
     )
 
