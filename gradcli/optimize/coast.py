@@ -35,18 +35,23 @@ LIMIT = BOUND_SQ / 16  # the dot's bound: each of its terms is then far inside B
 # The fields a coast knows how to step. A field added to Settings later (a schedule, clipping,
 # noise …) turns coasting off for runs that set it, until the coast learns it.
 KNOWN = frozenset("method lr momentum alpha beta1 beta2 eps line_search ascent steps tol".split())
-_DEFAULTS: list[Settings] = []
 
 
 def plain(settings: Settings) -> bool:
-    """Whether ``settings`` asks for nothing but what a coast steps exactly like the loop."""
-    if not _DEFAULTS:
-        _DEFAULTS.append(Settings())
-    default = _DEFAULTS[0]
-    return all(
-        f.name in KNOWN or getattr(settings, f.name) == getattr(default, f.name)
-        for f in dataclasses.fields(settings)
-    )
+    """Whether ``settings`` asks for nothing but what a coast steps exactly like the loop: every
+    field it does not know is at its default."""
+    for f in dataclasses.fields(settings):
+        if f.name in KNOWN:
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            return False
+        if getattr(settings, f.name) != default:
+            return False
+    return True
 
 
 PIECE = 10_000  # elements per dot: OpenBLAS's ddot starts threads beyond 10,000, and waking them
