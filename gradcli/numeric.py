@@ -351,7 +351,8 @@ class _Lowering:
             owned = [a.owned for a in args if a.owned is not None]
             target = owned[0] if owned else self.buffer()
         self.ufuncs[name] = fn if fn is not None else getattr(np, name)
-        self.lines.append(f"{_PREFIX}_{name}({', '.join(a.text for a in args)}, {target})")
+        texts = ", ".join(_as_float(a.text) for a in args)
+        self.lines.append(f"{_PREFIX}_{name}({texts}, {target})")
         self.release(*(a for a in args if a.owned != target))
         return _Value(target, "arr", None if out is not None else target)
 
@@ -361,6 +362,14 @@ class _Lowering:
         self.lines.append(f"{name} = {text}")
         self.release(*args)
         return _Value(name, kind, None)
+
+
+def _as_float(text: str) -> str:
+    """An int literal as the float numpy makes of it next to a float64 array (``4`` → ``4.0``,
+    exact up to 2⁵³), which a ufunc takes without converting a Python int each call."""
+    if text.isdigit() and int(text) <= 2**53:
+        return f"{int(text)}.0"
+    return text
 
 
 def _is_two(node: ast.expr) -> bool:
