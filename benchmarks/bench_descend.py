@@ -3,7 +3,8 @@
     python benchmarks/bench_descend.py [--repeats 5] [--quick]
 
 Both sides of each case run in this process, alternating which goes first, ``--repeats`` times
-after one warm-up each; the table shows the medians and their ratio against the target of issue 3.
+after one warm-up each (``benchmarks/paired.py``); the table shows the medians, the median wall and
+CPU-time ratios, and the CPU ratio against the target of issue 3.
 Interpreter start-up and imports are the same for both and left out (``benchmarks/run.py`` times
 whole processes).
 
@@ -31,14 +32,13 @@ import io
 import math
 import os
 import random
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import sympy as sp
+from paired import HEADER, paired, table_row  # benchmarks/ is sys.path[0] when run as a script
 
 ROSENBROCK = "(1-x)**2+100*(y-x**2)**2"
 HIMMELBLAU = "(x**2+y-11)**2+(x+y**2-7)**2"
@@ -124,7 +124,7 @@ def engine_many(starts: np.ndarray[Any, Any], steps: int, out: Any) -> None:
     from gradcli.expr import parse
     from gradcli.numeric import compile_function
     from gradcli.optimize import Descent, Settings
-    from gradcli.views.descent import stream_document
+    from gradcli.views.descent_stream import stream_document
     from gradcli.views.render import render
 
     fn = parse(HIMMELBLAU)
@@ -148,26 +148,6 @@ def descend_many(starts: np.ndarray[Any, Any], steps: int, out: Any) -> None:
         summary_only=True,
     )
     out.write(f"{len(runs)}\n")
-
-
-# --- timing ---------------------------------------------------------------------------------------
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def pair(ours: Callable[[], None], theirs: Callable[[], None], repeats: int) -> tuple[float, float]:
-    """Median seconds of each, alternating which runs first, after one warm-up each."""
-    ours()
-    theirs()
-    mine: list[float] = []
-    base: list[float] = []
-    for i in range(repeats):
-        order = [(ours, mine), (theirs, base)]
-        for fn, sink in order if i % 2 == 0 else order[::-1]:
-            sink.append(timed(fn))
-    return statistics.median(mine), statistics.median(base)
 
 
 def main() -> None:
@@ -223,12 +203,9 @@ def main() -> None:
             None,
         ),
     ]
-    print(f"{'case':<72} {'gradcli':>8} {'baseline':>8} {'ratio':>6} {'target':>6}")
+    print(f"{'case':<72} {HEADER}")
     for name, ours, theirs, target in cases:
-        mine, base = pair(ours, theirs, args.repeats)
-        ratio = mine / base
-        verdict = "" if target is None else f"{target:>6.2f} {'ok' if ratio <= target else 'OVER'}"
-        print(f"{name:<72} {mine:>7.3f}s {base:>7.3f}s {ratio:>6.2f} {verdict}")
+        print(table_row(name, 72, paired(ours, theirs, args.repeats), target))
 
 
 if __name__ == "__main__":

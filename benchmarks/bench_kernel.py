@@ -16,8 +16,10 @@ every run takes every step), only each run's final state wanted. The baseline is
 3. Whole processes (target ≤ 1.5): ``gradcli descend ... --from - --summary --format csv`` with
    the starts on stdin, against ``python baselines/descend_numpy_many.py`` with the same stdin.
 
-Each pair runs alternately (which goes first swaps every repeat) after a warm-up; the table shows
-the median times and the median of the per-repeat ratios. ``--gradcli PATH`` times another
+Each pair runs alternately (which goes first swaps every repeat) after a warm-up
+(``benchmarks/paired.py``); the table shows the median wall times, the median of the per-repeat
+wall ratios and of the CPU-time ratios (the verdict reads the CPU ratio: load from others' work
+on the machine disturbs it least). ``--gradcli PATH`` times another
 checkout of gradcli (e.g. the tree before a change) with this same script. Nothing here is a test:
 CI never times anything.
 """
@@ -30,13 +32,14 @@ import importlib.util
 import io
 import os
 import random
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# benchmarks/ is sys.path[0] when this file runs as a script
+from paired import HEADER, Pair, paired, table_row
 
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "baselines" / "descend_numpy_many.py"
@@ -57,31 +60,13 @@ def starts_text(count: int) -> str:
     return "".join(f"{rng.uniform(-5, 5)!r},{rng.uniform(-5, 5)!r}\n" for _ in range(count))
 
 
-def paired(ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int) -> list[float]:
-    """[median ours, median theirs, median of the ratios], alternating which runs first."""
-    ours()
-    theirs()
-    mine: list[float] = []
-    base: list[float] = []
-    for i in range(repeats):
-        order = [(ours, mine), (theirs, base)]
-        for fn, sink in order if i % 2 == 0 else order[::-1]:
-            start = time.perf_counter()
-            fn()
-            sink.append(time.perf_counter() - start)
-    ratios = [a / b for a, b in zip(mine, base)]
-    return [statistics.median(mine), statistics.median(base), statistics.median(ratios)]
-
-
-def in_process(
-    starts: Any, steps: int, repeats: int
-) -> list[tuple[str, list[float], float | None]]:
+def in_process(starts: Any, steps: int, repeats: int) -> list[tuple[str, Pair, float | None]]:
     import numpy as np
 
     from gradcli.expr import parse
     from gradcli.numeric import compile_function
     from gradcli.optimize import Descent, Settings
-    from gradcli.views.descent import stream_document
+    from gradcli.views.descent_stream import stream_document
     from gradcli.views.render import render
 
     baseline = load_baseline()
@@ -138,7 +123,7 @@ def in_process(
 
 def whole_process(
     text: str, steps: int, repeats: int, tree: Path
-) -> list[tuple[str, list[float], float | None]]:
+) -> list[tuple[str, Pair, float | None]]:
     py = sys.executable
     env = {**os.environ, "PYTHONPATH": str(tree), "NO_COLOR": "1"}
     data = text.encode()
@@ -184,10 +169,9 @@ def main() -> None:
     if not args.skip_process:
         rows += whole_process(text, args.steps, args.repeats, args.gradcli.resolve())
     print(f"{args.starts:,} starts × {args.steps} steps of Himmelblau, gradcli from {args.gradcli}")
-    print(f"{'case':<56} {'gradcli':>8} {'baseline':>9} {'ratio':>6} {'target':>7}")
-    for name, (mine, base, ratio), target in rows:
-        verdict = "" if target is None else f"{target:>5.2f} {'ok' if ratio <= target else 'OVER'}"
-        print(f"{name:<56} {mine:>7.3f}s {base:>8.3f}s {ratio:>6.2f} {verdict}")
+    print(f"{'case':<56} {HEADER}")
+    for name, pair, target in rows:
+        print(table_row(name, 56, pair, target))
 
 
 if __name__ == "__main__":

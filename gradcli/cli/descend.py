@@ -211,7 +211,7 @@ def descend(
     if progress is not None:
         progress.follow(running)
     if streaming:
-        from gradcli.views.descent import stream_document
+        from gradcli.views.descent_stream import stream_document
 
         try:
             emit(stream_document(fn, running, fmt), fmt, "descend")

@@ -107,7 +107,7 @@ def batched(
                 emit(constrained(doc, projection, fn), fmt, "descend")
             tally.interrupted |= ctrl_c.hit
         elif fmt in ("csv", "ndjson"):
-            from gradcli.views.descent import stream_document
+            from gradcli.views.descent_stream import stream_document
 
             line_search = any(s.line_search for s in settings)
             scheduled = any(s.schedule is not None for s in settings)

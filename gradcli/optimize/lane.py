@@ -176,6 +176,17 @@ class Lane:
         """``value`` as the lane holds one number per run (a float, or an (R,) array)."""
         raise NotImplementedError
 
+    def _coaster(self, watched: bool) -> Callable[..., tuple[Any, Any, list[Any], int]] | None:
+        """A lane's fast path over steps where nothing is watched, or None (step by step).
+
+        ``coast(t, x, prev_x, states, hyper, sign, stops)`` runs from step t (not yet evaluated)
+        through every step at which it can prove that no run stops and nothing is recorded, and
+        returns ``(x, prev_x, states, idle)``: x_s, x_{s−1} and the optimizer states at the first
+        step s it could not vouch for, which the loop then takes as usual (idle = s − t steps done;
+        0 leaves everything as given). Whatever it does must be exactly what the loop would have
+        done. ``watched``: something needs every step (the notes' statistics, a line search)."""
+        return None
+
     @staticmethod
     def _fmax(a: Num, b: Num) -> Num:
         raise NotImplementedError
@@ -278,8 +289,16 @@ class Lane:
         peak_sq = start_sq = zero
         t = 0
         marks = self.mark_log = []
+        coast = self._coaster(statistics or line_search)
         with np.errstate(all="ignore"):
             while True:
+                if coast is not None and t:  # steps nobody watches, in one go (see _coaster)
+                    x, prev_x, states, idle = coast(t, x, prev_x, states, hyper, sign, stops)
+                    if idle:
+                        t += idle
+                        if not solo:  # one yield per step: lanes advance in lockstep
+                            for _ in range(idle):
+                                yield None
                 f, g, sq = measure(x)  # f, ∇f and ‖∇f‖² at x_t
                 verdict = check(f, sq, g, x, t, stops)
                 if t and statistics:  # for the notes (see DescentRun.rises and .reversals)

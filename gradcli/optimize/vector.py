@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gradcli.numeric import in_place
 from gradcli.optimize.chunks import Chunk, chunk_of, concat, gather
+from gradcli.optimize.coast import Coast, plain
 from gradcli.optimize.lane import (
     Coords,
     Lane,
@@ -27,7 +29,7 @@ from gradcli.optimize.lane import (
     Verdict,
     collector_paused,
 )
-from gradcli.optimize.optimizers import ARRAY_OPS, Hyper
+from gradcli.optimize.optimizers import ARRAY_OPS, OPTIMIZERS, Hyper
 from gradcli.optimize.runs import (
     BOUND,
     BOUND_SQ,
@@ -93,8 +95,10 @@ class VectorLane(Lane):
         settings = [p.settings for p in plans]
         count = len(plans)
         starts = np.array([p.start for p in plans], dtype=float)
+        distinct = {id(s): s for s in settings}
+        self.distinct = list(distinct.values())
         # one Settings for every run: every hyperparameter a Python float
-        per_run = settings[:1] if len({id(s) for s in settings}) == 1 else settings
+        per_run = settings[:1] if len(distinct) == 1 else settings
         hyper = Hyper(
             *(
                 _shared([getattr(s, name) for s in per_run])
@@ -114,6 +118,44 @@ class VectorLane(Lane):
             _shared([s.tol for s in per_run]),
             _shared([s.steps for s in per_run]),
         )
+
+    # --- coasting: the steps nobody watches ---------------------------------------------------
+    def _coaster(self, watched: bool) -> Callable[..., tuple[Any, Any, list[Any], int]] | None:
+        ctx = self.ctx
+        if watched or not ctx.n or (not ctx.summary_only and ctx.record_every == 1):
+            return None
+        if ctx.projection is not None:  # every step lands on the set: the loop's hooks do that
+            return None
+        if not all(plain(s) for s in self.distinct):
+            return None  # a per-step feature the coast does not know: the loop does every step
+        make = in_place(ctx.both)
+        if make is None:
+            return None
+        method = next(iter(self.plans.values())).settings.method
+        self.coast = Coast(make, ctx.n, OPTIMIZERS[method].update, method == "gd")
+        self.coast_every = 0 if ctx.summary_only else ctx.record_every
+        return self._coast
+
+    def _coast(
+        self, t: int, x: Any, prev_x: Any, states: list[Any], hyper: Hyper, sign: Num, stops: Any
+    ) -> tuple[Any, Any, list[Any], int]:
+        _, _, widest_tol_sq, first_limit, tiny_tol = stops
+        end = first_limit
+        every = self.coast_every
+        if every:  # up to the next recorded step
+            if t % every == 0:
+                return x, prev_x, states, 0
+            end = min(end, (t // every + 1) * every)
+        coast = self.coast
+        if end <= t or t < coast.resume:
+            return x, prev_x, states, 0
+        watch_sq = widest_tol_sq >= 0 or tiny_tol is not None
+        try:
+            ran = coast.run(t, end, x, list(states), hyper, sign, watch_sq, stops)
+        except Exception:  # whatever it was, the loop takes these steps itself
+            coast.resume = first_limit + 1  # and every later one
+            return x, prev_x, states, 0
+        return ran if ran[3] else (x, prev_x, states, 0)
 
     @staticmethod
     def _evaluate(fn: Callable[..., Any], x: Coords, count: int) -> list[Array]:

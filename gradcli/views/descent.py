@@ -1,34 +1,31 @@
-"""Documents for descent runs: streamed CSV/NDJSON rows, JSON records and the tables people read.
+"""Documents for descent runs: JSON records and the tables people read (the CSV/NDJSON streams
+are :mod:`.descent_stream`).
 
 Kept out of the command module so ``gradcli --help`` does not pay for compiling it.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from gradcli.optimize.schedules import LrAt
 from gradcli.optimize.settings import ENDS
-from gradcli.views.columns import Part, unique_columns
 from gradcli.views.notes import note_text
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, vector
 
 if TYPE_CHECKING:
     from gradcli.function import Function
-    from gradcli.optimize import Descent, DescentRun, Settings, StepRecord
+    from gradcli.optimize import DescentRun, Settings
     from gradcli.optimize.starts import Generated
 
 __all__ = [
     "ENDS",
-    "csv_header",
     "descent_document",
     "run_json",
     "starts_field",
-    "stream_document",
 ]
 STEP_TABLES_MAX = 12  # beyond this many runs, per-step tables would bury the summary
 NOTES_MAX = 30  # notes shown in a table (all of them are in the JSON)
@@ -36,193 +33,8 @@ TABLE_RUNS_MAX = 100  # the summary lists up to this many runs ...
 TABLE_ENDS = 10  # ... and beyond, the first and last this many, and counts the statuses
 
 
-def csv_header(
-    fn: Function, line_search: bool, summary: bool = False, scheduled: bool = False
-) -> list[str]:
-    """CLI.md's columns, then the accepted Armijo step (with --line-search), the scheduled
-    learning rate ``lr_t`` (with --schedule) and the status, set on each run's last row. (Step
-    lengths are in JSON and NDJSON; CSV stays lean for speed.) A --summary row (one per run) adds
-    where the run started and what its end point is."""
-    names = list(fn.names)
-    ends: list[Part] = [*(("start_", n) for n in names), "classification"] if summary else []
-    # a variable called f or lr (or norm: grad_norm) gets var_ before its name (views.columns)
-    return unique_columns(
-        [
-            "run",
-            "method",
-            "lr",
-            "step",
-            *(("", n) for n in names),
-            "f",
-            *(("grad_", n) for n in names),
-            "grad_norm",
-            *(["line_step"] if line_search else []),
-            *(["lr_t"] if scheduled else []),
-            "status",
-            *ends,
-        ]
-    )
-
-
-def _csv_rows(
-    descents: Iterable[Descent], line_search: bool, scheduled: bool = False
-) -> Iterator[tuple[Any, ...]]:
-    """Rows render can write as they are (``Document.csv_plain``): every value a Python int,
-    str or finite float. Only the last row of a run that diverged can hold inf or nan, so only
-    such a row is checked."""
-    for descent in descents:
-        yield from _csv_rows_of(descent, line_search, scheduled)
-
-
-def _csv_rows_of(
-    descent: Descent, line_search: bool, scheduled: bool = False
-) -> Iterator[tuple[Any, ...]]:
-    first = descent.offset + 1  # runs are numbered across batches
-    prefix = [(first + p.run, p.settings.method, p.settings.lr) for p in descent.plan]
-    if descent.summary_only:
-        yield from _summary_rows(descent, line_search, prefix, scheduled)
-        return
-    if scheduled:  # line search never has a schedule (Settings refuses the pair)
-        cursors = [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan]
-        for run, step, point, value, gradient, norm, _, _, status, _ in descent:
-            lr = cursors[run].at(step)
-            row = (*prefix[run], step, *point, value, *gradient, norm, lr, status or "")
-            yield _finite(row) if status == "diverged" else row
-    elif line_search:
-        for run, step, point, value, gradient, norm, _, line, status, _ in descent:
-            row = (*prefix[run], step, *point, value, *gradient, norm, line, status or "")
-            yield _finite(row) if status == "diverged" else row
-    else:
-        for run, step, point, value, gradient, norm, _, _, status, _ in descent:
-            row = (*prefix[run], step, *point, value, *gradient, norm, status or "")
-            yield _finite(row) if status == "diverged" else row
-
-
-def _summary_rows(
-    descent: Descent,
-    line_search: bool,
-    prefix: Sequence[tuple[Any, ...]],
-    scheduled: bool = False,
-) -> Iterator[tuple[Any, ...]]:
-    """--summary rows: each run's final state, then its start and its end point's kind (one
-    classification call per block of runs that ended together)."""
-    starts = [tuple(p.start.tolist()) for p in descent.plan]
-    cursors = [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan] if scheduled else []
-    for block in descent.final_blocks():
-        kinds = descent.end_kinds(block)
-        for r, kind in zip(block, kinds):
-            line = (r.line_step,) if line_search else ()
-            if cursors:
-                line = (*line, cursors[r.run].at(r.step))
-            row = (*prefix[r.run], r.step, *r.point, r.value, *r.gradient, r.norm, *line)
-            row = (*row, r.status or "", *starts[r.run], kind or "")
-            yield _finite(row) if r.status == "diverged" else row
-
-
-def _finite(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(None if isinstance(v, float) and not math.isfinite(v) else v for v in row)
-
-
-def _ndjson_records(descents: Iterable[Descent], names: Sequence[str]) -> Iterator[dict[str, Any]]:
-    for descent in descents:
-        first = descent.offset + 1
-        identity = [
-            {"run": first + p.run, "method": p.settings.method, "lr": p.settings.lr}
-            for p in descent.plan
-        ]
-        cursors = (
-            [LrAt(p.settings.schedule, p.settings.lr) for p in descent.plan]
-            if any(p.settings.schedule is not None for p in descent.plan)
-            else []
-        )
-        if not descent.summary_only:
-            if cursors:
-                for r in descent:
-                    record = _step_json(r, names, identity[r.run])
-                    yield _with_lr(record, cursors[r.run].at(r.step))
-                continue
-            for r in descent:
-                yield _step_json(r, names, identity[r.run])
-            continue
-        for block in descent.final_blocks():  # --summary: where each run began, where it ended
-            for r, kind in zip(block, descent.end_kinds(block)):
-                record = _step_json(r, names, identity[r.run])
-                if cursors:
-                    record = _with_lr(record, cursors[r.run].at(r.step))
-                record["start"] = _point(names, descent.plan[r.run].start.tolist())
-                record["classification"] = kind
-                yield record
-
-
-def _with_lr(record: dict[str, Any], lr: float) -> dict[str, Any]:
-    """``record`` with the scheduled ``lr_t`` after the step's own numbers (before its status)."""
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        if key == "status":
-            out["lr_t"] = lr
-        out[key] = value
-    if "lr_t" not in out:
-        out["lr_t"] = lr
-    return out
-
-
-def _step_json(r: StepRecord, names: Sequence[str], identity: dict[str, Any]) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        **identity,
-        "step": r.step,
-        "point": dict(zip(names, r.point)),
-        "value": r.value,
-        "gradient": list(r.gradient),
-        "norm": r.norm,
-        "step_size": r.step_size,
-    }
-    if r.line_step is not None:
-        record["line_step"] = r.line_step
-    if r.status is not None:
-        record.update(status=r.status, reason=r.reason, iterations=r.step)
-    return record
-
-
-def stream_document(
-    fn: Function,
-    descent: Descent | Iterable[Descent],
-    fmt: str,
-    *,
-    line_search: bool | None = None,
-    summary: bool | None = None,
-    scheduled: bool | None = None,
-) -> Document:
-    """A Document whose NDJSON records or CSV rows are computed as they are written: of one
-    Descent, or of Descents computed one after another (batches of runs, numbered on across them;
-    then say ``line_search``, whether any run searches, ``summary``, whether they record final
-    states only, and ``scheduled``, whether any has a schedule, for the CSV columns)."""
-    from gradcli.views.render import Document
-
-    descents: Iterable[Descent]
-    if hasattr(descent, "plan"):
-        one = cast("Descent", descent)
-        descents = [one]
-        if line_search is None:
-            line_search = any(p.settings.line_search for p in one.plan)
-        if summary is None:
-            summary = one.summary_only
-        if scheduled is None:
-            scheduled = any(p.settings.schedule is not None for p in one.plan)
-    else:
-        descents = cast("Iterable[Descent]", descent)
-    header = {"function": _machine(fn.expr), "variables": list(fn.names)}
-    if fmt == "ndjson":
-        return Document(record=header, stream=_ndjson_records(descents, fn.names))
-    return Document(
-        record=header,
-        csv_header=csv_header(fn, bool(line_search), bool(summary), bool(scheduled)),
-        csv_rows=_csv_rows(descents, bool(line_search), bool(scheduled)),
-        csv_plain=True,
-    )
-
-
 # --- tables and JSON ------------------------------------------------------------------------------
-def _point(names: Sequence[str], values: Sequence[float]) -> dict[str, float]:
+def named_point(names: Sequence[str], values: Sequence[float]) -> dict[str, float]:
     return dict(zip(names, values))
 
 
@@ -245,7 +57,7 @@ def run_head(
             if s.schedule is not None
             else {}
         ),
-        "start": _point(names, start),
+        "start": named_point(names, start),
     }
 
 
@@ -264,7 +76,7 @@ def step_json(
     """One entry of a run's ``steps`` (``lr``: the scheduled lr_t, with a schedule)."""
     row: dict[str, Any] = {
         "step": step,
-        "point": _point(names, point),
+        "point": named_point(names, point),
         "value": value,
         "gradient": list(gradient),
         "norm": norm,
@@ -284,7 +96,7 @@ def run_tail(run: DescentRun, names: Sequence[str]) -> dict[str, Any]:
         "reason": run.reason,
         "iterations": run.iterations,
         "final": {
-            "point": _point(names, run.path[-1].tolist()),
+            "point": named_point(names, run.path[-1].tolist()),
             "value": float(run.values[-1]),
             "gradient": run.gradients[-1].tolist(),
             "norm": float(run.norms[-1]),
@@ -364,7 +176,7 @@ def descent_document(
                 more_notes += 1
     if not count:
         raise ValueError("descent_document needs at least one run")
-    record: dict[str, Any] = {"function": _machine(fn.expr), "variables": list(names)}
+    record: dict[str, Any] = {"function": machine_text(fn.expr), "variables": list(names)}
     gap = None
     shown = kept
     if count <= TABLE_RUNS_MAX:
@@ -528,7 +340,7 @@ def _table_width(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
     return sum(widest) + 3 * (len(columns) - 1)
 
 
-def _machine(expr: Any) -> str:
+def machine_text(expr: Any) -> str:
     """The function as text plain sympy.sympify reads back (relu as Max(0, u), Symbol('I'), …)."""
     from gradcli.views.printers import machine
 

@@ -60,6 +60,10 @@ class Document:
     # The JSON text in pieces, written as produced (a long descent streams; ``record`` is then
     # only its heading). None: ``record`` is the JSON.
     json_text: Iterable[str] | None = None
+    # The CSV rows after the header as text already written the way csv writes them, in pieces
+    # (many rows each: a long descent's 100,000 rows cost a third less than through csv). None:
+    # ``csv_rows`` are the rows.
+    csv_text: Iterable[str] | None = None
 
     def formats(self) -> tuple[str, ...]:
         """The formats this document can be rendered in."""
@@ -206,7 +210,10 @@ def render(doc: Document, fmt: str, out: TextIO | None = None) -> None:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(doc.csv_header or [])
         rows = doc.csv_rows or ()
-        if doc.flush_rows:
+        if doc.csv_text is not None:
+            for piece in doc.csv_text:
+                out.write(piece)
+        elif doc.flush_rows:
             out.flush()  # the header, before the first point is even read
             for row in rows:
                 writer.writerow(row if doc.csv_plain else _csv_row(row))

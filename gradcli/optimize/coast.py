@@ -1,0 +1,162 @@
+"""A vector lane's fast path: the steps at which nobody watches, taken in one go.
+
+Most steps of a many-run descent change nothing anyone sees: no run stops, nothing is recorded, no
+note is gathered (``--summary``, CSV, ``--every``). :class:`Coast` takes such steps with a lean
+loop — f and ∇f written in place into rows allocated once (:func:`gradcli.numeric.in_place`, the
+lambdified code's own arithmetic), one BLAS dot as the test that no run stops, and the optimizer's
+update — and hands the first step it cannot vouch for back to the lane's loop, which takes it as
+usual. So every number, the step at which each run stops, its status and notes are what the loop
+alone gives; only the time differs.
+
+Why one dot is enough: a run stops at step t when f, ‖∇f‖² or some x_i is not finite or beyond the
+bounds (|f|, |x_i| ≤ 1e150, ‖∇f‖² ≤ 1e300), or when ‖∇f‖² ≤ tol², or at its step limit. The dot of
+the rows [f, ∇f, x] with themselves is Σ over runs of f² + ‖∇f‖² + ‖x‖²: when it is finite and
+below :data:`LIMIT` (a sixteenth of 1e300, far beyond any rounding of the sum), every one of those
+terms is within its bound — a nan or an inf anywhere makes it nan or inf. When any run has a
+tolerance, ‖∇f‖² is also summed per run exactly as the loop sums it, and its minimum compared. A
+step the dot does not clear (large but legal values too) goes back to the loop, which decides;
+after such a step the coast waits a while before trying again, so legal large values cost little.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradcli.optimize.optimizers import ARRAY_OPS, Hyper
+from gradcli.optimize.runs import BOUND_SQ, SQ_TINY
+from gradcli.optimize.settings import Settings
+
+Array = np.ndarray[Any, Any]
+LIMIT = BOUND_SQ / 16  # the dot's bound: each of its terms is then far inside BOUND_SQ
+# The fields a coast knows how to step. A field added to Settings later (a schedule, clipping,
+# noise …) turns coasting off for runs that set it, until the coast learns it.
+KNOWN = frozenset("method lr momentum alpha beta1 beta2 eps line_search ascent steps tol".split())
+
+
+def plain(settings: Settings) -> bool:
+    """Whether ``settings`` asks for nothing but what a coast steps exactly like the loop: every
+    field it does not know is at its default."""
+    for f in dataclasses.fields(settings):
+        if f.name in KNOWN:
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            return False
+        if getattr(settings, f.name) != default:
+            return False
+    return True
+
+
+PIECE = 10_000  # elements per dot: OpenBLAS's ddot starts threads beyond 10,000, and waking them
+# between two numpy calls on a busy machine costs milliseconds (measured: 0.8 ms a dot at 50,000)
+
+
+def _pieces(flat: Array) -> list[Array]:
+    """``flat`` as consecutive views of at most :data:`PIECE` elements."""
+    return [flat[i : i + PIECE] for i in range(0, len(flat), PIECE)]
+
+
+class Coast:
+    """The lean loop of one vector lane (see the module's docstring)."""
+
+    def __init__(self, make: Callable[[int], Callable[..., None]], n: int, update: Any, gd: bool):
+        self.make = make
+        self.n = n
+        self.update = update
+        self.gd = gd
+        self.size = -1  # the run count the buffers are for
+        self.resume = 0  # do not try before this step (after a step the dot did not clear)
+        self.wait = 1
+
+    def _buffers(self, size: int) -> None:
+        """Two blocks of rows [f, ∂f/∂x1 … ∂f/∂xn, x1 … xn], one per parity of the step: x_{t+1}
+        is written into the other block, so x_{t−1} is still there when the coast stops."""
+        n = self.n
+        evaluate = self.make(size)
+        self.blocks = [np.empty((2 * n + 1, size)) for _ in range(2)]
+        self.pieces = [_pieces(b.reshape(-1)) for b in self.blocks]
+        self.grads = [list(b[1 : n + 1]) for b in self.blocks]
+        self.xs = [list(b[n + 1 :]) for b in self.blocks]
+        self.calls = [(evaluate, (*b[n + 1 :], *b[: n + 1])) for b in self.blocks]
+        self.delta = [np.empty(size) for _ in range(n)]
+        self.sq = np.empty(size)
+        self.term = np.empty(size)
+        self.size = size
+
+    def run(
+        self,
+        t: int,
+        end: int,
+        x: Any,
+        states: list[Any],
+        hyper: Hyper,
+        sign: Any,
+        watch_sq: bool,
+        stops: Any,
+    ) -> tuple[Any, Any, list[Any], int]:
+        """Steps t, t+1, … (before ``end``) while each is cleared; ``(x, prev_x, states, idle)``
+        at the first one that is not (idle = how many were taken; 0: x and states as given)."""
+        size = len(x[0])
+        if size != self.size:
+            self._buffers(size)
+        n, dot, multiply, subtract = self.n, np.dot, np.multiply, np.subtract
+        pieces, grads, xs, calls, delta = self.pieces, self.grads, self.xs, self.calls, self.delta
+        for xi, row in zip(x, xs[0]):
+            row[...] = xi
+        widest_tol_sq, tiny_tol = stops[2], stops[4]
+        descending = not isinstance(sign, np.ndarray) and sign > 0
+        lr, update, gd = hyper.lr, self.update, self.gd
+        sq, term = self.sq, self.term
+        k, u = 0, t
+        while u < end:
+            evaluate, args = calls[k]
+            evaluate(*args)
+            total = 0.0
+            for piece in pieces[k]:
+                total += dot(piece, piece)
+            if not total <= LIMIT:
+                break
+            g = grads[k]
+            if watch_sq:  # ‖∇f‖² per run, summed as the lane's _measure sums it
+                multiply(g[0], g[0], sq)
+                for i in range(1, n):
+                    multiply(g[i], g[i], term)
+                    sq += term
+                low = sq.min()
+                if not (low > widest_tol_sq and (tiny_tol is None or low >= SQ_TINY)):
+                    break
+            if not descending:
+                g = [gi * sign for gi in g]  # the loop's _signed
+            here, there = xs[k], xs[k ^ 1]
+            if gd:  # the gd rule, lr·g, then x − delta: the loop's arithmetic, in place
+                for i in range(n):
+                    multiply(lr, g[i], delta[i])
+                    subtract(here[i], delta[i], there[i])
+            else:
+                # the rule itself (its state arrays are its own: from step 2 on no rule keeps g)
+                for i in range(n):
+                    d, states[i] = update(g[i], states[i], hyper, u + 1, ARRAY_OPS)
+                    subtract(here[i], d, there[i])
+            k ^= 1
+            u += 1
+        idle = u - t
+        if not idle:
+            if u < end:  # the dot did not clear step t: let the loop take a few alone
+                self.resume = t + self.wait
+                self.wait = min(2 * self.wait, 64)
+            return x, x, states, 0
+        self.wait = 1
+        # copies: the loop keeps these in its State while the blocks are reused
+        return (
+            tuple([row.copy() for row in xs[k]]),
+            tuple([row.copy() for row in xs[k ^ 1]]),
+            states,
+            idle,
+        )
