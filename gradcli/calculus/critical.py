@@ -74,9 +74,9 @@ def critical_points(
     sets = list(exact.sets)
     found: list[_Found] = []
     outside = 0
-    known = exact.values if len(exact.values) == len(exact.points) else None
+    solved = exact.values if len(exact.values) == len(exact.points) else None
     for i, coords in enumerate(exact.points):
-        values = known[i] if known is not None else _floats(coords)
+        values = solved[i] if solved is not None else _floats(coords)
         if values is None:
             continue  # a complex solution is not a point of a real function's graph
         if not keep_all and not _inside(values, box):

@@ -80,7 +80,9 @@ def frame(
     return out
 
 
-SETTLED = 1e-12  # a Newton step this small (relative to 1 + ‖x‖) is round-off: the start has settled
+SETTLED = (
+    1e-12  # a Newton step this small (relative to 1 + ‖x‖) is round-off: the start has settled
+)
 
 
 def stationary_points(
