@@ -491,6 +491,9 @@ class Runner:
         start = time.perf_counter()
         proc = subprocess.run(
             cmd,
+            # In the timed tree: `python -m gradcli` puts the working directory first on sys.path,
+            # ahead of PYTHONPATH, so run from another checkout it would time that one's gradcli.
+            cwd=self.tree,
             input=stdin,
             stdin=None if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE if capture else subprocess.DEVNULL,

@@ -74,8 +74,9 @@ def critical_points(
     sets = list(exact.sets)
     found: list[_Found] = []
     outside = 0
-    for coords in exact.points:
-        values = _floats(coords)
+    solved = exact.values if len(exact.values) == len(exact.points) else None
+    for i, coords in enumerate(exact.points):
+        values = solved[i] if solved is not None else _floats(coords)
         if values is None:
             continue  # a complex solution is not a point of a real function's graph
         if not keep_all and not _inside(values, box):

@@ -55,6 +55,9 @@ class ExactOutcome:
     method: str = "none"
     periodic: bool = False
     gave_up: str | None = None
+    # The points as floats, in the same order, where the solve already knows them (elimination
+    # does, to 50 digits); empty: the caller evaluates ``points`` itself.
+    values: list[tuple[float, ...]] = field(default_factory=list)
 
 
 def _sp() -> Any:
@@ -156,8 +159,22 @@ def polynomial(exprs: Sequence[Any], variables: Sequence[Any]) -> ExactOutcome:
     roots = [_eliminant_roots(polys, variables, i) for i in range(n)]
     if math.prod(len(r) for r in roots) > MAX_CANDIDATES:
         raise GiveUp("size")
-    points = [c for c in itertools.product(*roots) if _vanishes(polys, c)]
-    return ExactOutcome(points, sets, complete=True, method="elimination")
+    # Each root at 50 digits once: the candidates are products of the same few roots (81 points
+    # from 9 + 9 roots for Himmelblau), and a CRootOf's evalf is what costs here.
+    digits = [[_digits(r) for r in axis] for axis in roots]
+    floats = [[_float(d) for d in axis] for axis in digits]
+    chosen = [
+        choice
+        for choice in itertools.product(*(range(len(axis)) for axis in roots))
+        if _vanishes(polys, [digits[i][k] for i, k in enumerate(choice)])
+    ]
+    return ExactOutcome(
+        [tuple(roots[i][k] for i, k in enumerate(choice)) for choice in chosen],
+        sets,
+        complete=True,
+        method="elimination",
+        values=[tuple(floats[i][k] for i, k in enumerate(choice)) for choice in chosen],
+    )
 
 
 def _linear(exprs: Sequence[Any], variables: Sequence[Any]) -> ExactOutcome:
@@ -199,13 +216,96 @@ def _eliminant_roots(polys: Sequence[Any], variables: Sequence[Any], i: int) -> 
     return found
 
 
-def _vanishes(polys: Sequence[Any], candidate: Sequence[Any]) -> bool:
-    """Whether every polynomial is zero at ``candidate``, judged at 50 digits against the size of
-    its terms there (a true root leaves ~1e-50 of them; a false one, far more than 1e-30)."""
+def _digits(root: Any) -> Any:
+    """An exact real root as an mpmath number good to CHECK_DIGITS digits.
+
+    sympy's own ``evalf(50)`` of a CRootOf bisects its isolating interval in rational arithmetic
+    (3 ms a root, most of ``critical``'s work on Himmelblau); Newton inside the same interval,
+    kept there by bisection, gets the 50 digits in a few steps.
+    """
+    import mpmath
+
+    sp = _sp()
+    with mpmath.workdps(CHECK_DIGITS):
+        if root.is_Rational:
+            return mpmath.mpf(root.p) / root.q
+        if isinstance(root, sp.CRootOf) and root.is_real:
+            try:
+                (a, b), _ = root.poly.intervals()[root.index]
+                coeffs = [int(c) for c in root.poly.all_coeffs()]
+            except (IndexError, TypeError, ValueError, sp.PolynomialError):
+                pass  # not the integer polynomial with isolated real roots expected
+            else:
+                found = _newton_in(coeffs, sp.Rational(a), sp.Rational(b))
+                if found is not None:
+                    return +found  # rounded to CHECK_DIGITS
+        return mpmath.mpf(str(root.evalf(CHECK_DIGITS)))
+
+
+def _float(value: Any) -> float:
+    """A root known to 50 digits as the float ``complex(sympy.N(root, 17))`` gives for it.
+
+    The same rounding steps, from a rational that agrees with the root to 50 digits: sympy
+    rounds the root's rational approximation to 17 digits and 4 guard bits, then to 17 digits,
+    then to a float; the results differ only if the root lay within 1e-50 of a rounding boundary.
+    """
+    sp = _sp()
+    man, exp = value.man_exp  # the mantissa without its sign
+    man = -man if value < 0 else man
+    exact = sp.Integer(man) * sp.Integer(2) ** exp if exp >= 0 else sp.Rational(man, 2**-exp)
+    return complex(sp.N(exact, 17)).real
+
+
+def _newton_in(coeffs: Sequence[int], a: Any, b: Any) -> Any:
+    """The one root of the integer polynomial ``coeffs`` in its isolating interval [a, b], to 10
+    digits beyond CHECK_DIGITS, or None if the polynomial does not change sign there.
+
+    Safeguarded Newton (Numerical Recipes' ``rtsafe``): a step that would leave the bracket, or
+    that does not at least halve the one before, is a bisection instead, so it always converges.
+    """
+    import mpmath
+
+    with mpmath.workdps(CHECK_DIGITS + 10):
+        lo, hi = mpmath.mpf(a.p) / a.q, mpmath.mpf(b.p) / b.q
+        f_lo, f_hi = mpmath.polyval(coeffs, lo), mpmath.polyval(coeffs, hi)
+        if f_lo == 0:
+            return lo
+        if f_hi == 0:
+            return hi
+        if (f_lo > 0) == (f_hi > 0):
+            return None
+        if f_lo > 0:  # orient the bracket: p(lo) < 0 < p(hi)
+            lo, hi = hi, lo
+        tolerance = mpmath.mpf(10) ** -(CHECK_DIGITS + 5) * max(1, abs(lo), abs(hi))
+        x = (lo + hi) / 2
+        dx = dx_old = abs(hi - lo)
+        fx, dfx = mpmath.polyval(coeffs, x, derivative=True)
+        for _ in range(1000):  # bisection alone takes [a, b] (a few units wide) to 1e-60 in 210
+            if ((x - hi) * dfx - fx) * ((x - lo) * dfx - fx) > 0 or abs(2 * fx) > abs(dx_old * dfx):
+                dx_old, dx = dx, (hi - lo) / 2
+                x = lo + dx
+            else:
+                dx_old, dx = dx, fx / dfx
+                x = x - dx
+            if abs(dx) <= tolerance:
+                return x
+            fx, dfx = mpmath.polyval(coeffs, x, derivative=True)
+            if fx == 0:
+                return x
+            if fx < 0:
+                lo = x
+            else:
+                hi = x
+    return None
+
+
+def _vanishes(polys: Sequence[Any], xs: Sequence[Any]) -> bool:
+    """Whether every polynomial is zero at the point ``xs`` (see :func:`_digits`), judged at 50
+    digits against the size of its terms there (a true root leaves ~1e-50 of them; a false one,
+    far more than 1e-30)."""
     import mpmath
 
     with mpmath.workdps(CHECK_DIGITS):
-        xs = [mpmath.mpf(str(c.evalf(CHECK_DIGITS))) for c in candidate]
         for p in polys:
             total = mpmath.mpf(0)
             size = mpmath.mpf(0)

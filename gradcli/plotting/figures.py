@@ -148,7 +148,9 @@ def _fit_inside(fig: Any, *, tries: int = 4) -> None:
     engine = fig.get_layout_engine()
     engine.set(h_pad=max(engine.get()["h_pad"], 0.08))
     for _ in range(tries):
-        fig.canvas.draw()
+        # The layout and every artist's geometry, without painting a pixel: what is measured here
+        # needs only the positions, and savefig paints the figure once, at the end.
+        fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
         # Clear of the edge by a margin: mathtext ink (a superscript) reaches a pixel or two above
         # the extent matplotlib reports.

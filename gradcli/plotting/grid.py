@@ -80,6 +80,11 @@ def frame(
     return out
 
 
+SETTLED = (
+    1e-12  # a Newton step this small (relative to 1 + ‖x‖) is round-off: the start has settled
+)
+
+
 def stationary_points(
     gradient: Callable[[Array], Array], n: int, per_axis: int = 5, iterations: int = 40
 ) -> Array:
@@ -116,6 +121,11 @@ def stationary_points(
                 step[ok] = -np.einsum("sij,sj->si", inverse, g[ok])
             size = np.linalg.norm(step, axis=1, keepdims=True)
             x = np.where(np.isfinite(step), x + step * np.minimum(1.0, 10.0 / size), np.nan)
+            # Every start settled to round-off (or lost, NaN for good): the remaining iterations
+            # would not move any of them, so stop (x² + y²: after 2 of the 40).
+            moved = size[:, 0]
+            if np.all(~np.isfinite(moved) | (moved <= SETTLED * (1 + np.linalg.norm(x, axis=1)))):
+                break
         done = np.linalg.norm(step, axis=1) <= 1e-7 * (1.0 + np.linalg.norm(x, axis=1))
         done &= np.linalg.norm(gradient(x), axis=1) <= 1e-8 * (1.0 + scale)  # not a kink or a flat
         done &= np.isfinite(x).all(axis=1) & (np.abs(x) < 1e4).all(axis=1)

@@ -33,6 +33,9 @@ METADATA: dict[str, dict[str, Any]] = {
     "svg": {"Date": None, "Creator": None},
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
 }
+# zlib's fastest level: a slide figure (1260×1215 px) encodes in about half the time of PIL's
+# default level 6, for a file about 8 % larger; the pixels are the same.
+PNG_COMPRESSION = 1
 
 
 def figure_format(path: str | os.PathLike[str], animate: bool = False) -> str:
@@ -373,7 +376,12 @@ def write_figure(
         # A tiny --size leaves constrained_layout no room; matplotlib then draws without it and
         # says so as a Python warning, which would reach the user's terminal as source lines.
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        fig.savefig(handle, format=fmt, metadata=METADATA[fmt], **save_kwargs(fig, transparent))
+        extra: dict[str, Any] = (
+            {"pil_kwargs": {"compress_level": PNG_COMPRESSION}} if fmt == "png" else {}
+        )
+        fig.savefig(
+            handle, format=fmt, metadata=METADATA[fmt], **save_kwargs(fig, transparent), **extra
+        )
     return fmt
 
 
