@@ -160,9 +160,7 @@ def descend(
     from gradcli.cli.progress import for_descent
     from gradcli.cli.starts import add_starts_field, generated_starts, load_starts, note_seed
 
-    drawn = generated_starts(
-        descent.start_spec, descent.seed, fn, expr, start_range, descent.noise > 0
-    )
+    drawn = generated_starts(descent.start_spec, descent.seed, fn, expr, start_range, descent.noisy)
     points = load_starts(starts, fn, option="--from")
     if drawn is not None:
         import numpy as np

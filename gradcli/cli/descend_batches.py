@@ -107,13 +107,19 @@ def batched(
                 emit(constrained(doc, projection, fn), fmt, "descend")
             tally.interrupted |= ctrl_c.hit
         elif fmt in ("csv", "ndjson"):
-            from gradcli.views.descent_stream import stream_document
+            from gradcli.views.descent_stream import compared_knobs, stream_document
 
             line_search = any(s.line_search for s in settings)
             scheduled = any(s.schedule is not None for s in settings)
             parts = (d for d, _ in descents())
             doc = stream_document(
-                fn, parts, fmt, line_search=line_search, summary=summary, scheduled=scheduled
+                fn,
+                parts,
+                fmt,
+                line_search=line_search,
+                summary=summary,
+                scheduled=scheduled,
+                compared=compared_knobs(settings),
             )
             emit(doc, fmt, "descend")
         else:

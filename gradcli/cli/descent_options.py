@@ -12,8 +12,10 @@ options are declared once, here: a command decorated with :func:`descent_options
         points = load_points(starts, fn, option="--from")
         runs = gradcli.optimize.descend(compile_function(fn), [p.values for p in points], settings)
 
-``--method`` and ``--lr`` are repeatable: the settings are their product (method-major), and with the
-starts the runs are starts × settings. Values are checked by :class:`gradcli.optimize.Settings`
+``--method``, ``--lr`` and the training-loop knobs (``--schedule``, ``--weight-decay``,
+``--clip-norm``, ``--clip-value``, ``--noise``) are repeatable: the settings are their product
+(method-major, then lr, then the knobs in that order), so one figure or table compares a run with
+and without a knob (``--clip-norm none,1``); with the starts the runs are starts × settings. Values are checked by :class:`gradcli.optimize.Settings`
 (exit 2 with one clear line), so every command reports a bad ``--lr`` the same way. The defaults
 are :mod:`gradcli.optimize.settings`'s (which imports no numpy, so ``--help`` stays light).
 """
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
     from gradcli.optimize.settings import Settings
 
 EVERY_METHOD = "all"  # --method all: every method Settings accepts (settings.ALL_METHODS)
+Knob = float | str | Sequence[float | str] | None  # a knob's value(s) in DescentArgs
 
 
 # --- descent options ---------------------------------------------------------------------------
@@ -117,14 +122,17 @@ TolOpt = Annotated[
     typer.Option("--tol", metavar="TOL", help="Stop when ‖∇f‖ ≤ TOL (0: never stop early)."),
 ]
 # --- the training-loop knobs (gradcli.optimize.knobs): all off unless given ---
+# Each knob is repeatable, and (but --schedule, whose spec has commas) takes a comma list: one
+# run per value, 'none' (a clip) / 0 / 'constant' (a schedule) being the run without it.
 ScheduleOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--schedule",
         metavar="SPEC",
         help="Learning-rate schedule, as torch.optim.lr_scheduler: step:N[:GAMMA], exp:GAMMA, "
         "cosine[:T[:ETA_MIN]], linear[:N[:END]], or warmup:N[:START] before one of them "
-        "(warmup:50,cosine:500).",
+        "(warmup:50,cosine:500); 'constant' is none. Repeatable: one run per schedule "
+        "(--schedule constant --schedule cosine).",
         show_default=False,
     ),
 ]
@@ -139,39 +147,43 @@ ScheduleStepsOpt = Annotated[
     ),
 ]
 WeightDecayOpt = Annotated[
-    float | None,
+    list[str] | None,
     typer.Option(
         "--weight-decay",
         metavar="WD",
         help="torch's weight_decay: g + WD·x before the rule; adamw's is decoupled, "
-        "x·(1 − lr·WD) (default 0, and 0.01 for adamw).",
+        "x·(1 − lr·WD) (default 0, and 0.01 for adamw). Repeatable, or a comma list: 0,0.1.",
         show_default=False,
     ),
 ]
 ClipNormOpt = Annotated[
-    float | None,
+    list[str] | None,
     typer.Option(
         "--clip-norm",
         metavar="C",
-        help="Scale g down to norm C when it is longer (torch.nn.utils.clip_grad_norm_).",
+        help="Scale g down to norm C when it is longer (torch.nn.utils.clip_grad_norm_). "
+        "Repeatable, or a comma list; 'none' is no clipping: none,1.",
         show_default=False,
     ),
 ]
 ClipValueOpt = Annotated[
-    float | None,
+    list[str] | None,
     typer.Option(
         "--clip-value",
         metavar="C",
-        help="Clamp each coordinate of g to [−C, C] (torch.nn.utils.clip_grad_value_).",
+        help="Clamp each coordinate of g to [−C, C] (torch.nn.utils.clip_grad_value_). "
+        "Repeatable, or a comma list; 'none' is no clipping: none,0.5.",
         show_default=False,
     ),
 ]
 NoiseOpt = Annotated[
-    float,
+    list[str] | None,
     typer.Option(
         "--noise",
         metavar="SIGMA",
-        help="Add SIGMA·N(0, 1) to each coordinate of ∇f at each step: a stochastic gradient.",
+        help="Add SIGMA·N(0, 1) to each coordinate of ∇f at each step: a stochastic gradient "
+        "(default 0). Repeatable, or a comma list: 0,0.5.",
+        show_default=False,
     ),
 ]
 StartsOpt = Annotated[
@@ -212,62 +224,92 @@ class DescentArgs:
     steps: int = STEPS
     tol: float = TOL
     start_spec: str | None = None  # --starts N or grid:K (the commands call --from "starts")
-    schedule: str | None = None
+    # the knobs: a value, or several (text may be a comma list, but a schedule's)
+    schedule: str | Sequence[str] | None = None  # a spec, or 'constant' for none
     schedule_steps: int | None = None
-    weight_decay: float | None = None
-    clip_norm: float | None = None
-    clip_value: float | None = None
-    noise: float = 0.0
+    weight_decay: Knob = None
+    clip_norm: Knob = None  # a number, or 'none'
+    clip_value: Knob = None
+    noise: Knob = None
     seed: int | None = None
 
+    @property
+    def noisy(self) -> bool:
+        """Whether some run has gradient noise (then --seed is the noise's)."""
+        return any(v for v in _numbers(self.noise, "noise"))
+
+    def given(self) -> list[str]:
+        """The descent options given (set away from their defaults), as flags, in --help order:
+        what ``plot`` refuses without a start (there would be no descent for them to shape)."""
+        return [
+            "--" + name.replace("_", "-")
+            for name in _DESCENT_OPTIONS
+            if name not in ("start_spec", "seed") and getattr(self, name) != getattr(DESCENT, name)
+        ]
+
     def settings(self) -> list[Settings]:
-        """One :class:`~gradcli.optimize.Settings` per (method, lr) pair, methods outer, in the
-        order given. Raises :class:`~gradcli.errors.UsageError` (exit 2) for an unknown method or a
-        bad value."""
+        """One :class:`~gradcli.optimize.Settings` per (method, lr, knobs) combination: methods
+        outer, then the learning rates, then each knob's values (schedule, weight decay, clip
+        norm, clip value, noise), in the order given. A curvature method, which refuses the
+        knobs, gets the combinations without any. Raises :class:`~gradcli.errors.UsageError`
+        (exit 2) for an unknown method, a bad value, or more than
+        :data:`KNOB_COMBINATIONS_MAX` knob combinations."""
+        from gradcli.errors import UsageError
         from gradcli.optimize.settings import EPS_DEFAULT, WEIGHT_DECAY_DEFAULT, Settings
 
-        methods = _methods(self.method) or [METHOD]
+        methods = list(dict.fromkeys(_methods(self.method) or [METHOD]))
         rates = _rates(self.lr) or [LR]
-        schedule = None
-        if self.schedule is not None:
-            from gradcli.optimize.schedules import parse_schedule
-
-            schedule = parse_schedule(self.schedule, self.schedule_steps)
-        elif self.schedule_steps is not None:
-            from gradcli.errors import UsageError
-
+        lists: dict[str, list[Any]] = {
+            "schedule": _schedules(self.schedule, self.schedule_steps),
+            # like eps: the default is the method's (0, or 0.01 for adamw)
+            "weight_decay": _numbers(self.weight_decay, "weight_decay") or [WEIGHT_DECAY_DEFAULT],
+            "clip_norm": _numbers(self.clip_norm, "clip_norm", off=True) or [None],
+            "clip_value": _numbers(self.clip_value, "clip_value", off=True) or [None],
+            "noise": _numbers(self.noise, "noise") or [0.0],
+        }
+        lists = {name: list(dict.fromkeys(values)) for name, values in lists.items()}
+        combinations = math.prod(len(values) for values in lists.values())
+        if combinations > KNOB_COMBINATIONS_MAX:
+            sizes = " × ".join(f"{len(v)} {{{name}}}" for name, v in lists.items() if len(v) > 1)
             raise UsageError(
-                "{schedule_steps} is the length of a schedule: give one with {schedule}",
-                hint="e.g. {schedule} cosine {schedule_steps} 500",
-                parameters=("schedule_steps", "schedule"),
+                f"the knob lists make {combinations:,} runs per method, lr and start ({sizes}); "
+                f"at most {KNOB_COMBINATIONS_MAX}",
+                hint="compare fewer values at once",
+                parameters=tuple(name for name, v in lists.items() if len(v) > 1),
             )
-        decay = WEIGHT_DECAY_DEFAULT if self.weight_decay is None else self.weight_decay
-        made = [
-            Settings(
-                method=m,
-                lr=rate,
-                momentum=self.momentum,
-                alpha=self.alpha,
-                beta1=self.beta1,
-                beta2=self.beta2,
-                line_search=self.line_search,
-                ascent=self.ascent,
-                steps=self.steps,
-                tol=self.tol,
-                eps=EPS_DEFAULT if self.eps is None else self.eps,  # the default is the method's
-                schedule=schedule,
-                weight_decay=decay,  # like eps: the default is the method's
-                clip_norm=self.clip_norm,
-                clip_value=self.clip_value,
-                noise=self.noise,
-                seed=0 if self.seed is None else self.seed,
-            )
-            for m in dict.fromkeys(methods)
-            for rate in dict.fromkeys(rates)
-        ]
+        compared = tuple(name for name, values in lists.items() if len(values) > 1)
+        every = [dict(zip(lists, c)) for c in itertools.product(*lists.values())]
+        curvature_only = all(m in CURVATURE_METHODS for m in methods)
+        made: list[Settings] = []
+        for m in methods:
+            # a curvature method runs without the knobs (as it has no lr); with the knob lists
+            # offering no run without them, its Settings says why it refuses them
+            combos = every
+            if m in CURVATURE_METHODS and not curvature_only:
+                combos = [k for k in every if not any(_on(name, v) for name, v in k.items())]
+                combos = combos or every[:1]
+            for rate in dict.fromkeys(rates):
+                for knobs in combos:
+                    made.append(
+                        Settings(
+                            method=m,
+                            lr=rate,
+                            momentum=self.momentum,
+                            alpha=self.alpha,
+                            beta1=self.beta1,
+                            beta2=self.beta2,
+                            line_search=self.line_search,
+                            ascent=self.ascent,
+                            steps=self.steps,
+                            tol=self.tol,
+                            # the default is the method's
+                            eps=EPS_DEFAULT if self.eps is None else self.eps,
+                            seed=0 if self.seed is None else self.seed,
+                            compared=() if m in CURVATURE_METHODS else compared,
+                            **knobs,
+                        )
+                    )
         if self.lr and not any(s.uses_lr for s in made):
-            from gradcli.errors import UsageError
-
             raise UsageError(
                 f"--lr does not apply to {', '.join(dict.fromkeys(s.method for s in made))}: "
                 "a line search picks every step",
@@ -278,6 +320,68 @@ class DescentArgs:
 
 
 DESCENT = DescentArgs()  # the default of a command's ``descent`` parameter
+
+#: At most this many combinations of the knob lists (each a lane of its own in the engine, and a
+#: line of its own in a legend): --noise 0,0.1,0.2 --clip-norm none,1 is 6.
+KNOB_COMBINATIONS_MAX = 100
+CONSTANT = ("constant", "none")  # --schedule constant: the run without a schedule
+OFF = "none"  # --clip-norm none: the run without clipping
+
+
+def _on(name: str, value: Any) -> bool:
+    """Whether a knob's value turns it on (the curvature methods' refusal's test)."""
+    if name in ("schedule", "clip_norm", "clip_value"):
+        return value is not None
+    return bool(value)  # weight decay's method default is 0.0 for them
+
+
+def _listed(value: Any) -> list[Any]:
+    """A knob's value(s) as a list: None is none given; one value, or a sequence of them."""
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)):
+        return [value]
+    return list(value)
+
+
+def _schedules(given: str | Sequence[str] | None, length: int | None) -> list[Any]:
+    """The schedules asked for, parsed ('constant': None, no schedule); [None] without any."""
+    from gradcli.errors import UsageError
+    from gradcli.optimize.schedules import parse_schedule
+
+    specs = [str(v).strip() for v in _listed(given)]
+    schedules = [None if s.lower() in CONSTANT else parse_schedule(s, length) for s in specs]
+    if length is not None and not any(s is not None for s in schedules):
+        raise UsageError(
+            "{schedule_steps} is the length of a schedule: give one with {schedule}",
+            hint="e.g. {schedule} cosine {schedule_steps} 500",
+            parameters=("schedule_steps", "schedule"),
+        )
+    return schedules or [None]
+
+
+def _numbers(given: Knob, name: str, off: bool = False) -> list[float | None]:
+    """A knob's numbers in order (comma lists split; with ``off``, 'none' is None); the range is
+    Settings' to check. A word that is no number is named."""
+    from gradcli.errors import UsageError
+
+    values: list[float | None] = []
+    for value in _elements(_listed(given)):
+        text = value.strip().lower() if isinstance(value, str) else value
+        if off and text == OFF:
+            values.append(None)
+            continue
+        try:
+            values.append(float(text))
+        except (TypeError, ValueError):
+            hint = f"e.g. {{{name}}} none,1" if off else f"e.g. {{{name}}} 0,0.1"
+            raise UsageError(
+                f"{{{name}}}: {str(value).strip()!r} is not a number"
+                + (" (or 'none')" if off else ""),
+                hint=hint,
+                parameters=(name,),
+            ) from None
+    return values
 
 
 def _elements(values: Sequence[Any]) -> list[Any]:

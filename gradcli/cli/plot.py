@@ -229,8 +229,16 @@ def plot(
         plotting.check_save_options(animated, transparent=transparent, editable_text=editable_text)
         plotting.check_writable(output, animate)
     stdin_users(expr, at, starts)
-    if (descent.method or descent.lr) and not (starts or descent.start_spec):
-        raise UsageError("--method and --lr describe a descent: give its start with --from")
+    given = descent.given()
+    if given and not (starts or descent.start_spec):
+        # without a start there is no descent: a knob left unused would look like it did nothing
+        if set(given) <= {"--method", "--lr"}:
+            raise UsageError("--method and --lr describe a descent: give its start with --from")
+        named = " and ".join([", ".join(given[:-1]), given[-1]] if len(given) > 1 else given)
+        raise UsageError(
+            f"{named} {'describe' if len(given) > 1 else 'describes'} a descent: give its "
+            "start with --from 3,1 (or --starts N)"
+        )
     if animate and not (starts or descent.start_spec):
         raise UsageError("--animate draws a descent: give its start with --from", hint="--from 3,1")
     settings = descent.settings()
@@ -246,7 +254,7 @@ def plot(
     from gradcli.cli.starts import generated_starts, note_seed
 
     generated = generated_starts(
-        descent.start_spec, descent.seed, drawn, expr, plot_range, descent.noise > 0
+        descent.start_spec, descent.seed, drawn, expr, plot_range, descent.noisy
     )
     if generated is not None and descent.seed is None and generated.seed is not None:
         note_seed(generated.seed)

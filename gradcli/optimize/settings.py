@@ -7,7 +7,7 @@ The one home of the descent defaults: the command line reads them from here. Imp
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gradcli.errors import UsageError
@@ -56,6 +56,9 @@ FIRST_ORDER_ONLY: dict[str, Any] = {
     "noise": 0.0,
 }
 
+#: The training-loop knobs, in the order a command line lists them (and compares runs across them).
+KNOBS = ("schedule", "weight_decay", "clip_norm", "clip_value", "noise")
+
 
 class _MethodDefault(float):
     """The ``eps`` default: torch uses 1e-8 for Adam and RMSprop but 1e-10 for Adagrad.
@@ -99,6 +102,10 @@ class Settings:
     clip_value: float | None = None  # torch.nn.utils.clip_grad_value_'s clip_value
     noise: float = 0.0  # σ of the Gaussian noise added to ∇f
     seed: int = 0  # keys the noise
+    # The knobs this run is compared across (``--clip-norm none,1``): its name tags them even
+    # when they are off, "gd (no clipping)" beside "gd (clip-norm 1)", and CSV gives each a
+    # column. How the run is shown, not what it computes: equal Settings stay equal without it.
+    compared: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.eps) is _MethodDefault:
@@ -254,17 +261,40 @@ class Settings:
         in a legend or a summary."""
         name = self.method + ("+line-search" if self.line_search else "")
         tags = ["ascent"] if self.ascent else []
+        compared = self.compared
         if self.schedule is not None:
             tags.append(self.schedule.spec())
-        if self.weight_decay and self.method != "adamw":
-            tags.append(f"wd {self.weight_decay:g}")
+        elif "schedule" in compared:
+            tags.append("constant lr")
+        if "weight_decay" in compared or (self.weight_decay and self.method != "adamw"):
+            tags.append(f"wd {self.weight_decay:g}")  # adamw's own default goes unsaid
         if self.clip_norm is not None:
             tags.append(f"clip-norm {self.clip_norm:g}")
         if self.clip_value is not None:
             tags.append(f"clip-value {self.clip_value:g}")
+        if self.clip_norm is None and self.clip_value is None:
+            if "clip_norm" in compared or "clip_value" in compared:
+                tags.append("no clipping")
+        elif self.clip_norm is None and "clip_norm" in compared:
+            tags.append("no clip-norm")
+        elif self.clip_value is None and "clip_value" in compared:
+            tags.append("no clip-value")
         if self.noise:
             tags.append(f"noise {self.noise:g}")
+        elif "noise" in compared:
+            tags.append("no noise")
         return name + (f" ({', '.join(tags)})" if tags else "")
+
+    def compared_values(self) -> dict[str, Any]:
+        """The compared knobs' values, for a machine (CSV's columns): the schedule's spec or
+        'constant', a number, or None for clipping that is off."""
+        values: dict[str, Any] = {}
+        for knob in self.compared:
+            if knob == "schedule":
+                values[knob] = self.schedule.spec() if self.schedule is not None else "constant"
+            else:
+                values[knob] = getattr(self, knob)
+        return values
 
     def describe(self) -> str:
         """'adam lr=0.02 beta1=0.9 beta2=0.999 eps=1e-08': the method and every hyperparameter."""

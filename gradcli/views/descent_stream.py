@@ -20,16 +20,29 @@ if TYPE_CHECKING:
     from gradcli.optimize import Descent, Settings, StepRecord
     from gradcli.views.render import Document
 
-__all__ = ["csv_header", "stream_document"]
+__all__ = ["compared_knobs", "csv_header", "stream_document"]
+
+
+def compared_knobs(settings: Iterable[Settings]) -> tuple[str, ...]:
+    """The knobs any of ``settings`` is compared across, in the command line's order."""
+    from gradcli.optimize.settings import KNOBS
+
+    seen = {name for s in settings for name in s.compared}
+    return tuple(name for name in KNOBS if name in seen)
 
 
 def csv_header(
-    fn: Function, line_search: bool, summary: bool = False, scheduled: bool = False
+    fn: Function,
+    line_search: bool,
+    summary: bool = False,
+    scheduled: bool = False,
+    compared: Sequence[str] = (),
 ) -> list[str]:
     """CLI.md's columns, then the accepted Armijo step (with --line-search), the scheduled
     learning rate ``lr_t`` (with --schedule) and the status, set on each run's last row. (Step
     lengths are in JSON and NDJSON; CSV stays lean for speed.) A --summary row (one per run) adds
-    where the run started and what its end point is."""
+    where the run started and what its end point is. Last, one column per knob the runs are
+    compared across (``--clip-norm none,1``: ``clip_norm``), on every row."""
     names = list(fn.names)
     ends: list[Part] = [*(("start_", n) for n in names), "classification"] if summary else []
     # a variable called f or lr (or norm: grad_norm) gets var_ before its name (views.columns)
@@ -47,18 +60,30 @@ def csv_header(
             *(["lr_t"] if scheduled else []),
             "status",
             *ends,
+            *compared,
         ]
     )
 
 
 def _csv_rows(
-    descents: Iterable[Descent], line_search: bool, scheduled: bool = False
+    descents: Iterable[Descent],
+    line_search: bool,
+    scheduled: bool = False,
+    compared: Sequence[str] = (),
 ) -> Iterator[tuple[Any, ...]]:
     """Rows render can write as they are (``Document.csv_plain``): every value a Python int,
-    str or finite float. Only the last row of a run that diverged can hold inf or nan, so only
-    such a row is checked."""
+    str or finite float (or None, written empty). Only the last row of a run that diverged can
+    hold inf or nan, so only such a row is checked."""
     for descent in descents:
-        yield from _csv_rows_of(descent, line_search, scheduled)
+        rows = _csv_rows_of(descent, line_search, scheduled)
+        if not compared:
+            yield from rows
+            continue
+        knobs = [p.settings.compared_values() for p in descent.plan]
+        tails = [tuple(k.get(name) for name in compared) for k in knobs]  # None: not compared
+        first = descent.offset + 1
+        for row in rows:
+            yield (*row, *tails[row[0] - first])
 
 
 def _csv_rows_of(
@@ -177,7 +202,12 @@ def _ndjson_records(descents: Iterable[Descent], names: Sequence[str]) -> Iterat
     for descent in descents:
         first = descent.offset + 1
         identity = [
-            {"run": first + p.run, "method": p.settings.method, "lr": p.settings.lr}
+            {
+                "run": first + p.run,
+                "method": p.settings.method,
+                "lr": p.settings.lr,
+                **p.settings.compared_values(),  # the knobs runs are compared across
+            }
             for p in descent.plan
         ]
         cursors = (
@@ -241,11 +271,13 @@ def stream_document(
     line_search: bool | None = None,
     summary: bool | None = None,
     scheduled: bool | None = None,
+    compared: Sequence[str] | None = None,
 ) -> Document:
     """A Document whose NDJSON records or CSV rows are computed as they are written: of one
     Descent, or of Descents computed one after another (batches of runs, numbered on across them;
     then say ``line_search``, whether any run searches, ``summary``, whether they record final
-    states only, and ``scheduled``, whether any has a schedule, for the CSV columns)."""
+    states only, ``scheduled``, whether any has a schedule, and ``compared``, the knobs runs are
+    compared across, for the CSV columns)."""
     from gradcli.views.render import Document
 
     descents: Iterable[Descent]
@@ -258,12 +290,15 @@ def stream_document(
             summary = one.summary_only
         if scheduled is None:
             scheduled = any(p.settings.schedule is not None for p in one.plan)
+        if compared is None:
+            compared = compared_knobs(p.settings for p in one.plan)
     else:
         descents = cast("Iterable[Descent]", descent)
     header = {"function": machine_text(fn.expr), "variables": list(fn.names)}
     if fmt == "ndjson":
         return Document(record=header, stream=_ndjson_records(descents, fn.names))
-    if not (line_search or summary or scheduled):
+    compared = tuple(compared or ())
+    if not (line_search or summary or scheduled or compared):
         # the plain per-step rows, formatted in bulk (a line search's step is None at step 0, a
         # summary row and lr_t add columns: those rows go through csv)
         return Document(
@@ -271,7 +306,7 @@ def stream_document(
         )
     return Document(
         record=header,
-        csv_header=csv_header(fn, bool(line_search), bool(summary), bool(scheduled)),
-        csv_rows=_csv_rows(descents, bool(line_search), bool(scheduled)),
+        csv_header=csv_header(fn, bool(line_search), bool(summary), bool(scheduled), compared),
+        csv_rows=_csv_rows(descents, bool(line_search), bool(scheduled), compared),
         csv_plain=True,
     )
