@@ -75,7 +75,9 @@ def figure_document(
         for i, r in enumerate(record["runs"]):
             # newton, bfgs, lbfgs, cg have no learning rate (none among their hyperparameters)
             lr = decimal(r["lr"], 4, typographic=True) if "lr" in r["hyperparameters"] else "—"
-            row = [str(i + 1), r["method"], lr]
+            # runs compared across a knob (--clip-norm none,1) are told apart by their names
+            settings = runs[i].settings
+            row = [str(i + 1), settings.name if settings.compared else r["method"], lr]
             if several:
                 row.append(vector(r["start"].values(), 3, typographic=True))
             end = vector(r["final"]["point"].values(), 3, typographic=True)
