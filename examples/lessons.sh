@@ -60,13 +60,22 @@ run gradcli descend "sigmoid(sigmoid(sigmoid(sigmoid(w))))" --from 5 --lr 0.5 --
 run gradcli plot @plateau --from 3,3 --from 1,1 --method adam --tol 1e-12 --dpi "$DPI" -o "$FIGURES/plateau.png"
 
 lesson "9. Exploding gradients, and their remedy: gradient clipping"
-echo '# cosh grows exponentially: from (6, 4) one step of lr 0.5 lands at x ≈ -95, and the next overflows'
-run gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --summary
-echo '# clip_grad_norm_: a gradient longer than 1 is scaled down to 1, so no step is longer than lr'
-run gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --clip-norm 1 --summary
-run gradcli plot "cosh(x)+cosh(y)" --from 6,4 --from -5,5 --lr 0.5 --clip-norm 1 --range x=-7:7,y=-7:7 --title "cosh x + cosh y:  gd, lr = 0.5, ‖g‖ clipped to 1" --dpi "$DPI" -o "$FIGURES/clipping.png"
+echo '# cosh grows exponentially: from (6, 4) one step of lr 0.5 lands at x ≈ -95, and the next overflows;'
+echo '# clip_grad_norm_ scales a gradient longer than 1 down to 1, so no step is longer than lr: both runs side by side'
+run gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --clip-norm none,1 --summary
+run gradcli plot "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --clip-norm none,1 --range x=-7:7,y=-7:7 --title "cosh x + cosh y:  gd, lr = 0.5, with and without clipping ‖g‖ to 1" --dpi "$DPI" -o "$FIGURES/clipping.png"
 
-lesson "10. Constraints: at an optimum on g = c, ∇f is parallel to ∇g (Lagrange multipliers)"
+lesson "10. The rest of a training loop: learning-rate schedules, weight decay, stochastic gradients"
+echo '# at lr = 2/λmax a constant lr bounces between the walls of the valley for ever; cosine annealing settles'
+run gradcli plot "x**2+10*y**2" --from -2.5,1 --lr 0.1 --schedule constant --schedule cosine --steps 40 --range x=-3:1.5,y=-1.5:1.5 --title "x² + 10y², gd lr 0.1: constant vs cosine annealing" --dpi "$DPI" -o "$FIGURES/schedule.png"
+echo '# L2 weight decay: the run minimises f + WD/2·‖x‖², so it settles between the minimum of f and 0'
+run gradcli descend "(x-2)**2+(y-1)**2" --from -1.5,2.5 --weight-decay 0,1,4 --summary
+run gradcli plot "(x-2)**2+(y-1)**2" --from -1.5,2.5 --weight-decay 0,1,4 --steps 100 --range x=-2:3,y=-1:3 --title "(x−2)² + (y−1)², gd: weight decay pulls the end toward (0, 0)" --dpi "$DPI" -o "$FIGURES/weight-decay.png"
+echo '# noisy gradients (SGD) wander around the minimum; a decaying lr shrinks the wandering'
+run gradcli plot "x**2+10*y**2" --from -2.5,1.5 --lr 0.04 --noise 0,3 --seed 2 --steps 150 --range x=-3:1.5,y=-1.7:1.7 --title "x² + 10y²:  exact gradients (GD) vs noisy ones (SGD), lr = 0.04" --dpi "$DPI" -o "$FIGURES/noise.png"
+run gradcli descend "x**2+y**2" --from 3,1 --noise 0.5 --seed 1 --steps 500 --schedule constant --schedule exp:0.99 --summary
+
+lesson "11. Constraints: at an optimum on g = c, ∇f is parallel to ∇g (Lagrange multipliers)"
 run gradcli critical "x + y" --subject-to "x^2 + y^2 = 1"
 echo '# the level curve of f through each optimum touches the constraint there: ∇f = λ∇g'
 run gradcli plot "x^2 - y^2" --subject-to "x^2 + y^2 = 1" --from 0.9,0.5 --from -0.3,-0.9 --lr 0.05 --dpi "$DPI" -o "$FIGURES/lagrange.png"
@@ -74,7 +83,7 @@ run gradcli plot "x^2 - y^2" --subject-to "x^2 + y^2 = 1" --from 0.9,0.5 --from 
 echo '# projected gradient descent stays on the circle and ends where the multiplier rule says'
 run gradcli descend "x + y" --subject-to "x^2 + y^2 = 1" --from 1,0 --summary
 
-lesson "11. Pipelines"
+lesson "12. Pipelines"
 echo '# descent CSV into another tool: the step where f first drops below 1e-6'
 gradcli descend "x**2+y**2" --from 3,1 --format csv |
     awk -F, 'NR > 1 && $7 < 1e-6 { print "step", $4, "f =", $7; exit }'
