@@ -7,10 +7,11 @@ an earlier run already did the work (see :mod:`gradcli.cache`).
    Python, dependencies and gradcli source, same stream encodings and output-shaping environment,
    neither stdout nor stderr a terminal, nothing read from stdin) replays the stdout and stderr the
    first run wrote, in the order it wrote them.
-2. **The same function at new points** (``grad`` and ``partial`` of a rational function with
-   rational coefficients, points typed as plain decimals, options ``--at --format --precision
-   --vars --let`` and ``--wrt --order``) is answered from the stored function with exact rational
-   arithmetic, and rendered by the same renderer as the full path.
+2. **The same function at new points** (``grad`` and ``partial`` of a function of rationals,
+   + × powers, the elementary functions, π and e; points typed as plain decimals, options ``--at
+   --format --precision --vars --let`` and ``--wrt --order``) is answered from the stored function
+   with exact rational arithmetic (and mpmath for sin, exp …, where the output shows no exact form
+   the full path would simplify), and rendered by the same renderer as the full path.
 
 Otherwise it returns None and the command runs as ever, its output teed so that a success can be
 kept (:func:`finish`); ``grad.py`` and ``partial.py`` offer their function with
@@ -374,7 +375,7 @@ def _from_function(body: dict[str, Any], parsed: Parsed) -> int | None:
         precision = int(parsed.last("precision", "6") or "6")
         from gradcli.views import cached
 
-        if fmt not in cached.formats(body["head"]):
+        if fmt not in cached.formats(body["head"]) or not cached.printable(points, fmt):
             return None
         streamed = fmt in ("ndjson", "csv")
         if parsed.command == "grad":
@@ -384,7 +385,16 @@ def _from_function(body: dict[str, Any], parsed: Parsed) -> int | None:
         prelude = body["stderr"]
         if not isinstance(prelude, str):
             return None
-    except (Refused, KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError):
+    except (
+        Refused,
+        KeyError,
+        TypeError,
+        ArithmeticError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+    ):
         return None  # a point the exact path cannot promise, or an entry not as gradcli writes
     return _render(doc, fmt, prelude)
 
