@@ -325,6 +325,36 @@ def test_the_recording_is_what_the_full_path_prints(case: dict[str, Any]) -> Non
     assert result.exit_code == 0 and result.stdout == case["output"]
 
 
+def test_f_is_kept_when_only_a_points_simplification_ran_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # simplify of f(131/100) takes seconds and runs out of its bound; f offered before that is
+    # point-free and kept, the reply is not
+    from gradcli import limits
+    from gradcli.cache.store import Store
+
+    folder = Store.open({"GRADCLI_CACHE_DIR": str(tmp_path / "cache")})
+    assert folder is not None
+    case = RECORDED[0]
+    session = fast.Session(folder, "env")
+    session.reply_key, session.function = "r", case["entry"]
+    session.function_key = "f"
+    session.record(1, "load-dependent\n")
+    monkeypatch.setattr(limits, "EXPIRED", ["a computation"])
+    fast._session = session
+    fast.finish(0)
+    assert folder.names() == ["function-f.json"]
+    # ... but a function offered after a bound ran out is not
+    session = fast.Session(folder, "env")
+    session.function_key = "g"
+    fast._session = session
+    try:
+        runner.invoke(app, ["grad", "x^2 + sin(y)", "--at", "1,2"], env=ENV)
+        assert session.function is None
+    finally:
+        fast._session = None
+
+
 @pytest.mark.slow
 def test_a_new_point_of_a_transcendental_f_imports_no_sympy(tmp_path: Path) -> None:
     from gradcli import __version__

@@ -15,8 +15,9 @@ an earlier run already did the work (see :mod:`gradcli.cache`).
 
 Otherwise it returns None and the command runs as ever, its output teed so that a success can be
 kept (:func:`finish`); ``grad.py`` and ``partial.py`` offer their function with
-:func:`remember_gradient` / :func:`remember_partial`. Only exit code 0 is kept, and nothing from a
-run in which a time bound ran out (its answer depends on the machine's load). ``GRADCLI_NO_CACHE=1``
+:func:`remember_gradient` / :func:`remember_partial`. Only exit code 0 is kept, no reply from a run
+in which a time bound ran out (its answer depends on the machine's load), and no function offered
+after one ran out. ``GRADCLI_NO_CACHE=1``
 or ``--no-cache`` turns all of this off.
 """
 
@@ -141,14 +142,20 @@ def finish(code: object) -> None:
     session, _session = _session, None
     if session is None or code not in (0, None):
         return
-    limits = sys.modules.get("gradcli.limits")
-    if limits is not None and getattr(limits, "EXPIRED", None):
-        return
-    if session.reply_key is not None and session.intact:
+    if session.reply_key is not None and session.intact and not _expired():
         chunks = _merged(session.written)
         session.store.write("reply", session.reply_key, {"code": 0, "output": chunks})
+    # The function was offered before any point was evaluated, and only if no bound had run out
+    # by then: a later point's simplification running out of time (sin(131/100)·… takes seconds)
+    # shapes that point's reply, not f, its derivatives or the point-free head.
     if session.function_key is not None and session.function is not None:
         session.store.write("function", session.function_key, session.function)
+
+
+def _expired() -> bool:
+    """Whether a time bound ran out in this process so far (what followed depends on the load)."""
+    limits = sys.modules.get("gradcli.limits")
+    return bool(limits is not None and getattr(limits, "EXPIRED", None))
 
 
 # --- level 1: the identical command ---------------------------------------------------------------
@@ -431,7 +438,8 @@ def remember_gradient(fn: Any, compute: Any) -> None:
     from gradcli.views.symbolic import gradient_document
 
     head = cached.head(gradient_document(compute.result([])))
-    session.function = {"f": f, "gradient": gradient, "head": head, **_prelude(session)}
+    if not _expired():
+        session.function = {"f": f, "gradient": gradient, "head": head, **_prelude(session)}
 
 
 def remember_partial(fn: Any, compute: Any) -> None:
@@ -450,7 +458,8 @@ def remember_partial(fn: Any, compute: Any) -> None:
 
     result = compute.result([])
     head = {**cached.head(partial_document(result)), "name": result.notation}
-    session.function = {"f": f, "derivative": derivative, "head": head, **_prelude(session)}
+    if not _expired():
+        session.function = {"f": f, "derivative": derivative, "head": head, **_prelude(session)}
 
 
 def _prelude(session: Session) -> dict[str, Any]:
