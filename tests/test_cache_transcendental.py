@@ -347,6 +347,7 @@ def test_f_is_kept_when_only_a_points_simplification_ran_out(
     # ... but a function offered after a bound ran out is not
     session = fast.Session(folder, "env")
     session.function_key = "g"
+    monkeypatch.setattr(limits, "EXPIRED", [*limits.EXPIRED, "simplifying f"])
     fast._session = session
     try:
         runner.invoke(app, ["grad", "x^2 + sin(y)", "--at", "1,2"], env=ENV)
@@ -399,19 +400,21 @@ DECIMALS = ["1.31", "1.37", "2.71", "-0.43", "0.123", "3.3", "-2.17", "0.01", "1
 
 
 @pytest.mark.fuzz
-@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=200, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+)
 @given(
-    st.lists(st.sampled_from(ONE), min_size=1, max_size=4),
+    st.lists(st.sampled_from(ONE), min_size=2, max_size=4),
     st.lists(st.sampled_from("+-*/"), min_size=3, max_size=3),
     st.lists(st.sampled_from(DECIMALS), min_size=1, max_size=2),
-    st.sampled_from(["table", "csv", "json"]),
+    st.sampled_from(["table", "table", "csv", "json"]),
     st.sampled_from(["grad", "partial"]),
 )
 def test_live_the_fast_path_prints_the_full_paths_bytes(
     blocks: list[str], ops: list[str], ats: list[str], fmt: str, command: str
 ) -> None:
     expr = blocks[0] + "".join(f" {o} {b}" for o, b in zip(ops, blocks[1:]))
-    extra = ["--wrt", "x"] if command == "partial" else []
+    extra = ["--vars", "x", *(["--wrt", "x"] if command == "partial" else [])]
     result = runner.invoke(
         app, [command, expr, *extra, *(f"--at={p}" for p in ats), "-f", fmt], env=ENV
     )

@@ -71,6 +71,7 @@ class Session:
         self.size = 0
         self.intact = True  # False once a write failed or the output grew past MAX_REPLY
         self.function: dict[str, Any] | None = None
+        self.expired_before = _expired_count()  # bounds run out before this run (in-process use)
 
     def record(self, channel: int, text: str) -> None:
         self.size += len(text)
@@ -154,8 +155,18 @@ def finish(code: object) -> None:
 
 def _expired() -> bool:
     """Whether a time bound ran out in this process so far (what followed depends on the load)."""
+    return _expired_count() > 0
+
+
+def _expired_count() -> int:
     limits = sys.modules.get("gradcli.limits")
-    return bool(limits is not None and getattr(limits, "EXPIRED", None))
+    return len(getattr(limits, "EXPIRED", ())) if limits is not None else 0
+
+
+def _clean(session: Session) -> bool:
+    """Whether no time bound has run out since ``session`` began: what it made so far is the
+    same on any machine."""
+    return _expired_count() <= session.expired_before
 
 
 # --- level 1: the identical command ---------------------------------------------------------------
@@ -438,7 +449,7 @@ def remember_gradient(fn: Any, compute: Any) -> None:
     from gradcli.views.symbolic import gradient_document
 
     head = cached.head(gradient_document(compute.result([])))
-    if not _expired():
+    if _clean(session):
         session.function = {"f": f, "gradient": gradient, "head": head, **_prelude(session)}
 
 
@@ -458,7 +469,7 @@ def remember_partial(fn: Any, compute: Any) -> None:
 
     result = compute.result([])
     head = {**cached.head(partial_document(result)), "name": result.notation}
-    if not _expired():
+    if _clean(session):
         session.function = {"f": f, "derivative": derivative, "head": head, **_prelude(session)}
 
 
