@@ -442,6 +442,7 @@ def cases(quick: bool, tmp: Path) -> list[Case]:
             "`grad` of the transcendental f at new points 1.301, 1.302, …, warm cache, vs `qalc`",
             new_slope_point_3,
             qalc,
+            Target(1.5),
             cache="warm",
             check=slope_check,
             check_ours=slope_json,
