@@ -283,6 +283,9 @@ def cases(quick: bool, tmp: Path) -> list[Case]:
     def new_slope_point(i: int) -> list[str]:
         return [PY, "-m", "gradcli", "grad", TRANSCENDENTAL, "--at", f"{1.3 + (i + 1) / 100:.2f}"]
 
+    def new_slope_point_3(i: int) -> list[str]:  # as `seq 1.301 0.001 …` gives them
+        return [PY, "-m", "gradcli", "grad", TRANSCENDENTAL, "--at", f"{1.3 + (i + 1) / 1000:.3f}"]
+
     rows = [
         Case(
             "import-sympy",
@@ -433,6 +436,18 @@ def cases(quick: bool, tmp: Path) -> list[Case]:
             check=slope_check,
             check_ours=slope_json,
             needs="qalc",
+        ),
+        Case(
+            "warm-new-point-3dp-qalc",
+            "`grad` of the transcendental f at new points 1.301, 1.302, …, warm cache, vs `qalc`",
+            new_slope_point_3,
+            qalc,
+            Target(1.5),
+            cache="warm",
+            check=slope_check,
+            check_ours=slope_json,
+            needs="qalc",
+            note="three decimals: the exact forms are too long for the table (see README)",
         ),
         Case(
             "warm-same-qalc",

@@ -44,6 +44,7 @@ EXPECTED = {
     "warm-new-point",
     "warm-same",
     "warm-new-point-qalc",
+    "warm-new-point-3dp-qalc",
     "warm-same-qalc",
     "no-cache",
     "no-cache-qalc",
@@ -113,6 +114,7 @@ def test_only_selects_by_key(tmp_path: Path) -> None:
     assert [c.key for c in run.select(run.cases(False, tmp_path), "qalc")] == [
         "partial-qalc",
         "warm-new-point-qalc",
+        "warm-new-point-3dp-qalc",
         "warm-same-qalc",
         "no-cache-qalc",
     ]

@@ -78,16 +78,22 @@ def test_a_square_root_is_written_as_sympy_writes_it() -> None:
     assert answered > 500
 
 
-def test_only_rational_functions_become_trees() -> None:
+def test_only_rational_functions_become_rational_trees() -> None:
     from gradcli.expr import parse
 
     fn = parse("x^2/(1+y) - 0.5x y^3")
     tree = exact.tree(fn.expr, fn.variables)
-    assert tree is not None
+    assert tree is not None and exact.is_rational(tree)
     assert exact.evaluate(tree, [Fraction(2), Fraction(1)]) == Fraction(4, 2) - Fraction(1)
-    for text in ("sin(x) + y", "sqrt(x) + y", "abs(x) + y", "x^y", "pi*x + y", "x^(1/2) + y"):
+    # sin, √, π … are trees too (tests/test_cache_transcendental.py), not rational ones
+    for text in ("sin(x) + y", "sqrt(x) + y", "x^y", "pi*x + y", "x^(1/2) + y"):
         fn = parse(text)
-        assert exact.tree(fn.expr, fn.variables) is None, text
+        tree = exact.tree(fn.expr, fn.variables)
+        assert tree is not None and not exact.is_rational(tree), text
+        with pytest.raises(Refused):
+            exact.evaluate(tree, [Fraction(2), Fraction(1)])
+    fn = parse("abs(x) + y")
+    assert exact.tree(fn.expr, fn.variables) is None
 
 
 def test_a_stored_tree_is_checked_not_trusted() -> None:

@@ -1,6 +1,6 @@
 """``grad`` and ``partial`` at a point from a cached function: the numbers, exactly as the full
 path computes them (:mod:`gradcli.calculus.derivatives`), for the cases :mod:`gradcli.cache.exact`
-can promise.
+(rational functions) and :mod:`gradcli.cache.elementary` (sin, exp, log …) can promise.
 
 A point that is stationary (∇f = 0: the Hessian and numpy classify it) or where anything is
 undefined is :class:`~gradcli.cache.exact.Refused`: the full path answers it.
@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from gradcli.cache.exact import Refused, evaluate, plain_decimal, square_root, sympy_float
+from gradcli.cache.exact import (
+    Refused,
+    evaluate,
+    is_rational,
+    plain_decimal,
+    square_root,
+    sympy_float,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,21 @@ class Exact:
 
 
 @dataclass(frozen=True)
+class Inexact:
+    """A value sympy writes with functions (``sin(13/10)/2 + exp(13/5)``): the float the full path
+    reports and the fewest characters its exact form can have (None: not known). Its exact form
+    itself is not known here: only what prints no exact form can be answered with it."""
+
+    value: float
+    shortest: int | None
+
+    is_integer = False
+
+
+Number = Exact | Inexact
+
+
+@dataclass(frozen=True)
 class Coordinates:
     """A point typed as plain decimals: each coordinate exact and as the float typed."""
 
@@ -41,17 +63,25 @@ class Coordinates:
 @dataclass(frozen=True)
 class GradAnswer:
     at: Coordinates
-    value: Exact
-    gradient: tuple[Exact, ...]
-    norm: Exact
+    value: Number
+    gradient: tuple[Number, ...]
+    norm: Number
     ascent: tuple[float, ...]
+
+    @property
+    def numbers(self) -> tuple[Number, ...]:
+        return (self.value, *self.gradient, self.norm)
 
 
 @dataclass(frozen=True)
 class PartialAnswer:
     at: Coordinates
-    value: Exact
-    derivative: Exact
+    value: Number
+    derivative: Number
+
+    @property
+    def numbers(self) -> tuple[Number, ...]:
+        return (self.value, self.derivative)
 
 
 def coordinates(text: str, count: int) -> Coordinates | None:
@@ -75,24 +105,41 @@ def rational(value: Fraction) -> Exact:
     return Exact(value, 1, sympy_float(value))
 
 
+def number(node: Any, at: Coordinates) -> Number:
+    """The tree's value at ``at``: exact where it is rational (also sin(0) + 1), else the float
+    and what is known of its exact form."""
+    if is_rational(node):
+        return rational(evaluate(node, at.exact))
+    from gradcli.cache import elementary
+
+    form = elementary.linear(node, at.exact)
+    if form is not None and not form.terms:
+        return rational(form.const)
+    value = elementary.sympy_double(elementary.number(node, at.exact))
+    return Inexact(value, None if form is None else elementary.shortest(form))
+
+
 def grad_at(f: Any, gradient: Sequence[Any], at: Coordinates) -> GradAnswer:
     """f, ∇f, ‖∇f‖ and the steepest ascent at ``at``, as ``GradientAt`` computes them."""
-    value = rational(evaluate(f, at.exact))
-    g = tuple(rational(evaluate(gi, at.exact)) for gi in gradient)
-    if all(gi.c == 0 for gi in g):
+    value = number(f, at)
+    g = tuple(number(gi, at) for gi in gradient)
+    if all(isinstance(gi, Exact) and gi.c == 0 for gi in g):
         raise Refused  # stationary: classified from the Hessian by the full path
-    c, z = square_root(sum((gi.c**2 for gi in g), Fraction(0)))
     # euclidean_norm and unit_vector: math.hypot of the floats, then each divided by it (the
     # values are far from float64's limits, so unit_vector's rescaling branch never applies)
     length = math.hypot(*(gi.value for gi in g))
     if not (math.isfinite(length) and length > 0):
         raise Refused
     ascent = tuple(gi.value / length for gi in g)
-    return GradAnswer(at, value, g, Exact(c, z, length), ascent)
+    norm: Number
+    if all(isinstance(gi, Exact) for gi in g):
+        c, z = square_root(sum((gi.c**2 for gi in g if isinstance(gi, Exact)), Fraction(0)))
+        norm = Exact(c, z, length)
+    else:
+        norm = Inexact(length, None)  # √ of a sum of squares of sines: its form is not known
+    return GradAnswer(at, value, g, norm, ascent)
 
 
 def partial_at(f: Any, derivative: Any, at: Coordinates) -> PartialAnswer:
     """f and the derivative at ``at``, as ``PartialAt`` computes them."""
-    return PartialAnswer(
-        at, rational(evaluate(f, at.exact)), rational(evaluate(derivative, at.exact))
-    )
+    return PartialAnswer(at, number(f, at), number(derivative, at))

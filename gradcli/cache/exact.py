@@ -12,6 +12,12 @@ Everything that could make sympy's answer differ is refused (``None``: the calle
 path): a division by zero, a number or exponent past fixed sizes (sympy's time bounds and its
 partial factoring of large integers), magnitudes near float64's limits (the float guard beside
 the exact value could overflow). The tree is data, interpreted here: nothing is ever executed.
+
+The tree also holds the elementary functions (:data:`ELEMENTARY`: ``["f", name, arg]``), π and
+e (``["c", "pi"]``, ``["c", "E"]``), rational exponents (``["^q", base, p, q]``: √ is
+``p/q = 1/2``) and powers with an expression as exponent (``["^e", base, exponent]``).
+:func:`evaluate` refuses those (a tree is rational only if :func:`is_rational`);
+:mod:`gradcli.cache.elementary` answers them.
 """
 
 from __future__ import annotations
@@ -33,14 +39,34 @@ SURD_LIMIT = 2**30  # sympy factors numbers below this completely (trial divisio
 TRIAL_LIMIT = 2**15
 
 
+# sympy's function classes the tree may hold (by class name, from sympy's own modules), as named
+# in gradcli's function table after parsing (ln is log, sec/csc/cot stay out: rarely typed, and
+# each would need its own poles checked)
+ELEMENTARY = (
+    "sin",
+    "cos",
+    "tan",
+    "exp",
+    "log",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asin",
+    "acos",
+    "atan",
+)
+CONSTANTS = {"Pi": "pi", "Exp1": "E"}
+
+
 class Refused(Exception):
     """The exact path cannot promise sympy's answer here; the caller takes the full path."""
 
 
 # --- sympy -> tree ---------------------------------------------------------------------------------
 def tree(expr: Any, variables: Sequence[Any]) -> list[Any] | None:
-    """``expr`` (a sympy expression) as a tree over ``variables``, or None when it is not a
-    rational function with rational coefficients (or too large to be worth keeping)."""
+    """``expr`` (a sympy expression) as a tree over ``variables``, or None when it holds anything
+    but rationals, the variables, + × and powers, :data:`ELEMENTARY` functions, π and e (or is too
+    large to be worth keeping)."""
     index = {v: i for i, v in enumerate(variables)}
     count = [0]
 
@@ -62,6 +88,19 @@ def tree(expr: Any, variables: Sequence[Any]) -> list[Any] | None:
             exp = e.exp
             if getattr(exp, "is_Integer", False) and abs(int(exp)) <= MAX_EXPONENT:
                 return ["^", walk(e.base, depth + 1), int(exp)]
+            small = getattr(exp, "is_Rational", False) and max(abs(exp.p), exp.q) <= MAX_EXPONENT
+            if small:
+                return ["^q", walk(e.base, depth + 1), int(exp.p), int(exp.q)]
+            return ["^e", walk(e.base, depth + 1), walk(exp, depth + 1)]
+        kind = type(e)
+        if kind.__name__ in CONSTANTS and kind.__module__.startswith("sympy."):
+            return ["c", CONSTANTS[kind.__name__]]
+        if (
+            kind.__name__ in ELEMENTARY
+            and kind.__module__.startswith("sympy.functions.")
+            and len(e.args) == 1
+        ):
+            return ["f", kind.__name__, walk(e.args[0], depth + 1)]
         raise Refused
 
     try:
@@ -70,12 +109,27 @@ def tree(expr: Any, variables: Sequence[Any]) -> list[Any] | None:
         return None
 
 
+def is_rational(node: Any, depth: int = 0) -> bool:
+    """Whether the tree holds only rationals, variables, + × and integer powers (what
+    :func:`evaluate` answers); False also for anything not as gradcli writes it."""
+    if not isinstance(node, list) or not node or depth > MAX_DEPTH:
+        return False
+    op = node[0]
+    if op in ("n", "v"):
+        return True
+    if op in ("+", "*"):
+        return all(is_rational(a, depth + 1) for a in node[1:])
+    if op == "^" and len(node) == 3:
+        return is_rational(node[1], depth + 1)
+    return False
+
+
 # --- evaluation ------------------------------------------------------------------------------------
 def evaluate(node: Any, point: Sequence[Fraction]) -> Fraction:
     """The tree's exact value at ``point``; :class:`Refused` where sympy's answer could differ
     (or the tree is not one gradcli wrote)."""
     value = _evaluate(node, point, 0)
-    _check(value)
+    check(value)
     return value
 
 
@@ -101,7 +155,7 @@ def _evaluate(node: Any, point: Sequence[Fraction], depth: int) -> Fraction:
         value = Fraction(1)
         for arg in node[1:]:
             value *= _evaluate(arg, point, depth + 1)
-            _check(value)
+            check(value)
     elif op == "^" and len(node) == 3:
         base = _evaluate(node[1], point, depth + 1)
         k = node[2]
@@ -115,11 +169,12 @@ def _evaluate(node: Any, point: Sequence[Fraction], depth: int) -> Fraction:
         value = base**k
     else:
         raise Refused
-    _check(value)
+    check(value)
     return value
 
 
-def _check(value: Fraction) -> None:
+def check(value: Fraction) -> None:
+    """Refused for a rational past the sizes where sympy's answer is promised."""
     if value.numerator.bit_length() > MAX_BITS or value.denominator.bit_length() > MAX_BITS:
         raise Refused
     if value and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:

@@ -7,15 +7,17 @@ an earlier run already did the work (see :mod:`gradcli.cache`).
    Python, dependencies and gradcli source, same stream encodings and output-shaping environment,
    neither stdout nor stderr a terminal, nothing read from stdin) replays the stdout and stderr the
    first run wrote, in the order it wrote them.
-2. **The same function at new points** (``grad`` and ``partial`` of a rational function with
-   rational coefficients, points typed as plain decimals, options ``--at --format --precision
-   --vars --let`` and ``--wrt --order``) is answered from the stored function with exact rational
-   arithmetic, and rendered by the same renderer as the full path.
+2. **The same function at new points** (``grad`` and ``partial`` of a function of rationals,
+   + × powers, the elementary functions, π and e; points typed as plain decimals, options ``--at
+   --format --precision --vars --let`` and ``--wrt --order``) is answered from the stored function
+   with exact rational arithmetic (and mpmath for sin, exp …, where the output shows no exact form
+   the full path would simplify), and rendered by the same renderer as the full path.
 
 Otherwise it returns None and the command runs as ever, its output teed so that a success can be
 kept (:func:`finish`); ``grad.py`` and ``partial.py`` offer their function with
-:func:`remember_gradient` / :func:`remember_partial`. Only exit code 0 is kept, and nothing from a
-run in which a time bound ran out (its answer depends on the machine's load). ``GRADCLI_NO_CACHE=1``
+:func:`remember_gradient` / :func:`remember_partial`. Only exit code 0 is kept, no reply from a run
+in which a time bound ran out (its answer depends on the machine's load), and no function offered
+after one ran out. ``GRADCLI_NO_CACHE=1``
 or ``--no-cache`` turns all of this off.
 """
 
@@ -69,6 +71,7 @@ class Session:
         self.size = 0
         self.intact = True  # False once a write failed or the output grew past MAX_REPLY
         self.function: dict[str, Any] | None = None
+        self.expired_before = _expired_count()  # bounds run out before this run (in-process use)
 
     def record(self, channel: int, text: str) -> None:
         self.size += len(text)
@@ -140,14 +143,30 @@ def finish(code: object) -> None:
     session, _session = _session, None
     if session is None or code not in (0, None):
         return
-    limits = sys.modules.get("gradcli.limits")
-    if limits is not None and getattr(limits, "EXPIRED", None):
-        return
-    if session.reply_key is not None and session.intact:
+    if session.reply_key is not None and session.intact and not _expired():
         chunks = _merged(session.written)
         session.store.write("reply", session.reply_key, {"code": 0, "output": chunks})
+    # The function was offered before any point was evaluated, and only if no bound had run out
+    # by then: a later point's simplification running out of time (sin(131/100)·… takes seconds)
+    # shapes that point's reply, not f, its derivatives or the point-free head.
     if session.function_key is not None and session.function is not None:
         session.store.write("function", session.function_key, session.function)
+
+
+def _expired() -> bool:
+    """Whether a time bound ran out in this process so far (what followed depends on the load)."""
+    return _expired_count() > 0
+
+
+def _expired_count() -> int:
+    limits = sys.modules.get("gradcli.limits")
+    return len(getattr(limits, "EXPIRED", ())) if limits is not None else 0
+
+
+def _clean(session: Session) -> bool:
+    """Whether no time bound has run out since ``session`` began: what it made so far is the
+    same on any machine."""
+    return _expired_count() <= session.expired_before
 
 
 # --- level 1: the identical command ---------------------------------------------------------------
@@ -374,7 +393,7 @@ def _from_function(body: dict[str, Any], parsed: Parsed) -> int | None:
         precision = int(parsed.last("precision", "6") or "6")
         from gradcli.views import cached
 
-        if fmt not in cached.formats(body["head"]):
+        if fmt not in cached.formats(body["head"]) or not cached.printable(points, fmt):
             return None
         streamed = fmt in ("ndjson", "csv")
         if parsed.command == "grad":
@@ -384,7 +403,16 @@ def _from_function(body: dict[str, Any], parsed: Parsed) -> int | None:
         prelude = body["stderr"]
         if not isinstance(prelude, str):
             return None
-    except (Refused, KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError):
+    except (
+        Refused,
+        KeyError,
+        TypeError,
+        ArithmeticError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+    ):
         return None  # a point the exact path cannot promise, or an entry not as gradcli writes
     return _render(doc, fmt, prelude)
 
@@ -421,7 +449,8 @@ def remember_gradient(fn: Any, compute: Any) -> None:
     from gradcli.views.symbolic import gradient_document
 
     head = cached.head(gradient_document(compute.result([])))
-    session.function = {"f": f, "gradient": gradient, "head": head, **_prelude(session)}
+    if _clean(session):
+        session.function = {"f": f, "gradient": gradient, "head": head, **_prelude(session)}
 
 
 def remember_partial(fn: Any, compute: Any) -> None:
@@ -440,7 +469,8 @@ def remember_partial(fn: Any, compute: Any) -> None:
 
     result = compute.result([])
     head = {**cached.head(partial_document(result)), "name": result.notation}
-    session.function = {"f": f, "derivative": derivative, "head": head, **_prelude(session)}
+    if _clean(session):
+        session.function = {"f": f, "derivative": derivative, "head": head, **_prelude(session)}
 
 
 def _prelude(session: Session) -> dict[str, Any]:

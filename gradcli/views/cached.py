@@ -4,8 +4,11 @@ What does not depend on the point (the function, its derivatives as text, the ta
 lines, the CSV header, the LaTeX) was made by :mod:`gradcli.views.symbolic` in an earlier run and
 stored as :func:`head`; what does is made here from :mod:`gradcli.cache.answers`, cell by cell as
 ``gradient_document`` and ``partial_document`` make it, with the exact numbers written as sympy's
-printers write them. No sympy: these are rationals and c·√z only. ``tests/test_cache.py`` renders
-both documents in every format and compares the bytes.
+printers write them. No sympy: these are rationals and c·√z, and values such as sin(13/10)/2
+whose exact form is not known here (:class:`~gradcli.cache.answers.Inexact`): :func:`printable`
+says whether a format would show one, and then the fast path leaves the point to the full path.
+``tests/test_cache.py`` and ``tests/test_cache_transcendental.py`` render both documents and
+compare the bytes with the full path's.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import copy
 from fractions import Fraction
 from typing import Any
 
-from gradcli.cache.answers import Coordinates, Exact, GradAnswer, PartialAnswer
+from gradcli.cache.answers import Coordinates, Exact, GradAnswer, Inexact, Number, PartialAnswer
 from gradcli.views.render import Document, Table
 from gradcli.views.text import EXACT_MAX_LENGTH, decimal, vector
 
@@ -34,13 +37,36 @@ def formats(stored: dict[str, Any]) -> tuple[str, ...]:
     return _document(stored, [], [], [], streamed=False).formats()
 
 
+def printable(answers: list[GradAnswer] | list[PartialAnswer], fmt: str) -> bool:
+    """Whether ``fmt`` can be written without an exact form this module does not know. JSON
+    holds every exact form; a table shows one only when it has at most EXACT_MAX_LENGTH
+    characters, so a value whose form is known to be longer is shown as its decimal alone; CSV
+    and LaTeX hold none (LaTeX is point-free)."""
+    inexact = [x for a in answers for x in _shown(a) if isinstance(x, Inexact)]
+    if not inexact or fmt in ("csv", "latex"):
+        return True
+    if fmt != "table":
+        return False
+    return all(x.shortest is not None and x.shortest > EXACT_MAX_LENGTH for x in inexact)
+
+
+def _shown(a: GradAnswer | PartialAnswer) -> tuple[Number, ...]:
+    """The numbers a table shows: a 1-variable gradient has no row for its norm."""
+    if isinstance(a, GradAnswer) and len(a.gradient) == 1:
+        return (a.value, *a.gradient)
+    return a.numbers
+
+
 # --- exact numbers as text --------------------------------------------------------------------------
 def _rational(c: Fraction) -> str:
     return str(c.numerator) if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
 
 
-def machine(x: Exact) -> str:
-    """sympy's ``sstr``: 25/4, 2*sqrt(10), sqrt(689)/8, 3*sqrt(2)/4."""
+def machine(x: Number) -> str | None:
+    """sympy's ``sstr``: 25/4, 2*sqrt(10), sqrt(689)/8, 3*sqrt(2)/4; None for a form not known
+    here (:func:`printable` keeps JSON, which holds it, from being written)."""
+    if isinstance(x, Inexact):
+        return None
     if x.z == 1:
         return _rational(x.c)
     p, q = x.c.numerator, x.c.denominator
@@ -57,9 +83,12 @@ def pretty(x: Exact) -> str:
     return text if q == 1 else f"{text}/{q}"
 
 
-def number(x: Exact, precision: int) -> str:
-    """:func:`gradcli.views.text.number` for c·√z: '6', '25/4 ≈ 6.25', '2√10 ≈ 6.32456'."""
+def number(x: Number, precision: int) -> str:
+    """:func:`gradcli.views.text.number` for c·√z: '6', '25/4 ≈ 6.25', '2√10 ≈ 6.32456'; the
+    decimal alone for an exact form longer than EXACT_MAX_LENGTH (see :func:`printable`)."""
     dec = decimal(x.value, precision)
+    if isinstance(x, Inexact):
+        return dec  # right where the form is long; printable() keeps other tables unwritten
     if x.is_integer:
         return str(x.c.numerator) if abs(x.c.numerator) < 10**15 else dec
     text = pretty(x)
