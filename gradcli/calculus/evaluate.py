@@ -210,8 +210,19 @@ TIDY_SECONDS = 0.5
 
 
 def tidy(exact: Any, seconds: float = TIDY_SECONDS) -> Any:
-    """A shorter exact value when simplify finds one quickly (sympy already writes √40 as 2√10)."""
-    return simplest(exact, seconds)
+    """A shorter exact value when simplify finds one quickly (sympy already writes √40 as 2√10).
+
+    A value with sin, exp, log … of numbers in it is factored over one denominator (``factor``)
+    instead: simplify's trigonometric and exponential heuristics take half a second and more on
+    some such values (x³·sin x + … at 33/25: 0.52 s, for a 9-operation value), so whether they
+    finished inside the bound decided the printed form, and with it the bytes of the answer, by
+    how fast the machine was. What simplify found on them was the combined fraction or the
+    factored denominator (e/(1 + e)²) that ``factor`` gives in milliseconds, deterministically."""
+    sp = _sympy()
+    if exact.free_symbols or not exact.atoms(sp.Function):
+        return simplest(exact, seconds)
+    candidate = bounded(seconds, lambda: sp.factor(exact), exact)
+    return candidate if sp.count_ops(candidate) <= sp.count_ops(exact) else exact
 
 
 def _why_undefined(expr: Any, fn: Function) -> str | None:

@@ -1,0 +1,53 @@
+"""The exact value at a point does not depend on how fast the machine is.
+
+``tidy`` used to run ``sympy.simplify`` under a CPU-time bound on every exact value; on values with
+sin, exp, log … of numbers its heuristics take half a second and more (x³·sin x + e^{2x}/(1+x²) at
+33/25), so which form was printed depended on whether they finished in time. Such values are now
+factored, which is deterministic and takes milliseconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sympy as sp
+
+from gradcli.calculus import evaluate
+from gradcli.calculus.evaluate import tidy
+
+x = sp.Symbol("x")
+
+
+@pytest.fixture
+def no_simplify(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("simplify ran on a transcendental constant")
+
+    monkeypatch.setattr(sp, "simplify", refuse)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # simplify's own answers on these, kept: the factored denominator, the one fraction
+        (sp.E / (1 + 2 * sp.E + sp.exp(2)), "E/(1 + E)**2"),
+        (
+            (x**3 * sp.sin(x) + sp.exp(2 * x) / (1 + x**2)).subs(x, sp.Rational(33, 25)),
+            "(61596018*sin(33/25) + 9765625*exp(66/25))/26781250",
+        ),
+        (sp.log(2) + sp.log(3), "log(2) + log(3)"),  # nothing shorter: left as it is
+    ],
+)
+def test_transcendental_constants_are_factored_not_simplified(
+    no_simplify: None, value: Any, expected: str
+) -> None:
+    assert str(tidy(value)) == expected  # as printed: sympy distributes a number over a sum
+
+
+def test_algebraic_values_still_get_simplify(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+    real = evaluate.simplest
+    monkeypatch.setattr(evaluate, "simplest", lambda e, s=0.5: seen.append(e) or real(e, s))
+    value = sp.sqrt(2) / (1 + sp.sqrt(2)) + sp.Rational(1, 3)
+    tidy(value)
+    assert seen == [value]
