@@ -44,6 +44,19 @@ class Compiled:
         return [differentiate(self.fn.expr, v, f"∂f/∂{v.name}") for v in self.fn.variables]
 
     @cached_property
+    def numeric_gradient_exprs(self) -> list[sympy.Expr]:
+        """∇f as :attr:`both` computes it: the same derivatives with a number left outside the
+        sum it multiplies (:func:`~gradcli.symbolic.differentiate_each`, ``expand=False``), so
+        that ``cse`` finds the sums f is made of in ∇f too. Mathematically :attr:`gradient_exprs`;
+        never displayed."""
+        from gradcli.symbolic import differentiate
+
+        return [
+            differentiate(self.fn.expr, v, f"∂f/∂{v.name}", expand=False)
+            for v in self.fn.variables
+        ]
+
+    @cached_property
     def hessian_exprs(self) -> list[list[sympy.Expr]]:
         from gradcli.symbolic import differentiate
 
@@ -57,9 +70,9 @@ class Compiled:
     @cached_property
     def both(self) -> Callable[..., Any]:
         """``[f, ∂f/∂x1, ...]`` in one call, one argument per coordinate (floats or arrays): the
-        common subexpressions of f and ∇f computed once (lambdify's ``cse``). What a descent
-        steps with."""
-        return lambdify(self.fn.variables, [self.fn.expr, *self.gradient_exprs])
+        common subexpressions of f and ∇f computed once (lambdify's ``cse``, over the unexpanded
+        derivatives: :attr:`numeric_gradient_exprs`). What a descent steps with, on either lane."""
+        return lambdify(self.fn.variables, [self.fn.expr, *self.numeric_gradient_exprs])
 
     @property
     def value_only(self) -> Callable[..., Any]:
