@@ -52,8 +52,7 @@ class Compiled:
         from gradcli.symbolic import differentiate
 
         return [
-            differentiate(self.fn.expr, v, f"∂f/∂{v.name}", expand=False)
-            for v in self.fn.variables
+            differentiate(self.fn.expr, v, f"∂f/∂{v.name}", expand=False) for v in self.fn.variables
         ]
 
     @cached_property

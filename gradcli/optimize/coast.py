@@ -21,6 +21,7 @@ after such a step the coast waits a while before trying again, so legal large va
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,7 @@ from gradcli.optimize.settings import Settings
 Array = np.ndarray[Any, Any]
 LIMIT = BOUND_SQ / 16  # the dot's bound: each of its terms is then far inside BOUND_SQ
 SAFE, SAFE_SQ = BOUND / 16, BOUND_SQ / 16  # what the bounds must clear: far inside the loop's
+MAX_BLOCK = 1024  # steps one block may clear (a gentle f could clear thousands: bounds the work)
 # The fields a coast knows how to step. A field added to Settings later (a schedule, clipping,
 # noise …) turns coasting off for runs that set it, until the coast learns it.
 KNOWN = frozenset("method lr momentum alpha beta1 beta2 eps line_search ascent steps tol".split())
@@ -91,6 +93,7 @@ class Coast:
         self.wait = 1
         self.prove_from = 0  # likewise for the bounds, after a block start they did not clear
         self.prove_wait = 1
+        self.counts: dict[tuple[float, int], int] = {}  # (lr, reach's key) -> steps cleared
 
     def _buffers(self, size: int) -> None:
         """Two blocks of rows [f, ∂f/∂x1 … ∂f/∂xn, x1 … xn], one per parity of the step: x_{t+1}
@@ -102,9 +105,12 @@ class Coast:
         self.grads = [list(b[1 : n + 1]) for b in self.blocks]
         self.xs = [list(b[n + 1 :]) for b in self.blocks]
         self.calls = [(evaluate, (*b[n + 1 :], *b[: n + 1])) for b in self.blocks]
-        if self.gradient is not None:  # ∇f alone, into the same rows
+        if self.gradient is not None:  # ∇f alone into the same rows, then x − lr·∇f
             bare = self.gradient(size)
-            self.bare = [(bare, (*b[n + 1 :], *b[1 : n + 1])) for b in self.blocks]
+            self.bare = [
+                (bare, (*b[n + 1 :], *b[1 : n + 1]), b[1 : n + 1], b[n + 1 :], other[n + 1 :])
+                for b, other in zip(self.blocks, self.blocks[::-1])
+            ]
         self.delta = np.empty((n, size))
         self.sq = np.empty(size)
         self.term = np.empty(size)
@@ -113,12 +119,24 @@ class Coast:
     def _cleared(self, x: Array, lr: float, most: int) -> int:
         """How many of the next steps (at most ``most``) the bounds clear, from the points ``x``
         ((n, R): every run's coordinates) — see :mod:`.bounds` for why no run can stop at them."""
-        bound = self.bound
-        assert bound is not None
         with np.errstate(all="ignore"):
             reach = float(np.maximum(x.max(), -x.min()))  # a nan anywhere stays nan
+        if not reach <= SAFE:
+            return 0
+        # The count from a reach rounded up to a quarter power of two, remembered: the bounds
+        # only grow with the reach, so the count from above holds below (a step or so shorter).
+        key = (lr, math.ceil(4 * math.log2(max(reach, 1.0))))
+        steps = self.counts.get(key)
+        if steps is None:
+            steps = self.counts[key] = self._count(2 ** (key[1] / 4), lr)
+        return min(steps, most)
+
+    def _count(self, reach: float, lr: float) -> int:
+        """How many steps from points within ``reach`` the bounds clear (at most MAX_BLOCK)."""
+        bound = self.bound
+        assert bound is not None
         steps = 0
-        while steps < most:
+        while steps < MAX_BLOCK:
             f, g = bound(reach)  # every point within reach: |f| ≤ f, Σ|∂f/∂x_i| ≤ g
             if not (reach <= SAFE and f <= SAFE and g * g <= SAFE_SQ):
                 break
@@ -168,15 +186,16 @@ class Coast:
                     self.prove_wait = min(2 * self.prove_wait, 64)
                 else:
                     self.prove_wait = 1
-            if ahead:  # ∇f alone, and the gd update: nothing else can happen at this step
-                evaluate, args = self.bare[k]
-                evaluate(*args)
-                here = blocks[k]
-                multiply(lr, here[1 : n + 1], delta)
-                subtract(here[n + 1 :], delta, blocks[k ^ 1][n + 1 :])
-                ahead -= 1
-                k ^= 1
-                u += 1
+            if ahead:  # ∇f alone, and the gd update: nothing else can happen at these steps
+                bare = self.bare
+                for _ in range(ahead):
+                    evaluate, args, g_rows, x_rows, next_rows = bare[k]
+                    evaluate(*args)
+                    multiply(lr, g_rows, delta)
+                    subtract(x_rows, delta, next_rows)
+                    k ^= 1
+                u += ahead
+                ahead = 0
                 continue
             evaluate, args = calls[k]
             evaluate(*args)

@@ -84,7 +84,11 @@ class LanePlans(Mapping[int, RunPlan]):
         return len(self.runs)
 
     def __contains__(self, run: object) -> bool:
-        return isinstance(run, int) and 0 <= run < len(self.plans) and run % self.width in self.position
+        return (
+            isinstance(run, int)
+            and 0 <= run < len(self.plans)
+            and run % self.width in self.position
+        )
 
     def index(self, run: int) -> int:
         """Where ``run`` is in ``runs``."""

@@ -380,12 +380,16 @@ class VectorLane(Lane):
 
     # --- results ------------------------------------------------------------------------------
     def statuses(self) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for run, e, k in zip(self.run_ids.tolist(), self.event.tolist(), self.row.tolist()):
-            if e < 0:  # closed before its first step
-                out[run] = self.finals[run].status
-            else:
-                out[run] = STATUSES[int(self.ended_at[e].codes[k])]
+        runs = self.run_ids.tolist()
+        if not self.ended_at:  # closed before the first step
+            return {run: self.finals[run].status for run in runs}
+        # every run's code at once: ended_at's codes end to end, indexed by (event, row)
+        codes = np.concatenate([e.codes for e in self.ended_at])
+        offsets = np.cumsum([0] + [len(e.codes) for e in self.ended_at])
+        at = np.where(self.event >= 0, offsets[self.event] + self.row, 0)
+        out = dict(zip(runs, map(STATUSES.__getitem__, codes[at].tolist())))
+        for k in np.flatnonzero(self.event < 0).tolist():  # closed before their first step
+            out[runs[k]] = self.finals[runs[k]].status
         return out
 
     def results(self) -> dict[int, DescentRun]:
