@@ -423,11 +423,11 @@ def in_place(fn: Callable[..., Any], first: int = 0) -> Callable[[int], Callable
     outputs = ret.value.elts[first:]
     needed = {n.id for out in outputs for n in ast.walk(out) if isinstance(n, ast.Name)}
     kept = []
-    for unit in reversed(assigns):  # lambdify's cse assigns each name once, before its uses
-        target = unit.targets[0] if isinstance(unit, ast.Assign) else None
+    for stmt in reversed(assigns):  # lambdify's cse assigns each name once, before its uses
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else None
         if not isinstance(target, ast.Name) or target.id in needed:
-            kept.append(unit)
-            needed |= {n.id for n in ast.walk(unit) if isinstance(n, ast.Name)}
+            kept.append(stmt)
+            needed |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
     assigns = kept[::-1]
     units: list[ast.AST] = [*assigns, *outputs]
     last: dict[str, int] = {}

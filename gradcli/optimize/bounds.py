@@ -52,7 +52,7 @@ def _text(node: ast.expr, params: set[str], assigned: set[str], namespace: dict[
             return repr(abs(float(known)))
         raise ValueError(node.id)
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return repr(abs(float(node.value)))
+        return repr(abs(float(cast("float", node.value))))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return rec(node.operand)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
@@ -70,14 +70,13 @@ def _text(node: ast.expr, params: set[str], assigned: set[str], namespace: dict[
         return f"{_PREFIX}w ** {len(terms) - 1} * ({joined})"
     if isinstance(node, ast.BinOp):
         left = rec(node.left)
-        if isinstance(node.op, ast.Div) and isinstance(node.right, ast.Constant):
-            value = node.right.value
-            if type(value) in (int, float) and value != 0:
-                return f"{_PREFIX}w * ({left} / {abs(float(value))!r})"
-        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant):
-            k = node.right.value
-            if type(k) in (int, float) and k == int(k) and 0 <= k <= MAX_POWER:
-                return f"{_PREFIX}w * ({left} ** {int(k)})"
+        value = node.right.value if isinstance(node.right, ast.Constant) else None
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ValueError(ast.dump(node))
+        if isinstance(node.op, ast.Div) and value != 0:
+            return f"{_PREFIX}w * ({left} / {abs(float(value))!r})"
+        if isinstance(node.op, ast.Pow) and value == int(value) and 0 <= value <= MAX_POWER:
+            return f"{_PREFIX}w * ({left} ** {int(value)})"
     raise ValueError(ast.dump(node))
 
 
@@ -112,7 +111,7 @@ def magnitude_bound(fn: Callable[..., Any]) -> Callable[[float], tuple[float, fl
             assigned.add(name)
             lines.append(f"    {_PREFIX}_{name} = {text}")
         outs = [_text(e, params, assigned, fn.__globals__) for e in ret.value.elts]
-    except (ValueError, RecursionError):  # RecursionError: a sum of thousands of terms
+    except (ValueError, OverflowError, RecursionError):  # (Recursion: a sum of ~1,000 terms)
         return None
     if len(outs) < 2:
         return None

@@ -170,17 +170,18 @@ class Coast:
         lr, update, gd = hyper.lr, self.update, self.gd
         sq, term = self.sq, self.term
         # Unchecked blocks: gd descending with every tol 0 (no run can converge, only diverge or
-        # reach its limit, which ends the coast) and one lr, on code the bounds understand.
-        proving = gd and descending and not watch_sq and not isinstance(lr, np.ndarray)
+        # reach its limit, which ends the coast), on code the bounds understand.
+        proving = gd and descending and not watch_sq
         if proving and self.bound is None and self.both is not None:
             self.bound = magnitude_bound(self.both)
             self.both = None  # asked once
         proving = proving and self.bound is not None
+        widest_lr = float(np.max(np.abs(lr)))  # one lr, or each run's: the largest moves most
         ahead = 0  # steps the bounds have cleared
         k, u = 0, t
         while u < end:
             if proving and not ahead and u >= self.prove_from:
-                ahead = self._cleared(blocks[k][n + 1 :], abs(lr), end - u)
+                ahead = self._cleared(blocks[k][n + 1 :], widest_lr, end - u)
                 if not ahead:  # a run too far out for the bounds: check a few steps first
                     self.prove_from = u + self.prove_wait
                     self.prove_wait = min(2 * self.prove_wait, 64)

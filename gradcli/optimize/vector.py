@@ -73,6 +73,8 @@ def _shared(values: Sequence[Any]) -> Any:
 class VectorLane(Lane):
     """Many runs with one method, every coordinate an (R,) array over the runs still going."""
 
+    plans: LanePlans
+
     def __init__(self, ctx: LaneContext, plans: LanePlans) -> None:
         self.ctx = ctx
         self.plans = plans  # RunPlans on demand; the lane works from its arrays
@@ -92,7 +94,7 @@ class VectorLane(Lane):
     def _start(self) -> Start:
         plans = self.plans
         count = len(plans)
-        starts = np.asarray(plans.starts, dtype=float)
+        starts = np.asarray(plans.starts, dtype=np.float64)
         distinct = {id(s): s for s in plans.settings}
         self.distinct = list(distinct.values())
         settings = plans.settings  # the first is the first run's
