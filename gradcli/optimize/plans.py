@@ -26,6 +26,7 @@ class RunPlans(Sequence[RunPlan]):
     def __init__(self, points: Array, settings: Sequence[Settings]) -> None:
         self.points = points
         self.settings = list(settings)
+        self._listed: list[RunPlan] | None = None  # every RunPlan, once someone iterates
 
     def __len__(self) -> int:
         return len(self.points) * len(self.settings)
@@ -44,16 +45,23 @@ class RunPlans(Sequence[RunPlan]):
             k += size
         if not 0 <= k < size:
             raise IndexError(k)
+        if self._listed is not None:
+            return self._listed[k]
         s = len(self.settings)
         return tuple.__new__(RunPlan, (k, self.points[k // s], self.settings[k % s]))
 
     def __iter__(self) -> Iterator[RunPlan]:
-        new, settings = tuple.__new__, self.settings  # skip NamedTuple's Python-level __new__
-        k = 0
-        for point in self.points:
-            for s in settings:
-                yield new(RunPlan, (k, point, s))
-                k += 1
+        # made once: the views read every run's plan several times over (CSV prefixes, starts)
+        if self._listed is None:
+            new, settings = tuple.__new__, self.settings  # skip NamedTuple's Python __new__
+            rows = list(self.points)  # the row views, made in C
+            width = len(settings)
+            self._listed = [
+                new(RunPlan, (i * width + j, row, s))
+                for i, row in enumerate(rows)
+                for j, s in enumerate(settings)
+            ]
+        return iter(self._listed)
 
 
 class LanePlans(Mapping[int, RunPlan]):
