@@ -44,6 +44,18 @@ class Compiled:
         return [differentiate(self.fn.expr, v, f"∂f/∂{v.name}") for v in self.fn.variables]
 
     @cached_property
+    def numeric_gradient_exprs(self) -> list[sympy.Expr]:
+        """∇f as :attr:`both` computes it: the same derivatives with a number left outside the
+        sum it multiplies (:func:`~gradcli.symbolic.differentiate_each`, ``expand=False``), so
+        that ``cse`` finds the sums f is made of in ∇f too. Mathematically :attr:`gradient_exprs`;
+        never displayed."""
+        from gradcli.symbolic import differentiate
+
+        return [
+            differentiate(self.fn.expr, v, f"∂f/∂{v.name}", expand=False) for v in self.fn.variables
+        ]
+
+    @cached_property
     def hessian_exprs(self) -> list[list[sympy.Expr]]:
         from gradcli.symbolic import differentiate
 
@@ -57,9 +69,9 @@ class Compiled:
     @cached_property
     def both(self) -> Callable[..., Any]:
         """``[f, ∂f/∂x1, ...]`` in one call, one argument per coordinate (floats or arrays): the
-        common subexpressions of f and ∇f computed once (lambdify's ``cse``). What a descent
-        steps with."""
-        return lambdify(self.fn.variables, [self.fn.expr, *self.gradient_exprs])
+        common subexpressions of f and ∇f computed once (lambdify's ``cse``, over the unexpanded
+        derivatives: :attr:`numeric_gradient_exprs`). What a descent steps with, on either lane."""
+        return lambdify(self.fn.variables, [self.fn.expr, *self.numeric_gradient_exprs])
 
     @property
     def value_only(self) -> Callable[..., Any]:
@@ -387,11 +399,12 @@ def _fill(out: Array, value: Any) -> None:
 
 
 @lru_cache(maxsize=32)
-def in_place(fn: Callable[..., Any]) -> Callable[[int], Callable[..., None]] | None:
+def in_place(fn: Callable[..., Any], first: int = 0) -> Callable[[int], Callable[..., None]] | None:
     """For ``fn`` lambdified (with cse) into ``[e0, e1, ...]``: ``make(R)``, which allocates the
     buffers for R points and returns ``evaluate(*coordinates, *outs)`` writing e_i into ``outs[i]``
     (float64 arrays of shape (R,)), bit for bit what ``fn`` returns. None when ``fn``'s code is not
-    of the shape lambdify writes. Cached: every batch of a descent steps with the same ``fn``."""
+    of the shape lambdify writes. Cached: every batch of a descent steps with the same ``fn``.
+    ``first=1``: e1, e2, … only (∇f without f), and nothing that only e0 needs is computed."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
@@ -407,40 +420,51 @@ def in_place(fn: Callable[..., Any]) -> Callable[[int], Callable[..., None]] | N
     *assigns, ret = func.body
     if not (isinstance(ret, ast.Return) and isinstance(ret.value, (ast.List, ast.Tuple))):
         return None
-    outputs = ret.value.elts
+    outputs = ret.value.elts[first:]
+    needed = {n.id for out in outputs for n in ast.walk(out) if isinstance(n, ast.Name)}
+    kept = []
+    for stmt in reversed(assigns):  # lambdify's cse assigns each name once, before its uses
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else None
+        if not isinstance(target, ast.Name) or target.id in needed:
+            kept.append(stmt)
+            needed |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    assigns = kept[::-1]
     units: list[ast.AST] = [*assigns, *outputs]
     last: dict[str, int] = {}
-    for k, unit in enumerate(units):
-        for n in ast.walk(unit):
-            if isinstance(n, ast.Name):
-                last[n.id] = k
-    params = [a.arg for a in args.args]
-    low = _Lowering(params, fn.__globals__)
-    for k, unit in enumerate(units):
-        if k < len(assigns):
-            if not (
-                isinstance(unit, ast.Assign)
-                and len(unit.targets) == 1
-                and isinstance(unit.targets[0], ast.Name)
-                and not isinstance(unit.value, ast.Name)
-            ):
-                return None
-            name = unit.targets[0].id
-            v = low.value(unit.value)
-            low.lines.append(f"{name} = {v.text}")
-            low.kinds[name] = v.kind
-            if v.owned is not None:
-                low.bound[name] = v.owned
-        else:
-            out = f"{_PREFIX}o{k - len(assigns)}"
-            v = low.value(cast("ast.expr", unit), out)
-            if v.text != out:
-                low.lines.append(f"{_PREFIX}fill({out}, {v.text})")
-                low.release(v)
-        for name, buffer in list(low.bound.items()):
-            if last.get(name, -1) <= k:  # its last use is behind: its buffer is free
-                low.free.append(buffer)
-                del low.bound[name]
+    try:  # the lowering recurses down the tree: a sum of ~1,000 terms is too deep for it
+        for k, unit in enumerate(units):
+            for n in ast.walk(unit):
+                if isinstance(n, ast.Name):
+                    last[n.id] = k
+        params = [a.arg for a in args.args]
+        low = _Lowering(params, fn.__globals__)
+        for k, unit in enumerate(units):
+            if k < len(assigns):
+                if not (
+                    isinstance(unit, ast.Assign)
+                    and len(unit.targets) == 1
+                    and isinstance(unit.targets[0], ast.Name)
+                    and not isinstance(unit.value, ast.Name)
+                ):
+                    return None
+                name = unit.targets[0].id
+                v = low.value(unit.value)
+                low.lines.append(f"{name} = {v.text}")
+                low.kinds[name] = v.kind
+                if v.owned is not None:
+                    low.bound[name] = v.owned
+            else:
+                out = f"{_PREFIX}o{k - len(assigns)}"
+                v = low.value(cast("ast.expr", unit), out)
+                if v.text != out:
+                    low.lines.append(f"{_PREFIX}fill({out}, {v.text})")
+                    low.release(v)
+            for name, buffer in list(low.bound.items()):
+                if last.get(name, -1) <= k:  # its last use is behind: its buffer is free
+                    low.free.append(buffer)
+                    del low.bound[name]
+    except RecursionError:
+        return None
     outs = [f"{_PREFIX}o{i}" for i in range(len(outputs))]
     pool = [f"    {_PREFIX}{i} = {_PREFIX}empty(R)" for i in range(low.pool)]
     body = [f"        {line}" for line in low.lines] or ["        pass"]

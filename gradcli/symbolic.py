@@ -70,20 +70,37 @@ MAX_DERIVATIVE_OPS = 20_000  # operations in one derivative: beyond this nobody 
 
 
 def differentiate(
-    expr: Any, symbol: Any, what: str = "the derivative", seconds: float = DIFF_SECONDS
+    expr: Any,
+    symbol: Any,
+    what: str = "the derivative",
+    seconds: float = DIFF_SECONDS,
+    *,
+    expand: bool = True,
 ) -> Any:
     """d expr / d symbol, bounded in time and size: the 12th derivative of a product of powers
-    grows without limit, and sympy would grind for minutes producing megabytes of formula."""
-    return differentiate_each(expr, (symbol,), (what,), seconds)[0]
+    grows without limit, and sympy would grind for minutes producing megabytes of formula.
+    ``expand=False``: see :func:`differentiate_each`."""
+    return differentiate_each(expr, (symbol,), (what,), seconds, expand=expand)[0]
 
 
 def differentiate_each(
-    expr: Any, symbols: Sequence[Any], whats: Sequence[str], seconds: float = DIFF_SECONDS
+    expr: Any,
+    symbols: Sequence[Any],
+    whats: Sequence[str],
+    seconds: float = DIFF_SECONDS,
+    *,
+    expand: bool = True,
 ) -> tuple[Any, ...]:
     """d expr / d s for each of ``symbols`` (``whats`` name them in errors), bounded together:
     one time bound for all (setting one up costs a fraction of a millisecond, and ∇f of 1,000
-    variables paid for 1,000), each result bounded in size as :func:`differentiate` does."""
+    variables paid for 1,000), each result bounded in size as :func:`differentiate` does.
+
+    ``expand=False`` is for numeric code, never for display: sympy multiplies a number into a sum
+    as it builds a product (d/dx of (x + y² − 7)² becomes 2x + 2y² − 14), which hides the sum
+    f is made of from ``cse``; left as 2·(x + y² − 7), f and ∇f share it, and ∇f costs fewer
+    operations (and is computed as autograd computes it)."""
     import sympy as sp
+    from sympy.core.parameters import distribute
 
     from gradcli.errors import TimeLimitError
 
@@ -93,7 +110,10 @@ def differentiate_each(
     try:
         # A time bound costs a fraction of a millisecond to set up: ∂/∂x₇ of a 1,000-term sum
         # (one term, x₇²) is cheaper than that, and a descent asks for a million of them.
-        with contextlib.nullcontext() if small else time_limit(max(seconds, 0.05)):
+        with (
+            contextlib.nullcontext() if small else time_limit(max(seconds, 0.05)),
+            contextlib.nullcontext() if expand else distribute(False),
+        ):
             for symbol, what in zip(symbols, whats):
                 current = len(results)
                 results.append(_derivative(sp, expr, symbol))

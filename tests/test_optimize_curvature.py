@@ -57,13 +57,15 @@ SCIPY_NIT = {
     "beale": {"trust-exact": 8, "Newton-CG": 15, "BFGS": 15, "L-BFGS-B": 15, "CG": 19},
     "rosenbrock5": {"trust-exact": 30, "Newton-CG": 109, "BFGS": 50, "L-BFGS-B": 52, "CG": 115},
 }
-# gradcli's iterations on the same problems (tol 1e-6 on the 2-norm of ∇f), pinned
+# gradcli's iterations on the same problems (tol 1e-6 on the 2-norm of ∇f), pinned. cg on the 5-D
+# Rosenbrock is chaotic in the last bits: starts 1e-12 apart take 97 to 244 iterations, so its count
+# moved (134 -> 171) when ∇f's numeric code began to share f's sums (symbolic, expand=False).
 GRADCLI_NIT = {
     "rosenbrock": {"newton": 21, "bfgs": 34, "lbfgs": 35, "cg": 29},
     "himmelblau": {"newton": 5, "bfgs": 11, "lbfgs": 10, "cg": 11},
     "quadratic": {"newton": 1, "bfgs": 4, "lbfgs": 6, "cg": 5},
     "beale": {"newton": 7, "bfgs": 14, "lbfgs": 15, "cg": 21},
-    "rosenbrock5": {"newton": 17, "bfgs": 44, "lbfgs": 56, "cg": 134},
+    "rosenbrock5": {"newton": 17, "bfgs": 44, "lbfgs": 56, "cg": 171},
 }
 # From a start where the Hessian is not positive definite, modified Newton may take another basin
 # than scipy's trust region: these are minima too (the 5-D Rosenbrock's well-known local one).

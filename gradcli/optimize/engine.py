@@ -26,11 +26,12 @@ import numpy as np
 
 from gradcli.errors import MathError, UsageError
 from gradcli.optimize.chunks import Chunk
-from gradcli.optimize.curvature import CurvatureLane, check_plans, is_curvature
+from gradcli.optimize.curvature import CurvatureLane, check_settings
 from gradcli.optimize.lane import Keep, Lane, LaneContext, collector_paused
+from gradcli.optimize.plans import LanePlans, RunPlans
 from gradcli.optimize.runs import DescentRun, Final, RunPlan, StepRecord
 from gradcli.optimize.scalar import ScalarLane
-from gradcli.optimize.settings import Settings
+from gradcli.optimize.settings import CURVATURE_METHODS, Settings
 from gradcli.optimize.vector import VectorLane
 
 if TYPE_CHECKING:
@@ -103,17 +104,13 @@ def check_starts(compiled: Compiled, points: Array) -> None:
 
 def plan_runs(
     starts: Array | Sequence[Sequence[float]], settings: Sequence[Settings], n: int
-) -> list[RunPlan]:
-    """The product starts × settings, start-major: run k = start k // S with settings k % S."""
+) -> RunPlans:
+    """The product starts × settings, start-major: run k = start k // S with settings k % S (a
+    sequence of RunPlans made on demand: see :mod:`.plans`)."""
     points = start_points(starts, n)
     if len(points) == 0 or not settings:
         raise UsageError("descend needs at least one start and one setting")
-    new = tuple.__new__  # thousands of starts: skip NamedTuple's Python-level __new__
-    return [
-        new(RunPlan, (i * len(settings) + j, point, s))
-        for i, point in enumerate(points)
-        for j, s in enumerate(settings)
-    ]
+    return RunPlans(points, settings)
 
 
 def iter_descent(
@@ -228,8 +225,7 @@ class Descent:
             refuse_curvature([s.method for s in settings])
             projection = projection.oriented([s.ascent for s in settings])
             self.points = projection.points(self.points)
-        with collector_paused():
-            self.plan = plan_runs(self.points, settings, self.n)
+        self.plan = plan_runs(self.points, settings, self.n)
         self.record_every = record_every
         self.summary_only = summary_only
         self.keep: Keep = "final" if summary_only else keep
@@ -239,10 +235,10 @@ class Descent:
         self.both = compiled.both
         self.step = 0  # the step the lanes are working on
         self.offset = offset
-        check_plans(self.plan, self.n)
+        check_settings(len(self.points), self.plan.settings, self.n)
         if not checked:
             check_starts(compiled, self.points)
-        line_search = any(p.settings.line_search for p in self.plan)
+        line_search = any(s.line_search for s in self.plan.settings)
         self.context = LaneContext(
             self.both,
             # the line search's trial points need f alone, not its gradient
@@ -257,25 +253,39 @@ class Descent:
         )
         with collector_paused():
             self.lanes = self._make_lanes()
-            self._lane_of = {run: lane for lane in self.lanes for run in lane.plans}
+            self._lane_of = self._lanes_by_run()
         self._started = False
 
     def _make_lanes(self) -> list[Lane]:
-        groups: dict[tuple[Any, ...], list[RunPlan]] = {}
-        for p in self.plan:  # a lane's runs share their method, line search and knobs
-            key = (p.settings.method, p.settings.line_search, p.settings.knobs)
-            groups.setdefault(key, []).append(p)
+        # a lane's runs share their method, line search and knobs: grouped by setting, not by
+        # run (every start has every setting)
+        plan = self.plan
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for j, s in enumerate(plan.settings):
+            groups.setdefault((s.method, s.line_search, s.knobs), []).append(j)
         lanes: list[Lane] = []
-        for plans in groups.values():
-            if is_curvature(plans[0]):  # not elementwise: one run at a time, on numpy vectors
+        for columns in groups.values():
+            runs = LanePlans(plan, columns)
+            if plan.settings[columns[0]].method in CURVATURE_METHODS:
+                # not elementwise: one run at a time, on numpy vectors
                 hessian = self.compiled.hessian
-                lanes.extend(CurvatureLane(self.context, p, hessian) for p in plans)
-            elif len(plans) <= SCALAR_LANE_MAX:
-                lanes.extend(ScalarLane(self.context, p) for p in plans)
+                lanes.extend(CurvatureLane(self.context, runs[k], hessian) for k in runs)
+            elif len(runs) <= SCALAR_LANE_MAX:
+                lanes.extend(ScalarLane(self.context, runs[k]) for k in runs)
             else:
-                lanes.append(VectorLane(self.context, plans))
+                lanes.append(VectorLane(self.context, runs))
         lanes.sort(key=lambda lane: lane.first_run)
         return lanes
+
+    def _lanes_by_run(self) -> list[Lane]:
+        """The lane of each run, by run number."""
+        if len(self.lanes) == 1:
+            return self.lanes * len(self.plan)
+        lane_of: list[Lane] = [self.lanes[0]] * len(self.plan)
+        for lane in self.lanes:
+            for run in lane.plans:
+                lane_of[run] = lane
+        return lane_of
 
     # --- driving --------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[StepRecord]:
@@ -413,6 +423,8 @@ class Descent:
         """Each run's status, in run order (unfinished ones are marked interrupted first)."""
         for lane in self.lanes:
             lane.close()
+        if len(self.lanes) == 1:  # its runs are every run, in order
+            return list(self.lanes[0].statuses().values())
         out: list[str] = [""] * len(self.plan)
         for lane in self.lanes:
             for run, status in lane.statuses().items():

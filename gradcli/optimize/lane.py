@@ -18,7 +18,7 @@ them, then :meth:`Lane.final`, :meth:`Lane.statuses` and :meth:`Lane.results`. T
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal, NamedTuple
 
@@ -123,7 +123,7 @@ class Lane:
     its records."""
 
     ctx: LaneContext
-    plans: dict[int, RunPlan]
+    plans: Mapping[int, RunPlan]
     first_run: int
     solo: bool = False
     active: int  # runs still going

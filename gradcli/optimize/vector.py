@@ -30,6 +30,7 @@ from gradcli.optimize.lane import (
     collector_paused,
 )
 from gradcli.optimize.optimizers import ARRAY_OPS, OPTIMIZERS, Hyper
+from gradcli.optimize.plans import LanePlans
 from gradcli.optimize.runs import (
     BOUND,
     BOUND_SQ,
@@ -39,7 +40,6 @@ from gradcli.optimize.runs import (
     STATUSES,
     DescentRun,
     Final,
-    RunPlan,
     StepRecord,
     divergence_reason,
     never_started,
@@ -73,10 +73,12 @@ def _shared(values: Sequence[Any]) -> Any:
 class VectorLane(Lane):
     """Many runs with one method, every coordinate an (R,) array over the runs still going."""
 
-    def __init__(self, ctx: LaneContext, plans: list[RunPlan]) -> None:
+    plans: LanePlans
+
+    def __init__(self, ctx: LaneContext, plans: LanePlans) -> None:
         self.ctx = ctx
-        self.plans = {p.run: p for p in plans}
-        self.first_run = plans[0].run
+        self.plans = plans  # RunPlans on demand; the lane works from its arrays
+        self.first_run = int(plans.runs[0])
         self.active = len(plans)
         self.chunks: list[Chunk] = []  # keep="recorded": all; keep="ends": the first ENDS
         self.recent: deque[Chunk] = deque(maxlen=ENDS)  # keep="ends": the last ENDS
@@ -84,21 +86,20 @@ class VectorLane(Lane):
         self.ended_at: list[_Ended] = []
         self.finals: dict[int, Final] = {}  # built on demand from ended_at (see final)
         # where each run ended: index into self.ended_at (-1: still going), and its row there
-        self.run_ids = np.array(list(self.plans))  # sorted: plans come in run order
+        self.run_ids = plans.runs  # sorted: plans come in run order
         self.event = np.full(len(plans), -1)
         self.row = np.full(len(plans), -1)
-        self.local = {run: i for i, run in enumerate(self.plans)}  # run -> its index in run_ids
 
     # --- the arithmetic ------------------------------------------------------------------------
     def _start(self) -> Start:
-        plans = list(self.plans.values())
-        settings = [p.settings for p in plans]
+        plans = self.plans
         count = len(plans)
-        starts = np.array([p.start for p in plans], dtype=float)
-        distinct = {id(s): s for s in settings}
+        starts = np.asarray(plans.starts, dtype=np.float64)
+        distinct = {id(s): s for s in plans.settings}
         self.distinct = list(distinct.values())
+        settings = plans.settings  # the first is the first run's
         # one Settings for every run: every hyperparameter a Python float
-        per_run = settings[:1] if len(distinct) == 1 else settings
+        per_run = settings[:1] if len(distinct) == 1 else plans.per_run()
         hyper = Hyper(
             *(
                 _shared([getattr(s, name) for s in per_run])
@@ -131,8 +132,12 @@ class VectorLane(Lane):
         make = in_place(ctx.both)
         if make is None:
             return None
-        method = next(iter(self.plans.values())).settings.method
-        self.coast = Coast(make, ctx.n, OPTIMIZERS[method].update, method == "gd")
+        method = self.plans.settings[0].method
+        gd = method == "gd"  # gd alone steps without f where the bounds allow (see .bounds)
+        gradient = in_place(ctx.both, 1) if gd else None
+        self.coast = Coast(
+            make, ctx.n, OPTIMIZERS[method].update, gd, gradient, ctx.both if gradient else None
+        )
         self.coast_every = 0 if ctx.summary_only else ctx.record_every
         return self._coast
 
@@ -349,7 +354,7 @@ class VectorLane(Lane):
     ) -> str:
         if status == "diverged":
             return divergence_reason(x, f, g, norm, t)
-        return stop_reason(status, norm, self.plans[run].settings, t)
+        return stop_reason(status, norm, self.plans.settings_of(run), t)
 
     def close(self) -> None:
         """Report unfinished runs as interrupted (after Ctrl-C or a closed pipe)."""
@@ -373,16 +378,20 @@ class VectorLane(Lane):
 
     def ended(self, run: int) -> bool:
         # asked once per run and step while a summary waits for run order: a dict, not a search
-        return run in self.finals or self.event.item(self.local[run]) >= 0
+        return run in self.finals or self.event.item(self.plans.index(run)) >= 0
 
     # --- results ------------------------------------------------------------------------------
     def statuses(self) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for run, e, k in zip(self.run_ids.tolist(), self.event.tolist(), self.row.tolist()):
-            if e < 0:  # closed before its first step
-                out[run] = self.finals[run].status
-            else:
-                out[run] = STATUSES[int(self.ended_at[e].codes[k])]
+        runs = self.run_ids.tolist()
+        if not self.ended_at:  # closed before the first step
+            return {run: self.finals[run].status for run in runs}
+        # every run's code at once: ended_at's codes end to end, indexed by (event, row)
+        codes = np.concatenate([e.codes for e in self.ended_at])
+        offsets = np.cumsum([0] + [len(e.codes) for e in self.ended_at])
+        at = np.where(self.event >= 0, offsets[self.event] + self.row, 0)
+        out = dict(zip(runs, map(STATUSES.__getitem__, codes[at].tolist())))
+        for k in np.flatnonzero(self.event < 0).tolist():  # closed before their first step
+            out[runs[k]] = self.finals[runs[k]].status
         return out
 
     def results(self) -> dict[int, DescentRun]:
