@@ -224,10 +224,9 @@ def _fields(
         fields.append((name, f"{first.rule()}   [{', '.join(params)}]"))
         if first.schedule is not None:
             fields.append(("schedule", f"{first.schedule.spec()} = {first.schedule.torch()}"))
-    stop = f"‖∇f‖ ≤ {s.tol:g}" if s.tol > 0 else "never early (tol 0)"
-    fields.append(
-        ("stopping", f"converged when {stop}; at most {s.steps:,} steps; diverged past 1e150")
-    )
+    # tol 0: no run converges early ("converged when never early" read as nonsense)
+    stop = f"converged when ‖∇f‖ ≤ {s.tol:g}" if s.tol > 0 else "no early stop (tol 0)"
+    fields.append(("stopping", f"{stop}; at most {s.steps:,} steps; diverged past 1e150"))
     return fields
 
 
