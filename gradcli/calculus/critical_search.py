@@ -138,19 +138,50 @@ def is_root(compiled: Compiled, x: Array) -> Array:
         return ok | (np.all(g == 0, axis=-1))
 
 
-def search(
+@dataclass(frozen=True)
+class Sweep:
+    """Where damped Newton left each start, and how it went."""
+
+    points: Array  # every start's last point
+    converged: Array  # bool: its step became negligible, and it sits on a root
+    inside: Array  # bool: its first ``n`` coordinates lie in the range
+    iterations: int
+    timed_out: bool
+
+    def summary(self, design: str) -> NumericSearch:
+        accepted = self.converged & self.inside
+        return NumericSearch(
+            starts=len(self.points),
+            design=design,
+            accepted=int(accepted.sum()),
+            outside=int((self.converged & ~self.inside).sum()),
+            rejected=int((~self.converged).sum()),
+            iterations=self.iterations,
+            timed_out=self.timed_out,
+        )
+
+
+def newton_sweep(
     compiled: Compiled,
+    z: Array,
     bounds: Sequence[tuple[float, float]],
     deadline: float,
-    max_starts: int = MAX_STARTS,
-) -> SearchOutcome:
-    """Damped Newton on ∇f = 0 from every start at once, each start frozen once it settles."""
-    x, design = starts(bounds, max_starts)
-    count = len(x)
+    n: int | None = None,
+) -> Sweep:
+    """Damped Newton on ∇ = 0 from every row of ``z`` at once, each start frozen once it settles.
+    The first ``n`` coordinates (all by default) are the ones the range is about: a step moves
+    them at most a tenth of the range, and a start ten spans outside it is given up; the rest (the
+    multipliers λ of a Lagrange system) move freely. ``z`` is updated in place."""
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
     span = hi - lo
     centre = (lo + hi) / 2
+    n = z.shape[1] if n is None else n
+    # A step longer than a tenth of the range is cut to that length: a pure Newton step can
+    # throw a start far away where the Hessian is nearly singular. Near a root the steps are
+    # short and Newton's quadratic convergence is untouched.
+    reach = 0.1 * float(np.linalg.norm(span))
+    count = len(z)
     active = np.ones(count, dtype=bool)
     converged = np.zeros(count, dtype=bool)
     iterations = 0
@@ -161,40 +192,39 @@ def search(
             break
         iterations += 1
         idx = np.flatnonzero(active)
-        xa = x[idx]
-        step = newton_steps(compiled, xa)
+        za = z[idx]
+        step = newton_steps(compiled, za)
         with np.errstate(all="ignore"):
             finite = np.all(np.isfinite(step), axis=1)
             size = np.linalg.norm(step, axis=1)
-            done = finite & (size <= STEP_TOLERANCE * (1 + np.linalg.norm(xa, axis=1)))
-            # A step longer than a tenth of the range is cut to that length: a pure Newton
-            # step can throw a start far away where the Hessian is nearly singular. Near a
-            # root the steps are short and Newton's quadratic convergence is untouched.
-            reach = 0.1 * float(np.linalg.norm(span))
-            step = step * np.minimum(1.0, reach / np.where(size > 0, size, 1.0))[:, None]
-            moved = np.where(finite[:, None], xa - step, xa)
+            done = finite & (size <= STEP_TOLERANCE * (1 + np.linalg.norm(za, axis=1)))
+            move = size if n == z.shape[1] else np.linalg.norm(step[:, :n], axis=1)
+            step = step * np.minimum(1.0, reach / np.where(move > 0, move, 1.0))[:, None]
+            moved = np.where(finite[:, None], za - step, za)
             # Far outside the range (ten spans away) a start will not come back usefully.
-            lost = ~finite | np.any(np.abs(moved - centre) > 10 * span + 1.0, axis=1)
-        x[idx] = moved
+            lost = ~finite | np.any(np.abs(moved[:, :n] - centre) > 10 * span + 1.0, axis=1)
+        z[idx] = moved
         converged[idx[done]] = True
         active[idx[done | lost]] = False
-    if converged.any():  # belt and braces: a converged start must sit on a root of ∇f
-        converged[converged] = is_root(compiled, x[converged])
-    inside = np.all((x >= lo - 1e-9 * span) & (x <= hi + 1e-9 * span), axis=1)
-    accepted = converged & inside
-    summary = NumericSearch(
-        starts=count,
-        design=design,
-        accepted=int(accepted.sum()),
-        outside=int((converged & ~inside).sum()),
-        rejected=int((~converged).sum()),
-        iterations=iterations,
-        timed_out=timed_out,
-    )
-    found = _polish(compiled, x[accepted], deadline)
+    if converged.any():  # belt and braces: a converged start must sit on a root
+        converged[converged] = is_root(compiled, z[converged])
+    inside = np.all((z[:, :n] >= lo - 1e-9 * span) & (z[:, :n] <= hi + 1e-9 * span), axis=1)
+    return Sweep(z, converged, inside, iterations, timed_out)
+
+
+def search(
+    compiled: Compiled,
+    bounds: Sequence[tuple[float, float]],
+    deadline: float,
+    max_starts: int = MAX_STARTS,
+) -> SearchOutcome:
+    """Damped Newton on ∇f = 0 from every start at once (:func:`newton_sweep`), then polished."""
+    x, design = starts(bounds, max_starts)
+    sweep = newton_sweep(compiled, x, bounds, deadline)
+    found = _polish(compiled, x[sweep.converged & sweep.inside], deadline)
     # Newton's last step leaves ~1e-16·‖x‖ of noise: a coordinate that small is a zero.
     found[np.abs(found) <= 1e-14 * (1 + np.linalg.norm(found, axis=1, keepdims=True))] = 0.0
-    return SearchOutcome(distinct(found), summary)
+    return SearchOutcome(distinct(found), sweep.summary(design))
 
 
 def _polish(compiled: Compiled, found: Array, deadline: float) -> Array:

@@ -18,16 +18,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradcli.calculus.critical_search import (
-    MAX_ITERATIONS,
-    STEP_TOLERANCE,
     SearchOutcome,
     distinct,
-    is_root,
-    newton_steps,
+    newton_sweep,
     starts,
 )
-from gradcli.calculus.results import NumericSearch
-from gradcli.limits import work_clock
 
 Array = np.ndarray[Any, Any]
 
@@ -133,52 +128,11 @@ def _search(
     xs, design = starts(box, MAX_STARTS)
     m = compiled.n - n
     z = np.hstack([xs, _multipliers(compiled, xs, n, m)])
-    count = len(z)
-    lo = np.array([b[0] for b in box])
-    hi = np.array([b[1] for b in box])
-    span = hi - lo
-    centre = (lo + hi) / 2
-    reach = 0.1 * float(np.linalg.norm(span))
-    active = np.ones(count, dtype=bool)
-    converged = np.zeros(count, dtype=bool)
-    iterations = 0
-    timed_out = False
-    while active.any() and iterations < MAX_ITERATIONS:
-        if work_clock() > deadline:
-            timed_out = True
-            break
-        iterations += 1
-        idx = np.flatnonzero(active)
-        za = z[idx]
-        step = newton_steps(compiled, za)
-        with np.errstate(all="ignore"):
-            finite = np.all(np.isfinite(step), axis=1)
-            size = np.linalg.norm(step, axis=1)
-            done = finite & (size <= STEP_TOLERANCE * (1 + np.linalg.norm(za, axis=1)))
-            # x moves at most a tenth of the range per step (as in critical's search); λ is free
-            move = np.linalg.norm(step[:, :n], axis=1)
-            cut = np.minimum(1.0, reach / np.where(move > 0, move, 1.0))
-            moved = np.where(finite[:, None], za - step * cut[:, None], za)
-            lost = ~finite | np.any(np.abs(moved[:, :n] - centre) > 10 * span + 1.0, axis=1)
-        z[idx] = moved
-        converged[idx[done]] = True
-        active[idx[done | lost]] = False
-    if converged.any():
-        converged[converged] = is_root(compiled, z[converged])
-    inside = np.all((z[:, :n] >= lo - 1e-9 * span) & (z[:, :n] <= hi + 1e-9 * span), axis=1)
-    accepted = converged & inside
-    summary = NumericSearch(
-        starts=count,
-        design=design,
-        accepted=int(accepted.sum()),
-        outside=int((converged & ~inside).sum()),
-        rejected=int((~converged).sum()),
-        iterations=iterations,
-        timed_out=timed_out,
-    )
-    found = z[accepted]
+    # λ moves freely; only x is held to the range (as in critical's search)
+    sweep = newton_sweep(compiled, z, box, deadline, n)
+    found = z[sweep.converged & sweep.inside]
     found[np.abs(found) <= 1e-14 * (1 + np.linalg.norm(found, axis=1, keepdims=True))] = 0.0
-    return SearchOutcome(distinct(found), summary)
+    return SearchOutcome(distinct(found), sweep.summary(design))
 
 
 def _multipliers(compiled: Any, xs: Array, n: int, m: int) -> Array:
