@@ -398,13 +398,9 @@ def _fill(out: Array, value: Any) -> None:
     np.copyto(out, value)
 
 
-@lru_cache(maxsize=32)
-def in_place(fn: Callable[..., Any], first: int = 0) -> Callable[[int], Callable[..., None]] | None:
-    """For ``fn`` lambdified (with cse) into ``[e0, e1, ...]``: ``make(R)``, which allocates the
-    buffers for R points and returns ``evaluate(*coordinates, *outs)`` writing e_i into ``outs[i]``
-    (float64 arrays of shape (R,)), bit for bit what ``fn`` returns. None when ``fn``'s code is not
-    of the shape lambdify writes. Cached: every batch of a descent steps with the same ``fn``.
-    ``first=1``: e1, e2, … only (∇f without f), and nothing that only e0 needs is computed."""
+def lambdified_def(fn: Callable[..., Any]) -> ast.FunctionDef | None:
+    """The syntax tree of a lambdified function's one ``def`` (None when its source is not one):
+    what the code rewriters (:func:`in_place`, ``optimize.bounds``) start from."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
@@ -412,10 +408,23 @@ def in_place(fn: Callable[..., Any], first: int = 0) -> Callable[[int], Callable
     func = tree.body[0] if len(tree.body) == 1 else None
     if not isinstance(func, ast.FunctionDef) or not func.body:
         return None
+    return func
+
+
+@lru_cache(maxsize=32)
+def in_place(fn: Callable[..., Any], first: int = 0) -> Callable[[int], Callable[..., None]] | None:
+    """For ``fn`` lambdified (with cse) into ``[e0, e1, ...]``: ``make(R)``, which allocates the
+    buffers for R points and returns ``evaluate(*coordinates, *outs)`` writing e_i into ``outs[i]``
+    (float64 arrays of shape (R,)), bit for bit what ``fn`` returns. None when ``fn``'s code is not
+    of the shape lambdify writes. Cached: every batch of a descent steps with the same ``fn``.
+    ``first=1``: e1, e2, … only (∇f without f), and nothing that only e0 needs is computed."""
+    func = lambdified_def(fn)
+    if func is None:
+        return None
     args = func.args
     if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or args.posonlyargs:
         return None
-    if any(isinstance(n, ast.Name) and n.id.startswith(_PREFIX) for n in ast.walk(tree)):
+    if any(isinstance(n, ast.Name) and n.id.startswith(_PREFIX) for n in ast.walk(func)):
         return None
     *assigns, ret = func.body
     if not (isinstance(ret, ast.Return) and isinstance(ret.value, (ast.List, ast.Tuple))):

@@ -24,12 +24,12 @@ variable, exp, sin, a fractional power): no bound, and the coast checks every st
 from __future__ import annotations
 
 import ast
-import inspect
 import math
-import textwrap
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, cast
+
+from gradcli.numeric import lambdified_def
 
 WIDEN = 1 + 1e-9  # per operation: ≥ (1 + 64 ulps) covers a power up to MAX_POWER and the rounding
 MAX_POWER = 64  # of the bound's own arithmetic many times over; the stopping bounds are 1e150
@@ -85,12 +85,8 @@ def magnitude_bound(fn: Callable[..., Any]) -> Callable[[float], tuple[float, fl
     """For ``fn`` lambdified into ``[f, ∂f/∂x1, …]``: ``bound(X)`` = (F, G) with |f| ≤ F and
     Σ|∂f/∂x_i| ≤ G, as computed in floating point, at every point whose coordinates are all at most
     X in magnitude (inf or nan: no bound). None when the code is not of the kind bounded here."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    func = tree.body[0] if len(tree.body) == 1 else None
-    if not isinstance(func, ast.FunctionDef) or not func.body:
+    func = lambdified_def(fn)
+    if func is None:
         return None
     *assigns, ret = func.body
     if not (isinstance(ret, ast.Return) and isinstance(ret.value, (ast.List, ast.Tuple))):

@@ -34,18 +34,13 @@ from gradcli.optimize.lane import LaneContext, State, Verdict, dot
 from gradcli.optimize.newton import Newton
 from gradcli.optimize.quasi_newton import BFGS, LBFGS
 from gradcli.optimize.runs import (
-    DIVERGED,
     MAX_STEPS,
     RISE_RTOL,
-    SQ_HUGE,
-    Final,
     RunPlan,
-    divergence_reason,
     norm_from,
-    stop_reason,
     where,
 )
-from gradcli.optimize.scalar import ScalarLane, _record
+from gradcli.optimize.scalar import ScalarLane
 from gradcli.optimize.settings import CURVATURE_METHODS, Settings
 from gradcli.optimize.wolfe import Search, strong_wolfe
 
@@ -244,21 +239,8 @@ class CurvatureLane(ScalarLane):
             return Search(None, False, search.evaluations)  # a step too small to move x at all
         return search
 
-    def _finish(self, state: State, status: str) -> None:
+    def _reason(self, state: State, status: str, norm: float) -> str:
         """ScalarLane's, with the reason of a run whose line search stalled."""
-        t, _, x, _, f, g, sq = state[:7]
-        norm = norm_from(sq, g)
-        if status == DIVERGED:
-            reason = divergence_reason(x, f, g, norm, t)
-        elif status == MAX_STEPS and self.stalled is not None:
-            reason = self.stalled
-        else:
-            reason = stop_reason(status, norm, self.plan.settings, t)
-        record = _record(state)._replace(status=status, reason=reason)
-        rises, reversals, peak, start = state[8:12]
-        peak_norm = math.sqrt(peak) if peak <= SQ_HUGE else norm
-        start_norm = math.sqrt(start) if start <= SQ_HUGE else norm
-        self.outcome = Final(status, reason, t, record, rises, reversals, peak_norm, start_norm)
-        self.active = 0
-        if self.ctx.keep != "final":
-            self._keep(record)
+        if status == MAX_STEPS and self.stalled is not None:
+            return self.stalled
+        return super()._reason(state, status, norm)

@@ -224,13 +224,17 @@ class ScalarLane(Lane):
         assert self.outcome is not None
         return self.outcome.record, None
 
-    def _finish(self, state: State, status: str) -> None:
-        t, _, x, _, f, g, sq = state[:7]
-        norm = norm_from(sq, g)
+    def _reason(self, state: State, status: str, norm: float) -> str:
+        """Why the run stopped, in words (a lane with its own ways to stop adds them)."""
+        t, _, x, _, f, g = state[:6]
         if status == DIVERGED:
-            reason = divergence_reason(x, f, g, norm, t)
-        else:
-            reason = stop_reason(status, norm, self.plan.settings, t)
+            return divergence_reason(x, f, g, norm, t)
+        return stop_reason(status, norm, self.plan.settings, t)
+
+    def _finish(self, state: State, status: str) -> None:
+        t, g, sq = state[0], state[5], state[6]
+        norm = norm_from(sq, g)
+        reason = self._reason(state, status, norm)
         record = _record(state)._replace(status=status, reason=reason)
         rises, reversals, peak, start = state[8:12]
         # a ‖∇f‖² that overflowed ends the run (diverged) at once: that step is the peak
