@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import re
-import signal
-import subprocess
 import sys
-import threading
 from typing import Any
 
 import numpy as np
 import pytest
+from ptyrun import interrupt_when_shown
 from typer.testing import CliRunner
 
 import gradcli.cli.progress as progress
@@ -131,39 +128,8 @@ def test_a_long_descent_on_a_terminal_shows_the_bar_and_ctrl_c_exits_130() -> No
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", "GRADCLI_NO_CACHE": "1"}
     command = [sys.executable, "-m", "gradcli", "descend", "x^2+y^2", "--from", "1,1",
                "--lr", "1e-9", "--tol", "0", "--steps", "100000000"]  # fmt: skip
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower, env=env
-    )
-    os.close(follower)
-    shown: list[bytes] = []
-    drawn = threading.Event()
-
-    def drain() -> None:
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: gradcli has closed the terminal
-                return
-            if not chunk:
-                return
-            shown.append(chunk)
-            if "‖∇f‖".encode() in b"".join(shown[-3:]):
-                drawn.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        assert drawn.wait(120), (proc.poll(), b"".join(shown))
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:  # never leave a 100,000,000-step descent running
-            proc.kill()
-            proc.wait()
-        reader.join(10)
-        os.close(leader)
-    terminal = b"".join(shown).decode(errors="replace")
+    proc = interrupt_when_shown(command, "‖∇f‖".encode(), env)
+    out, terminal = proc.stdout, proc.terminal
     assert proc.returncode == 130
     assert re.search(r"descending .*step [\d,]+/100,000,000 · f \S+ · ‖∇f‖ 2\.83", terminal)
     # transient: the bar's line is erased before the last words, and stdout has the result only
