@@ -149,3 +149,73 @@ def test_grad_check_compiles_f_once(monkeypatch: Any) -> None:
     assert len(point["check"]) == n
     whole = [e for e in compiled if isinstance(e, list) and len(e) == 1 and len(e[0].args) > n]
     assert len(whole) == 1
+
+
+# --- 2. grad --explain: the first partials, a shared time bound, long sums, many points ------
+def test_grad_explain_explains_the_first_partials_and_names_the_rest() -> None:
+    from gradcli.calculus.explain import EXPLAIN_PARTIALS
+
+    n = EXPLAIN_PARTIALS + 5
+    result = runner.invoke(app, ["grad", squares(n), "--explain", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert list(record["explanation"]) == [f"x{i}" for i in range(EXPLAIN_PARTIALS)]
+    left = record["explanation_left_out"]
+    assert left["variables"] == [f"x{i}" for i in range(EXPLAIN_PARTIALS, n)]
+    assert left["reason"] == "count"
+    table = runner.invoke(app, ["grad", squares(n), "--explain"]).stdout
+    assert table.count("step by step") == EXPLAIN_PARTIALS
+    assert f"5 more partials (∂f/∂x{EXPLAIN_PARTIALS} … ∂f/∂x{n - 1}) not explained" in table
+
+
+def test_grad_explain_of_a_few_variables_explains_them_all() -> None:
+    result = runner.invoke(app, ["grad", "x**2*y + z", "--explain", "--format", "json"])
+    record = json.loads(result.stdout)
+    assert list(record["explanation"]) == ["x", "y", "z"]
+    assert "explanation_left_out" not in record
+
+
+def test_grad_explain_shares_one_time_bound(monkeypatch: Any) -> None:
+    import gradcli.calculus.explain as explain
+
+    # no time at all: the first partial is still explained (shortened), the rest named
+    monkeypatch.setattr(explain, "GRADIENT_EXPLAIN_SECONDS", 0.0)
+    result = runner.invoke(app, ["grad", "x**2*y + z", "--explain", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert list(record["explanation"]) == ["x"]
+    assert record["explanation_left_out"]["variables"] == ["y", "z"]
+    assert record["explanation_left_out"]["reason"] == "time"
+
+
+def test_long_sum_states_its_constant_terms_in_one_step() -> None:
+    # before: one step per term (30 steps here; a 1,000-term sum was cut at 200 steps instead)
+    result = runner.invoke(app, ["partial", squares(30), "--wrt", "x7", "--explain", "-f", "json"])
+    steps = json.loads(result.stdout)["explanation"]["x7"]
+    assert [s["rule"] for s in steps] == ["sum", "power", "constant", "combine"]
+    assert steps[0]["text"].endswith("= ∂/∂x7 (x7²) + ∂/∂x7 (the other 29 terms)")
+    assert steps[2]["text"].startswith("The other 29 terms (x0², x1², …, x9²) do not hold x7")
+    assert steps[-1]["result"] == "2*x7"
+
+
+def test_short_sums_keep_a_step_per_term() -> None:
+    result = runner.invoke(
+        app, ["partial", "x**2 + y**2 + z", "--wrt", "x", "--explain", "-f", "json"]
+    )
+    steps = json.loads(result.stdout)["explanation"]["x"]
+    assert [s["rule"] for s in steps] == ["sum", "power", "constant", "constant", "combine"]
+
+
+def test_explanation_substitutes_at_the_first_points_only() -> None:
+    from gradcli.calculus.explain import EXPLAIN_POINTS
+
+    points = "\n".join(f"{i},1" for i in range(EXPLAIN_POINTS + 3)) + "\n"
+    args = ["partial", "x**2*y", "--wrt", "x", "--explain", "--at", "-", "--format", "json"]
+    result = runner.invoke(app, args, input=points)
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert len(record["points"]) == EXPLAIN_POINTS + 3  # every point still answered
+    rules = [s["rule"] for s in record["explanation"]["x"]]
+    assert rules.count("substitute") == EXPLAIN_POINTS
+    assert rules[-1] == "more_points"
+    assert record["explanation"]["x"][-1]["text"].startswith("At 3 more points the same way")
