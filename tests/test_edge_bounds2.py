@@ -219,3 +219,79 @@ def test_explanation_substitutes_at_the_first_points_only() -> None:
     assert rules.count("substitute") == EXPLAIN_POINTS
     assert rules[-1] == "more_points"
     assert record["explanation"]["x"][-1]["text"].startswith("At 3 more points the same way")
+
+
+# --- 3. numpy's floating-point warnings never reach stderr ------------------------------------
+# Each command runs with numpy's default error state (warn on overflow, 0/0, x/0), every Python
+# warning recorded: before, a descent of several lanes leaked "RuntimeWarning: overflow
+# encountered in exp" — one lane's np.errstate, held across its yields, was undone by another's
+# ending (numpy keeps it in a context variable) — and left "ignore" behind for the process.
+OVERFLOWING = ["exp(x**2)", "cosh(10*x)", "x**50", "1/x", "log(x)", "tan(x)", "exp(exp(x))"]
+OVERFLOWING_2D = ["exp(x*y)", "x**50+y**50", "1/(x*y)", "log(x**2+y**2)", "exp(exp(x+y))"]
+DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "invalid": "warn", "under": "ignore"}
+
+
+def _quiet(args: list[str]) -> None:
+    """Run ``args``: nothing but gradcli's own lines on stderr, no warning raised, and numpy's
+    error state as it was."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught, np.errstate(**DEFAULT_ERRSTATE):
+        warnings.simplefilter("always")
+        result = runner.invoke(app, args)
+        after = np.geterr()
+    assert not result.exception or isinstance(result.exception, SystemExit), result.exception
+    assert [str(w.message) for w in caught] == [], args
+    stray = [line for line in result.stderr.splitlines() if not line.startswith("gradcli")]
+    assert stray == [], args
+    assert after == DEFAULT_ERRSTATE, args
+
+
+def _descents(f: str, starts: list[str]) -> list[list[str]]:
+    knobs = [
+        ["--lr", "1"],
+        ["--lr", "1", "--method", "gd,momentum,adam"],
+        ["--method", "newton"],
+        ["--method", "bfgs,lbfgs,cg"],
+        ["--line-search", "--lr", "2"],
+        ["--noise", "0.5", "--seed", "1", "--lr", "1"],
+        ["--clip-norm", "1", "--lr", "1"],
+    ]
+    froms = [arg for s in starts for arg in ("--from", s)]
+    return [["descend", f, *froms, *k, "--steps", "40", "--format", "csv"] for k in knobs]
+
+
+def test_descend_keeps_numpy_warnings_off_stderr() -> None:
+    for f in OVERFLOWING[:4]:
+        for args in _descents(f, ["3", "0.1"]) + _descents(f, ["3", "0.1", "-2", "5", "8"])[:2]:
+            _quiet(args)
+    for f in OVERFLOWING_2D[:2]:
+        for args in _descents(f, ["2,2", "0.1,-0.1"])[:2]:
+            _quiet(args)
+        _quiet(["descend", f, "--from", "2,2", "--subject-to", "x^2+y^2=4", "--lr", "3"])
+        _quiet(["descend", f, "--from", "2,2", "--bounds", "-3:3", "--lr", "3", "-f", "json"])
+        _quiet(["descend", f, "--from", "2,2", "--from", "1,1", "--summary", "-f", "csv"])
+
+
+def test_the_other_commands_keep_numpy_warnings_off_stderr() -> None:
+    for f in OVERFLOWING:
+        _quiet(["grad", f, "--at", "3", "--check", "--format", "json"])
+        _quiet(["partial", f, "--wrt", "x", "--at", "0", "--check", "--format", "json"])
+    for f in ("exp(x**2)", "1/x", "tan(x)"):  # (level of cosh(10x) takes seconds: its branches)
+        _quiet(["level", f, "--at", "2", "--format", "json"])
+    for f in OVERFLOWING_2D:
+        _quiet(["critical", f, "--format", "json"])
+        _quiet(["grad", f, "--at", "1e300,1", "--hessian", "--check", "--format", "json"])
+    # the Lagrange search's roots with a huge λ: ‖z‖ overflowed in numpy's norm
+    _quiet(["critical", "exp(exp(x*y))", "--subject-to", "x+y=1", "--format", "json"])
+
+
+def test_lengths_do_not_overflow() -> None:
+    from gradcli.calculus.critical_search import distinct, lengths
+
+    rows = np.array([[1e200, 0.0], [3.0, 4.0]])
+    with np.errstate(all="raise"):
+        assert lengths(rows).tolist() == [1e200, 5.0]
+        # before, ‖(0, 1e200)‖ was ∞, so every other point counted as a duplicate of it
+        kept = distinct(np.array([[0.0, 1e200], [1.0, 2.0]]))
+    assert len(kept) == 2

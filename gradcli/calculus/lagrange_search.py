@@ -23,6 +23,7 @@ from gradcli.calculus.critical_search import (
     SearchOutcome,
     distinct,
     is_root,
+    lengths,
     newton_steps,
     starts,
 )
@@ -177,7 +178,7 @@ def _search(
         timed_out=timed_out,
     )
     found = z[accepted]
-    found[np.abs(found) <= 1e-14 * (1 + np.linalg.norm(found, axis=1, keepdims=True))] = 0.0
+    found[np.abs(found) <= 1e-14 * (1 + lengths(found)[:, None])] = 0.0  # a huge λ: no overflow
     return SearchOutcome(distinct(found), summary)
 
 
