@@ -295,3 +295,59 @@ def test_lengths_do_not_overflow() -> None:
         # before, ‖(0, 1e200)‖ was ∞, so every other point counted as a duplicate of it
         kept = distinct(np.array([[0.0, 1e200], [1.0, 2.0]]))
     assert len(kept) == 2
+
+
+# --- 4. the text picture: f past the open ends of the bands has glyphs of its own -------------
+def _picture(cells: list[list[tuple[str, str]]], over: bool = True) -> Any:
+    """A TerminalPicture whose cells are (top pixel, bottom pixel) colours."""
+    from gradcli.plotting.terminal import ColourScale, TerminalPicture
+
+    pixels = np.array(
+        [
+            [[int(c[k][i : i + 2], 16) for i in (1, 3, 5)] for c in row]
+            for row in cells
+            for k in (0, 1)
+        ],
+        dtype=np.uint8,
+    )
+    scale = ColourScale(
+        ("#48186a", "#1fa088", "#d8e219"), -4.0, 4.0, False, "#440154", "#fde725" if over else None
+    )
+    return TerminalPicture(pixels, "contour", "x", (-1, 1), "y", (-1, 1), scale, [])
+
+
+def test_text_cells_past_the_top_level_are_not_overlays() -> None:
+    from gradcli.views import terminal as view
+
+    band, top, over, under, red = "#48186a", "#d8e219", "#fde725", "#440154", "#e41a1c"
+    pic = _picture(
+        [[(band, band), (top, top), (over, over), (under, under), (red, red), (over, under)]]
+    )
+    glyphs = [g for g, _ in view._shades(pic, view.Screen(60, 20, False, False))[0]]
+    # before: the over and under cells were the nearest band's shade, the pole (over above
+    # under) 'o' — the glyph the legend gives the overlays
+    assert glyphs == [" ", "@", view.OVER, view.UNDER, "o", view.OVER]
+
+
+def test_text_legend_names_the_open_ends() -> None:
+    from gradcli.views import terminal as view
+
+    screen = view.Screen(80, 24, False, False)
+    scale = _picture([[("#48186a", "#48186a")]]).scale
+    frame = view.frame_text("f", (-1, 1), "y", [], scale, [], screen, "text", arrows=None,
+                            runs=False, points=False)  # fmt: skip
+    footer = "\n".join(t.plain for t in frame.footer)
+    assert f"{view.OVER} f above 4" in footer and f"{view.UNDER} f below -4" in footer
+    closed = _picture([[("#48186a", "#48186a")]], over=False).scale
+    frame = view.frame_text("f", (-1, 1), "y", [], closed, [], screen, "text", arrows=None,
+                            runs=False, points=False)  # fmt: skip
+    assert "above" not in "\n".join(t.plain for t in frame.footer)
+
+
+def test_plot_in_text_cells_marks_a_pole_with_the_over_glyph() -> None:
+    env = {"NO_COLOR": "1", "COLUMNS": "60", "LINES": "30"}
+    result = runner.invoke(app, ["plot", "tan(x*y)", "--term", "text", "--arrows", "0"], env=env)
+    assert result.exit_code == 0, result.output
+    picture = result.stdout.splitlines()[1:-4]
+    assert any("&" in line for line in picture)
+    assert "& f above 4" in result.stdout

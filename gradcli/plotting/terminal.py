@@ -60,6 +60,10 @@ class ColourScale:
     low: float
     high: float
     log: bool
+    # the colours of f below ``low`` and above ``high`` where the bands are open there (a
+    # clipped range, explicit --levels): contourf's "under" and "over" regions
+    under: str | None = None
+    over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -337,7 +341,11 @@ def _scale(ax: Any) -> ColourScale | None:
                 return None
             mids = [0.5 * (a + b) for a, b in itertools.pairwise(finite)]
             colors = tuple(_hex(c.cmap(c.norm(m))) for m in mids)
-            return ColourScale(colors, float(finite[0]), float(finite[-1]), False)
+            drawn = [_hex(rgba) for rgba in c.to_rgba(c.cvalues)]  # with the open ends' colours
+            under = drawn[0] if c.extend in ("min", "both") else None
+            over = drawn[-1] if c.extend in ("max", "both") else None
+            low, high = float(finite[0]), float(finite[-1])
+            return ColourScale(colors, low, high, False, under, over)
     return None
 
 
