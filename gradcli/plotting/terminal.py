@@ -19,7 +19,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -341,7 +341,8 @@ def _scale(ax: Any) -> ColourScale | None:
                 return None
             mids = [0.5 * (a + b) for a, b in itertools.pairwise(finite)]
             colors = tuple(_hex(c.cmap(c.norm(m))) for m in mids)
-            drawn = [_hex(rgba) for rgba in c.to_rgba(c.cvalues)]  # with the open ends' colours
+            cvalues = cast("Any", c).cvalues  # every region's value, the open ends' too
+            drawn = [_hex(rgba) for rgba in c.to_rgba(cvalues)]
             under = drawn[0] if c.extend in ("min", "both") else None
             over = drawn[-1] if c.extend in ("max", "both") else None
             low, high = float(finite[0]), float(finite[-1])

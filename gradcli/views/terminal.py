@@ -345,10 +345,10 @@ def _banded(pixels: Any, cells: Any, scale: ColourScale) -> list[list[Cell]]:
     n = len(scale.colors)
     kinds = [_shade(k, n) for k in range(n)]
     colours = list(scale.colors)
-    for colour, glyph in ((scale.under, UNDER), (scale.over, OVER)):
+    for colour, mark in ((scale.under, UNDER), (scale.over, OVER)):
         if colour is not None:
             colours.append(colour)
-            kinds.append(glyph)
+            kinds.append(mark)
     palette = np.array([_rgb(c) for c in colours], dtype=float)
 
     def nearest(rgb: Any) -> tuple[Any, Any]:
