@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from gradcli.calculus.critical_exact import ExactOutcome, solve_exact
-from gradcli.calculus.critical_search import MAX_STARTS, SearchOutcome, on_a_continuum, search
+from gradcli.calculus.critical_search import (
+    MAX_STARTS,
+    SearchOutcome,
+    lengths,
+    on_a_continuum,
+    search,
+)
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
 from gradcli.calculus.results import CriticalPoint, CriticalResult, StationarySet, Value
 from gradcli.errors import MathError, UsageError
@@ -101,7 +107,7 @@ def critical_points(
             on_sets = _on_sets(fn, sets, outcome.points)
             known = np.array([f.values for f in found]).reshape(-1, n)
             for p, on_set in zip(outcome.points, on_sets):
-                near = np.linalg.norm(known - p, axis=1) <= 1e-6 * (1 + np.linalg.norm(p))
+                near = lengths(known - p) <= 1e-6 * (1 + lengths(p[None])[0])
                 if not on_set and not near.any():
                     found.append(_Found(None, tuple(float(c) for c in p), "numeric"))
     now = work_clock()

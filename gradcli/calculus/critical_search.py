@@ -223,7 +223,7 @@ def search(
     sweep = newton_sweep(compiled, x, bounds, deadline)
     found = _polish(compiled, x[sweep.converged & sweep.inside], deadline)
     # Newton's last step leaves ~1e-16·‖x‖ of noise: a coordinate that small is a zero.
-    found[np.abs(found) <= 1e-14 * (1 + np.linalg.norm(found, axis=1, keepdims=True))] = 0.0
+    found[np.abs(found) <= 1e-14 * (1 + lengths(found)[:, None])] = 0.0
     return SearchOutcome(distinct(found), sweep.summary(design))
 
 
@@ -258,12 +258,20 @@ def distinct(points: Array, tolerance: float = DUPLICATE_TOLERANCE) -> Array:
     reps = np.empty((0, n))
     for p in points[order]:
         if len(reps):
-            gap = np.linalg.norm(reps - p, axis=1)
-            if np.any(gap <= tolerance * (1 + np.linalg.norm(p))):
+            gap = lengths(reps - p)
+            if np.any(gap <= tolerance * (1 + lengths(p[None])[0])):
                 continue
         kept.append(p)
         reps = np.vstack([reps, p])
     return np.array(kept)
+
+
+def lengths(rows: Array) -> Array:
+    """‖row‖ for each row; where its square overflows (a λ of 1e160), the largest |entry|
+    instead — ∞ would make every point "near" it (and numpy warned on stderr)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        size = np.linalg.norm(rows, axis=1)
+    return np.where(np.isfinite(size), size, np.max(np.abs(rows), axis=1))
 
 
 def on_a_continuum(compiled: Compiled, point: Array, null: Array, deadline: float) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.calculus.critical_exact import ExactOutcome, solve_exact
+from gradcli.calculus.critical_search import lengths
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
 from gradcli.calculus.lagrange_parse import Constraint, constrained, parse_constraint
 from gradcli.calculus.lagrange_search import bordered, classify, search
@@ -147,7 +148,7 @@ def lagrange_points(
             known = np.array([z for _, z, _ in found]).reshape(-1, n + m)
             on_sets = _on_sets(big, sets, outcome.points)
             for z, on in zip(outcome.points, on_sets):
-                near = np.linalg.norm(known - z, axis=1) <= 1e-6 * (1 + np.linalg.norm(z))
+                near = lengths(known - z) <= 1e-6 * (1 + lengths(z[None])[0])
                 if not near.any() and not on:
                     found.append((None, z, "numeric"))
     made = [_point(fn, compiled, n, coords, z, by) for coords, z, by in found]

@@ -20,6 +20,7 @@ import numpy as np
 from gradcli.calculus.critical_search import (
     SearchOutcome,
     distinct,
+    lengths,
     newton_sweep,
     starts,
 )
@@ -131,7 +132,7 @@ def _search(
     # λ moves freely; only x is held to the range (as in critical's search)
     sweep = newton_sweep(compiled, z, box, deadline, n)
     found = z[sweep.converged & sweep.inside]
-    found[np.abs(found) <= 1e-14 * (1 + np.linalg.norm(found, axis=1, keepdims=True))] = 0.0
+    found[np.abs(found) <= 1e-14 * (1 + lengths(found)[:, None])] = 0.0  # a huge λ: no overflow
     return SearchOutcome(distinct(found), sweep.summary(design))
 
 

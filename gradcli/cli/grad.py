@@ -97,10 +97,8 @@ def grad(
         rows = list(points.answers(compute))
         doc = gradient_document(compute.result(rows), precision)
         if explain:
-            from gradcli.views.explanation import attach_explanation
+            from gradcli.views.explanation import attach_gradient_explanation
 
-            where = [row.at for row in rows]
-            for var, derivative in zip(fn.variables, compute.grad):
-                attach_explanation(doc, fn, (var,), where, target=derivative)
+            attach_gradient_explanation(doc, fn, compute.grad, [row.at for row in rows])
         emit(doc, fmt, "grad")
     points.finish()

@@ -18,6 +18,7 @@ checks, in order: ``diverged`` (f, ∇f or x not finite, or |f|, ‖∇f‖ or s
 
 from __future__ import annotations
 
+import contextvars
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -313,24 +314,37 @@ class Descent:
     def _emissions(self) -> Iterator[list[StepRecord | Chunk]]:
         """Per step, what the lanes recorded: StepRecords (scalar lanes), Chunks (vector lanes)."""
         on_step, lanes = self.on_step, self.lanes
-        steppers: list[Iterator[StepRecord | Chunk | None]] = [iter(lane) for lane in lanes]
+        # Each lane steps in a context of its own (contextvars; 20 ns a step): a lane holds
+        # np.errstate(all="ignore") across its yields, and numpy keeps that state in a context
+        # variable, so lanes ending in turn reset each other's state out of order — the next
+        # lane's overflow warnings reached stderr, and the last left "ignore" behind for good.
+        steppers: list[tuple[Iterator[StepRecord | Chunk | None], contextvars.Context]] = [
+            (iter(lane), contextvars.copy_context()) for lane in lanes
+        ]
+        every = list(steppers)
         end = object()
-        while steppers:
-            batch: list[StepRecord | Chunk] = []
-            alive = []
-            for stepper in steppers:
-                emitted = next(stepper, end)
-                if emitted is end:
-                    continue
-                alive.append(stepper)
-                if emitted is not None:
-                    batch.append(cast("StepRecord | Chunk", emitted))
-            steppers = alive
-            if on_step is not None and steppers:
-                on_step(self.step, sum(lane.active for lane in lanes))
-            self.step += 1
-            if batch:
-                yield batch
+        try:
+            while steppers:
+                batch: list[StepRecord | Chunk] = []
+                alive = []
+                for stepper, context in steppers:
+                    emitted = context.run(next, stepper, end)
+                    if emitted is end:
+                        continue
+                    alive.append((stepper, context))
+                    if emitted is not None:
+                        batch.append(cast("StepRecord | Chunk", emitted))
+                steppers = alive
+                if on_step is not None and steppers:
+                    on_step(self.step, sum(lane.active for lane in lanes))
+                self.step += 1
+                if batch:
+                    yield batch
+        finally:  # a lane left behind (Ctrl-C, a closed pipe) ends in its own context too
+            for stepper, context in every:
+                close = getattr(stepper, "close", None)
+                if close is not None:
+                    context.run(close)
 
     def final(self, run: int) -> Final:
         """How ``run`` ended (once it has)."""

@@ -34,7 +34,7 @@ from gradcli.optimize.runs import (
     Vanishing,
     ZigZag,
 )
-from gradcli.symbolic import kink_sites, lambdify
+from gradcli.symbolic import MAX_HESSIAN_VARIABLES, kink_sites, lambdify
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
@@ -52,8 +52,12 @@ PLATEAU_RADII = (0.25, 0.5, 1.0, 2.0, 4.0)  # × max(1, ‖x‖): where f is pro
 SATURATED = 4.0  # a sigmoid whose argument is beyond ±this has slope < 0.018: saturated
 ZIGZAG_SHARE = 0.2  # reversals at this share of the steps (and at least 3) make a zig-zag note
 OVERSHOOT_SHARE = 0.2  # f rising at this share of the steps is systematic overshooting
-PROBE_CHUNK = 4096  # runs probed for a plateau at once (bounds the probe arrays' memory)
+PROBE_CHUNK = 4096  # runs probed for a plateau at once (bounds the probe arrays' memory) ...
+PROBE_ELEMENTS = 1 << 20  # ... and at most this many coordinates per probe array (n large)
 KINK_PROBES = 10_000  # runs checked for a kink (one vectorised call each): beyond, no kink note
+KINK_AXES = 32  # axes a kink is looked for along (those of the largest |∂f/∂x_i|), besides ∇f
+KINK_ELEMENTS = 20_000_000  # coordinates sampled by all the kink probes together: beyond, no note
+UNCLASSIFIED = "unclassified"  # a converged run's end point when f has too many variables
 CLIP_PROBES = 12  # clipped runs rerun without clipping to say whether they would diverge
 STEADY_RATE = 0.05  # recent rates per step differing by more than this (in log) are "changing"
 
@@ -66,6 +70,14 @@ class Seen(NamedTuple):
     lower: tuple[float, float] | None = None  # (f, distance) found along −∇f from a flat end
     kink: bool = False  # the run bounces across a kink of f
     saturated: tuple[float, float, int] | None = None  # a saturated sigmoid at the end
+
+
+def hessian_bounded(compiled: Compiled) -> bool:
+    """Whether end points are classified: forming the Hessian is n² symbolic derivatives, then
+    lambdified (500 variables: 250,000 of each, about half a minute and half a gigabyte). Beyond
+    MAX_HESSIAN_VARIABLES — as grad does — an end point is "unclassified", with a note saying why,
+    and nothing else that needs the Hessian is computed (λmax at the start, the plateau test)."""
+    return compiled.n <= MAX_HESSIAN_VARIABLES
 
 
 def _eigenvalues(compiled: Compiled, points: Array) -> Array:
@@ -84,7 +96,10 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
     ``phenomena=False``: the runs carry no step statistics, so only the end-point notes are made.
     """
     converged = [r for r in runs if r.status == "converged"]
-    if converged:
+    if converged and not hessian_bounded(compiled):
+        for run in converged:
+            run.classification = UNCLASSIFIED
+    elif converged:
         ends = np.array([r.path[-1] for r in converged])
         values = _eigenvalues(compiled, ends)
         # At a kink the Hessian says nothing: classify_points compares f around the end instead.
@@ -118,7 +133,7 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         and not r.settings.line_search
         and r.settings.knobs is None  # clipped, noisy or scheduled: lr·λmax says nothing alone
     ]
-    if bouncing:
+    if bouncing and hessian_bounded(compiled):
         starts = _eigenvalues(compiled, np.array([r.start for r in bouncing]))
         for run, ev in zip(bouncing, starts):
             if np.all(np.isfinite(ev)) and float(np.max(ev)) > 0:
@@ -277,6 +292,8 @@ def _knob_notes(run: DescentRun) -> list[Note]:
 
 def _endpoint_notes(run: DescentRun) -> list[Note]:
     kind = run.classification
+    if kind == UNCLASSIFIED:
+        return [EndPoint(kind, wrong=False, variables=len(run.final_point))]
     wrong = "minimum" if run.settings.ascent else "maximum"
     if kind in ("saddle", "degenerate") or (kind is not None and kind == wrong):
         return [EndPoint(kind, wrong=kind == wrong)]
@@ -353,8 +370,10 @@ def _lower_along(compiled: Compiled, runs: Sequence[DescentRun]) -> dict[int, tu
     value (a true flat bottom, or a degenerate stationary point whose gradient grows right away)
     are left out. All the runs are probed together, in chunks."""
     found: dict[int, tuple[float, float]] = {}
-    for first in range(0, len(runs), PROBE_CHUNK):
-        chunk = runs[first : first + PROBE_CHUNK]
+    n = len(runs[0].path[-1]) if runs else 1
+    per_chunk = max(1, min(PROBE_CHUNK, PROBE_ELEMENTS // (len(PLATEAU_RADII) * n)))
+    for first in range(0, len(runs), per_chunk):
+        chunk = runs[first : first + per_chunk]
         x = np.array([r.path[-1] for r in chunk], dtype=float).reshape(len(chunk), -1)
         g = np.array([r.gradients[-1] for r in chunk], dtype=float).reshape(x.shape)
         sign = np.array([-1.0 if r.settings.ascent else 1.0 for r in chunk])
@@ -383,6 +402,9 @@ def _at_kink(compiled: Compiled, runs: Sequence[DescentRun]) -> set[int]:
     the other neighbours — a smooth ∇f changes little and evenly over so short a stretch."""
     found: set[int] = set()
     s = np.linspace(-1.0, 1.0, 129)
+    # (lines, 129, n) samples per run: with n in the hundreds, all n axes for every run would
+    # take gigabytes and minutes, so only KINK_AXES of them, and runs up to a total budget
+    budget = KINK_ELEMENTS
     for run in runs[:KINK_PROBES]:
         x, g = run.path[-1].astype(float), run.gradients[-1].astype(float)
         size = float(np.linalg.norm(g))
@@ -390,7 +412,12 @@ def _at_kink(compiled: Compiled, runs: Sequence[DescentRun]) -> set[int]:
         reach = 2 * max(float(run.step_sizes[-1]), run.lr * max(1.0, size))
         if not (size > 0 and math.isfinite(reach) and reach > 0):
             continue
-        lines = np.vstack([g / size, np.eye(len(x))])  # (n+1, n)
+        n = len(x)
+        axes = np.eye(n) if n <= KINK_AXES else np.eye(n)[np.argsort(-np.abs(g))[:KINK_AXES]]
+        budget -= (len(axes) + 1) * len(s) * n
+        if budget < 0:
+            break
+        lines = np.vstack([g / size, axes])  # (k+1, n)
         points = x + reach * s[None, :, None] * lines[:, None, :]  # (n+1, 129, n)
         with np.errstate(all="ignore"):
             grads = compiled.gradient(points)

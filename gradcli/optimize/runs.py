@@ -164,10 +164,12 @@ class Slow(NamedTuple):
 
 
 class EndPoint(NamedTuple):
-    """A converged run ended at a saddle, a degenerate point or the opposite kind of extremum."""
+    """A converged run ended at a saddle, a degenerate point or the opposite kind of extremum —
+    or it was not classified ("unclassified"): f has ``variables`` > MAX_HESSIAN_VARIABLES."""
 
     classification: str
     wrong: bool  # a maximum in descent, a minimum in ascent
+    variables: int = 0  # set for "unclassified": how many variables f has
 
 
 class Clipped(NamedTuple):

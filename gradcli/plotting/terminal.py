@@ -19,7 +19,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -60,6 +60,10 @@ class ColourScale:
     low: float
     high: float
     log: bool
+    # the colours of f below ``low`` and above ``high`` where the bands are open there (a
+    # clipped range, explicit --levels): contourf's "under" and "over" regions
+    under: str | None = None
+    over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -337,7 +341,12 @@ def _scale(ax: Any) -> ColourScale | None:
                 return None
             mids = [0.5 * (a + b) for a, b in itertools.pairwise(finite)]
             colors = tuple(_hex(c.cmap(c.norm(m))) for m in mids)
-            return ColourScale(colors, float(finite[0]), float(finite[-1]), False)
+            cvalues = cast("Any", c).cvalues  # every region's value, the open ends' too
+            drawn = [_hex(rgba) for rgba in c.to_rgba(cvalues)]
+            under = drawn[0] if c.extend in ("min", "both") else None
+            over = drawn[-1] if c.extend in ("max", "both") else None
+            low, high = float(finite[0]), float(finite[-1])
+            return ColourScale(colors, low, high, False, under, over)
     return None
 
 

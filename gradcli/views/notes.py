@@ -205,6 +205,13 @@ def _vanishing_text(note: Vanishing) -> str:
 
 
 def _endpoint_text(note: EndPoint) -> str:
+    if note.classification == "unclassified":
+        from gradcli.symbolic import MAX_HESSIAN_VARIABLES
+
+        return (
+            f"converged; the end point was not classified: the Hessian test is limited to "
+            f"{MAX_HESSIAN_VARIABLES} variables and f has {note.variables:,}"
+        )
     if note.classification == "saddle":
         return (
             "converged to a saddle point: ∇f = 0 there, but it is not a minimum — "

@@ -43,6 +43,9 @@ ASCII_GLYPHS = {"point": "P", "start": "S", "end": "E"}
 BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 BAYER = np.array([[0, 4], [6, 2], [1, 5], [7, 3]], dtype=float) / 8 + 1 / 16
 OVERLAY_DISTANCE = 60.0  # RGB distance from the nearest band colour beyond which a cell is overlay
+# f past the open ends of the bands (contourf's "over" and "under" colours), in text cells: not a
+# shade of the ramp (they are not bands) and not 'o' (what overlays and "f undefined" are drawn with)
+OVER, UNDER = "&", "_"
 PROMPT_LINES = 1  # the shell's prompt after the picture: the whole picture stays on screen
 
 
@@ -150,6 +153,11 @@ def frame_text(
             entry.append("o ")  # what the overlay lines are drawn with (see _shades)
         entry.append(_shown(label, screen))
         entries.append(entry)
+    if scale is not None and mode == "text":  # the open ends' own glyphs (see _shades)
+        if scale.over is not None:
+            entries.append(Text(f"{OVER} f above {_number(scale.high, screen)}"))
+        if scale.under is not None:
+            entries.append(Text(f"{UNDER} f below {_number(scale.low, screen)}"))
     glyphs = GLYPHS if screen.unicode else ASCII_GLYPHS
     if points and (mode != "blocks"):
         entries.append(Text(f"{glyphs['point']} the point"))
@@ -322,20 +330,44 @@ def _shades(pic: TerminalPicture, screen: Screen) -> list[list[Cell]]:
     pixels = pic.pixels[: pic.pixels.shape[0] - pic.pixels.shape[0] % 2].astype(float)
     cells = 0.5 * (pixels[0::2] + pixels[1::2])  # the cell's colour: its two pixels averaged
     if pic.scale is not None:
-        palette = np.array([_rgb(c) for c in pic.scale.colors], dtype=float)
-        distance = ((cells[:, :, None, :] - palette[None, None, :, :]) ** 2).sum(axis=-1)
-        bands = distance.argmin(axis=-1)
-        # A cell far from every band's colour is an overlay (a point's level curve, a path): 'o',
-        # not the shade of whichever band happens to be nearest ('@' would read as "f is high").
-        overlay = distance.min(axis=-1) > OVERLAY_DISTANCE**2
-        n = len(palette)
-        return [
-            [("o" if over else _shade(int(b), n), None) for b, over in zip(row, overs)]
-            for row, overs in zip(bands, overlay)
-        ]
+        return _banded(pixels, cells, pic.scale)
     ink = _ink(cells, pic.kind)
     levels = np.clip(np.round(ink * (len(RAMP) - 1)), 0, len(RAMP) - 1).astype(int)
     return [[(RAMP[int(k)], None) for k in row] for row in levels]
+
+
+def _banded(pixels: Any, cells: Any, scale: ColourScale) -> list[list[Cell]]:
+    """Contour cells as glyphs: the band whose colour is nearest (its shade), f past the open
+    ends (OVER, UNDER), or 'o' for an overlay — a point's level curve, a path, "f undefined"'s
+    hatching — far from every colour of the scale ('@' would read as "f is high"). A cell whose
+    two pixels differ (a pole, where f jumps from over to under) averages to a colour far from
+    all of them: it is read a pixel at a time before it is called an overlay."""
+    n = len(scale.colors)
+    kinds = [_shade(k, n) for k in range(n)]
+    colours = list(scale.colors)
+    for colour, mark in ((scale.under, UNDER), (scale.over, OVER)):
+        if colour is not None:
+            colours.append(colour)
+            kinds.append(mark)
+    palette = np.array([_rgb(c) for c in colours], dtype=float)
+
+    def nearest(rgb: Any) -> tuple[Any, Any]:
+        distance = ((rgb[..., None, :] - palette) ** 2).sum(axis=-1)
+        return distance.argmin(axis=-1), distance.min(axis=-1) <= OVERLAY_DISTANCE**2
+
+    (index, near), (top, top_near), (bottom, bottom_near) = map(
+        nearest, (cells, pixels[0::2], pixels[1::2])
+    )
+
+    def glyph(r: int, c: int) -> str:
+        if near[r, c]:
+            return kinds[index[r, c]]
+        if not (top_near[r, c] and bottom_near[r, c]):
+            return "o"
+        pair = (kinds[top[r, c]], kinds[bottom[r, c]])  # two colours of the scale: no overlay
+        return next((g for g in (OVER, UNDER) if g in pair), pair[0])
+
+    return [[(glyph(r, c), None) for c in range(index.shape[1])] for r in range(len(index))]
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

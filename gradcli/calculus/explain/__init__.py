@@ -36,13 +36,21 @@ from gradcli.calculus.explain.verify import VERIFY_SECONDS, agree
 from gradcli.limits import bounded, work_clock
 from gradcli.symbolic import differentiate
 
-__all__ = ["Explanation", "Step", "explain_derivative"]
+__all__ = ["Explanation", "GradientExplanation", "Step", "explain_derivative", "explain_gradient"]
 
 # An explanation is bounded like every other symbolic step (issue 10): past these it is shortened
 # to sympy's result with a note saying why, instead of growing.
 MAX_STEPS = 200  # rule applications in one derivative: nobody reads more on a board
 EXPLAIN_SECONDS = 6.0  # the rules, their printing and the check, for the whole derivation
 SUBSTITUTE_SECONDS = 2.0  # the exact value at one point
+# grad --explain: a derivation per partial, n of them. A board of the first EXPLAIN_PARTIALS says
+# how they go (the rest are named, and `partial --wrt x_k --explain` explains any one), and they
+# share one time bound — each on its own took EXPLAIN_SECONDS, and 1,000 of them 95 s.
+EXPLAIN_PARTIALS = 10
+GRADIENT_EXPLAIN_SECONDS = EXPLAIN_SECONDS
+# Points substituted step by step (the command's own table has every point's value): 2,000 points
+# from stdin made a derivation of 2,000 substitution steps, each an exact computation.
+EXPLAIN_POINTS = 10
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ def explain_derivative(
     *,
     at: Mapping[Any, Any] | Sequence[Mapping[Any, Any]] | None = None,
     target: Any = None,
+    deadline: float | None = None,
 ) -> Explanation:
     """Explain ``∂expr/∂wrt`` step by step.
 
@@ -118,7 +127,8 @@ def explain_derivative(
     inner function ``u`` must avoid). ``at`` is a point (``{x: 3, y: 1}``, keys Symbols or names,
     values sympy numbers — exact where possible) or a list of points to substitute at the end.
     ``target`` is the form the last derivative should end at (default ``sympy.diff``); it must be
-    equal to it.
+    equal to it. ``deadline`` (a :func:`~gradcli.limits.work_clock` value) ends the derivation
+    sooner than its own bound when it is shared with others (:func:`explain_gradient`).
     """
     wrts = tuple(wrt) if isinstance(wrt, (list, tuple)) else (wrt,)
     if not wrts:
@@ -131,7 +141,9 @@ def explain_derivative(
     current = expr
     raw = expr
     verified = True
-    deadline = work_clock() + EXPLAIN_SECONDS
+    own = work_clock() + EXPLAIN_SECONDS
+    shared = deadline is not None and deadline < own
+    deadline = min(own, deadline) if deadline is not None else own
     for k, w in enumerate(wrts):
         notation = Notation(w, partial)
         before_text = order_name(wrts[:k], partial)
@@ -160,7 +172,8 @@ def explain_derivative(
             raw = engine.diff(current, depth=base)
         except TooLong as why:
             del drafts[start:]
-            drafts.append(_shortened(str(why), current, stage_target, base, name, lname))
+            why_text = "shared" if shared and str(why) == "time" else str(why)
+            drafts.append(_shortened(why_text, current, stage_target, base, name, lname))
             raw, verified, current = stage_target, False, stage_target
             continue
         if len(drafts) - start > 1:
@@ -201,7 +214,8 @@ def explain_derivative(
         points = list(at)
     name = order_name(wrts, partial)
     lname = order_latex(wrts, partial)
-    for point in points:
+    more = len(points) - EXPLAIN_POINTS
+    for point in points[:EXPLAIN_POINTS]:
         items = _point_items(point)
         named = {s.name: v for s, v in items}
         where = ", ".join(f"{formula(s)} = {formula(v)}" for s, v in items)
@@ -222,6 +236,14 @@ def explain_derivative(
             + f"}} = {value_tex}"
         )
         step.note = latex_note("substitute")
+        drafts.append(step)
+    if more > 0:
+        step = Draft("more_points", result, 0, result=result)
+        step.text = (
+            f"At {more:,} more point{'s' if more > 1 else ''} the same way (the values are in "
+            f"the table above; the explanation substitutes at the first {EXPLAIN_POINTS})"
+        )
+        step.note = latex_note(f"{more:,} more points")
         drafts.append(step)
 
     steps = [
@@ -262,6 +284,10 @@ def _shortened(why: str, before: Any, target: Any, depth: int, name: str, lname:
     reason = {
         "steps": f"takes more than {MAX_STEPS} steps",
         "time": f"takes longer than {EXPLAIN_SECONDS:g} s to write out",
+        "shared": (
+            f"would take more of the {GRADIENT_EXPLAIN_SECONDS:g} s the whole gradient's "
+            "explanation may take"
+        ),
         "size": "grows too large",
     }.get(why, "is too long")
     step = Draft("sympy", before, depth, result=target)
@@ -277,3 +303,37 @@ def _shortened(why: str, before: Any, target: Any, depth: int, name: str, lname:
 def _ordinal(n: int) -> str:
     names = {1: "First", 2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth"}
     return names.get(n, f"{n}th")
+
+
+@dataclass(frozen=True)
+class GradientExplanation:
+    """∇f explained a partial at a time: ``explained`` in variable order, then the variables
+    ``left_out`` — past :data:`EXPLAIN_PARTIALS` (``why`` "count") or past the shared time bound
+    (``why`` "time")."""
+
+    explained: list[Explanation]
+    left_out: tuple[Any, ...] = ()
+    why: str = ""
+
+
+def explain_gradient(
+    expr: Any,
+    variables: Sequence[Any],
+    targets: Sequence[Any],
+    *,
+    at: Sequence[Mapping[Any, Any]] | None = None,
+) -> GradientExplanation:
+    """Explain ∂expr/∂v for the first :data:`EXPLAIN_PARTIALS` of ``variables`` (``targets``: the
+    form each should end at), all within :data:`GRADIENT_EXPLAIN_SECONDS` of work."""
+    variables = tuple(variables)
+    deadline = work_clock() + GRADIENT_EXPLAIN_SECONDS
+    explained: list[Explanation] = []
+    for k, (var, target) in enumerate(zip(variables, targets)):
+        if k >= EXPLAIN_PARTIALS:
+            return GradientExplanation(explained, variables[k:], "count")
+        if k and work_clock() > deadline:
+            return GradientExplanation(explained, variables[k:], "time")
+        explained.append(
+            explain_derivative(expr, [var], variables, at=at, target=target, deadline=deadline)
+        )
+    return GradientExplanation(explained)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import sympy
@@ -62,6 +63,16 @@ class sigma(sympy.Function):
 
     def _latex(self, printer: Any, exp: Any = None) -> str:
         return r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
+
+
+class others(sympy.Function):
+    """ "the other N terms" of a long sum, as its sum rule writes them (never evaluated)."""
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"the other {int(self.args[0]):,} terms"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        return rf"\text{{the other {int(self.args[0]):,} terms}}"
 
 
 # --- printers --------------------------------------------------------------------------------------
@@ -137,6 +148,10 @@ MAX_FORMULA_CHARS = 1500
 MAX_TEX_CHARS = 4000
 
 
+# formula and tex are pure, and an explanation prints the same f many times: ∇f's first ten
+# partials of a 1,000-term sum printed it (sorting its terms each time) 40 times, ten seconds.
+# Room for a point of 1,000 coordinates (names and values) between two prints of f.
+@lru_cache(maxsize=8192)
 def formula(expr: Any) -> str:
     """``2*x*cos(x**2)`` -> ``2x·cos(x²)``: one-line Unicode for the teacher's sentences."""
     text = _TEXT.text(expr)
@@ -145,6 +160,7 @@ def formula(expr: Any) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
 def tex(expr: Any) -> str:
     """``expr`` in LaTeX for the derivation's ``aligned`` block (a placeholder when too long: cut
     LaTeX would not compile)."""
