@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -278,8 +278,21 @@ def _terms(value: elementary.Linear) -> list[Any]:
     return [(c, a) for a, c in value.terms] + ([(value.const, None)] if value.const else [])
 
 
+def _linear(const: int, *terms: tuple[str, Fraction, Fraction]) -> elementary.Linear:
+    return elementary.Linear(Fraction(const), tuple(((n, r), c) for n, r, c in terms))
+
+
+ONE = Fraction(1)
+
+
 @settings(max_examples=40, derandomize=True, deadline=None)
 @given(sums())
+# sympy prints a positive number before a negative multiple of an atom (3 - 2*sin(1)), e too
+@example(_linear(3, ("sin", ONE, Fraction(-2))))
+@example(_linear(0, ("exp", ONE, ONE), ("sin", ONE, Fraction(-2))))
+@example(_linear(0, ("exp", ONE, ONE), ("cos", ONE, Fraction(-1, 2))))
+@example(_linear(0, ("sin", ONE, Fraction(-3)), ("cos", ONE, Fraction(-1))))  # all negative
+@example(_linear(-1, ("sin", ONE, Fraction(-1, 3))))  # -(3 + sin(1))/3
 def test_the_forms_are_the_full_paths(value: elementary.Linear) -> None:
     _check_forms(value)
 
@@ -510,7 +523,7 @@ DECIMALS = ["1.31", "1.37", "2.71", "-0.43", "0.123", "3.3", "-2.17", "0.01", "1
     st.lists(st.sampled_from(ONE), min_size=2, max_size=4),
     st.lists(st.sampled_from("+-*/"), min_size=3, max_size=3),
     st.lists(st.sampled_from(DECIMALS), min_size=1, max_size=2),
-    st.sampled_from(["table", "table", "csv", "json"]),
+    st.sampled_from(["table", "table", "csv", "json", "ndjson"]),
     st.sampled_from(["grad", "partial"]),
 )
 def test_live_the_fast_path_prints_the_full_paths_bytes(
