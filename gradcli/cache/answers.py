@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from gradcli.cache.elementary import Linear
 from gradcli.cache.exact import (
     Refused,
     evaluate,
@@ -22,6 +23,7 @@ from gradcli.cache.exact import (
     square_root,
     sympy_float,
 )
+from gradcli.cache.forms import Printed
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,20 @@ class Exact:
 @dataclass(frozen=True)
 class Inexact:
     """A value sympy writes with functions (``sin(13/10)/2 + exp(13/5)``): the float the full path
-    reports and the fewest characters its exact form can have (None: not known). Its exact form
-    itself is not known here: only what prints no exact form can be answered with it."""
+    reports, and the exact forms it may print (:func:`gradcli.cache.forms.candidates`): one when
+    it is certain, two when it depends on the machine's speed, none when it is not known here.
+    ``linear``: its content, where it is a rational combination of sin, cos and exp."""
 
     value: float
-    shortest: int | None
+    forms: tuple[Printed, ...] = ()
+    linear: Linear | None = None
 
     is_integer = False
+
+    @property
+    def form(self) -> Printed | None:
+        """The one exact form the full path prints, if that is certain."""
+        return self.forms[0] if len(self.forms) == 1 else None
 
 
 Number = Exact | Inexact
@@ -116,7 +125,13 @@ def number(node: Any, at: Coordinates) -> Number:
     if form is not None and not form.terms:
         return rational(form.const)
     value = elementary.sympy_double(elementary.number(node, at.exact))
-    return Inexact(value, None if form is None else elementary.shortest(form))
+    return inexact(value, form)
+
+
+def inexact(value: float, form: Linear | None) -> Inexact:
+    from gradcli.cache.forms import candidates
+
+    return Inexact(value, () if form is None else candidates(form), form)
 
 
 def grad_at(f: Any, gradient: Sequence[Any], at: Coordinates) -> GradAnswer:
@@ -135,9 +150,18 @@ def grad_at(f: Any, gradient: Sequence[Any], at: Coordinates) -> GradAnswer:
     if all(isinstance(gi, Exact) for gi in g):
         c, z = square_root(sum((gi.c**2 for gi in g if isinstance(gi, Exact)), Fraction(0)))
         norm = Exact(c, z, length)
+    elif len(g) == 1 and isinstance(g[0], Inexact) and g[0].linear is not None:
+        # √(g²) is |g|, which sympy writes as the sum g or -g multiplied out, then tidies
+        norm = inexact(length, _absolute(g[0].linear, g[0].value))
     else:
-        norm = Inexact(length, None)  # √ of a sum of squares of sines: its form is not known
+        norm = Inexact(length)  # √ of a sum of squares of sines: its form is not known
     return GradAnswer(at, value, g, norm, ascent)
+
+
+def _absolute(form: Linear, value: float) -> Linear:
+    if value > 0:
+        return form
+    return Linear(-form.const, tuple((a, -c) for a, c in form.terms))
 
 
 def partial_at(f: Any, derivative: Any, at: Coordinates) -> PartialAnswer:

@@ -1,21 +1,20 @@
 """Elementary functions at a rational point without sympy: the float the full path reports, and
-how short its exact form could possibly be.
+the content of its exact value.
 
-The full path substitutes the point into f (sympy's ``xreplace``), simplifies the result within a
-time bound, and reports ``complex(sympy.N(exact, 17))``. Neither step is repeated here:
+The full path substitutes the point into f (sympy's ``xreplace``), tidies the result (a value with
+sin, exp … of numbers is factored within a time bound) and reports ``complex(sympy.N(exact,
+17))``. Neither step is repeated here:
 
 * **The float** is the true value, computed twice with mpmath (:data:`WORK` bits) and kept only
   when both agree far beyond float64. sympy's ``N`` is accurate to about 60 bits, so where the
   true value lies clearly inside one float64 rounding interval (not within :data:`BAND` of its
   edge) sympy's answer rounds to the same float; nearer the edge, or where the value could be 0,
   the answer is :class:`~gradcli.cache.exact.Refused` (the full path computes it).
-* **The exact form** is not reproduced (simplify's choice depends on its time bound). What is
-  known is its content: where f's value is a rational combination of sin(r), cos(r) and exp(s)
-  (:func:`linear`; 1, sin, cos and exp at distinct rational arguments are linearly independent by
-  Lindemann–Weierstrass, so the coefficients are fixed whatever the form), :func:`shortest` is a
-  lower bound on the length of every way of writing it that simplify produces (each term alone,
-  or groups over a common denominator, with a common factor drawn out). A table shows an exact
-  form only when it is short, so a long one is known not to be shown without knowing it.
+* **The exact value's content**: where f's value is a rational combination of sin(r), cos(r) and
+  exp(s) (:func:`linear`; 1, sin, cos and exp at distinct rational arguments are linearly
+  independent by Lindemann–Weierstrass, so the coefficients are fixed whatever the form), the
+  coefficients and atoms, from which :mod:`gradcli.cache.forms` writes the forms the full path
+  prints, and :func:`term_values` the floats sympy orders the printed terms by.
 
 mpmath is imported here, and only here in the fast path: it costs a tenth of sympy's import.
 """
@@ -39,7 +38,6 @@ BAND = 58
 LARGEST_ARGUMENT = 600  # exp(600) ~ 1e260: beyond, float64 could overflow
 LARGEST_TRIG = 2**60
 MAGNITUDE = 900  # |value| within 2^±900, as exact.py's rationals
-MAX_TERMS = 8  # terms whose groupings are tried (3^8 steps); more: atoms and separators only
 
 Atom = tuple[str, Fraction]  # ("sin", r > 0), ("cos", r > 0), ("exp", s ≠ 0)
 
@@ -210,66 +208,26 @@ def _function(name: str, r: Fraction) -> Linear | None:
     return None
 
 
-# --- how short its exact form can be --------------------------------------------------------------
-def shortest(value: Linear) -> int:
-    """A lower bound on the characters gradcli's Unicode printer needs for ``value`` in any of
-    the forms simplify gives a sum of terms: each term alone (``3sin(1/2)/4``), or groups over a
-    common denominator with a common factor drawn out (``2(100cos(2) + 3exp(4))/25``). Signs
-    and the order of the terms are not counted (a lower bound)."""
-    terms = [(c, _atom_length(a)) for a, c in value.terms]
-    if value.const:
-        terms.append((value.const, 0))
-    n = len(terms)
-    if n > MAX_TERMS:
-        return sum(length for _, length in terms) + 3 * (n - 1)
-    best = [0] + [1 << 30] * ((1 << n) - 1)
-    for mask in range(1, 1 << n):
-        low = mask & -mask
-        sub = mask
-        while sub:
-            if sub & low:
-                group = [terms[i] for i in range(n) if sub >> i & 1]
-                rest = best[mask ^ sub]
-                cost = _group(group) + (3 + rest if mask ^ sub else 0)
-                best[mask] = min(best[mask], cost)
-            sub = (sub - 1) & mask
-    return best[-1]
-
-
-def _digits(n: int) -> int:
-    return len(str(abs(n)))
-
-
-def _group(group: list[tuple[Fraction, int]]) -> int:
-    if len(group) == 1:
-        c, length = group[0]
-        shown = _digits(c.numerator) if abs(c.numerator) != 1 or length == 0 else 0
-        return shown + length + (1 + _digits(c.denominator) if c.denominator != 1 else 0)
-    d = math.lcm(*(c.denominator for c, _ in group))
-    numerators = [int(c * d) for c, _ in group]
-    g = math.gcd(*numerators)
-    if d == 1 and g == 1:
-        return 1 << 30  # no brackets to write: the terms stand alone (another grouping)
-    outer = 2 + (1 + _digits(d) if d != 1 else 0)
-
-    def inner(ns: list[int]) -> int:
-        shown = sum(
-            (_digits(k) if abs(k) != 1 or length == 0 else 0) + length
-            for k, (_, length) in zip(ns, group)
-        )
-        return shown + 3 * (len(ns) - 1)
-
-    together = outer + inner(numerators)
-    drawn = outer + (_digits(g) if g != 1 else 0) + inner([k // g for k in numerators])
-    return min(together, drawn)
-
-
-def _atom_length(atom: Atom) -> int:
-    name, r = atom
-    if name == "exp" and r == 1:
-        return 1  # e
-    text = str(abs(r)) if name == "exp" else str(r)  # exp(-2) may be written 1/exp(2)
-    return len(name) + 2 + len(text)
+# --- the terms' floats ----------------------------------------------------------------------------
+def term_values(terms: Sequence[tuple[Fraction, Atom | None]]) -> list[float] | None:
+    """Each coefficient · atom (None: the constant) as a float, the key by which sympy orders a
+    sum's terms when it prints it; None where one is past float64's comfortable range (sympy's
+    own float of it could overflow)."""
+    mp = _mp()
+    functions = {"sin": mp.sin, "cos": mp.cos, "exp": mp.exp}
+    out: list[float] = []
+    with mp.workprec(96):
+        for c, atom in terms:
+            v = mp.mpf(c.numerator) / c.denominator
+            if atom is not None:
+                name, r = atom
+                if abs(r) > LARGEST_ARGUMENT:
+                    return None
+                v *= functions[name](mp.mpf(r.numerator) / r.denominator)
+            if not v or not -MAGNITUDE < int(mp.floor(mp.log(abs(v), 2))) < MAGNITUDE:
+                return None
+            out.append(float(v))
+    return out
 
 
 # --- the float ----------------------------------------------------------------------------------

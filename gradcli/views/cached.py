@@ -4,9 +4,11 @@ What does not depend on the point (the function, its derivatives as text, the ta
 lines, the CSV header, the LaTeX) was made by :mod:`gradcli.views.symbolic` in an earlier run and
 stored as :func:`head`; what does is made here from :mod:`gradcli.cache.answers`, cell by cell as
 ``gradient_document`` and ``partial_document`` make it, with the exact numbers written as sympy's
-printers write them. No sympy: these are rationals and c·√z, and values such as sin(13/10)/2
-whose exact form is not known here (:class:`~gradcli.cache.answers.Inexact`): :func:`printable`
-says whether a format would show one, and then the fast path leaves the point to the full path.
+printers write them. No sympy: these are rationals and c·√z, written here, and values such as
+sin(13/10)/2 (:class:`~gradcli.cache.answers.Inexact`), whose forms
+:mod:`gradcli.cache.forms` writes where it can promise them: :func:`printable` says whether a
+format would show a form not known for certain, and then the fast path leaves the point to the
+full path.
 ``tests/test_cache.py`` and ``tests/test_cache_transcendental.py`` render both documents and
 compare the bytes with the full path's.
 """
@@ -38,16 +40,23 @@ def formats(stored: dict[str, Any]) -> tuple[str, ...]:
 
 
 def printable(answers: list[GradAnswer] | list[PartialAnswer], fmt: str) -> bool:
-    """Whether ``fmt`` can be written without an exact form this module does not know. JSON
-    holds every exact form; a table shows one only when it has at most EXACT_MAX_LENGTH
-    characters, so a value whose form is known to be longer is shown as its decimal alone; CSV
-    and LaTeX hold none (LaTeX is point-free)."""
-    inexact = [x for a in answers for x in _shown(a) if isinstance(x, Inexact)]
-    if not inexact or fmt in ("csv", "latex"):
+    """Whether ``fmt`` can be written without an exact form this module does not know for
+    certain. JSON and NDJSON hold every exact form: each must be the one form the full path
+    prints. A table shows one only when it has at most EXACT_MAX_LENGTH characters, so a value
+    whose possible forms are all longer is shown as its decimal alone, whichever the full path
+    chose. CSV and LaTeX hold none (LaTeX is point-free)."""
+    if fmt in ("csv", "latex"):
         return True
     if fmt != "table":
-        return False
-    return all(x.shortest is not None and x.shortest > EXACT_MAX_LENGTH for x in inexact)
+        numbers = [x for a in answers for x in a.numbers]
+        return all(not isinstance(x, Inexact) or x.form is not None for x in numbers)
+    shown = [x for a in answers for x in _shown(a) if isinstance(x, Inexact)]
+    return all(x.form is not None or _hidden(x) for x in shown)
+
+
+def _hidden(x: Inexact) -> bool:
+    """Whether every form the full path may print for ``x`` is too long for a table."""
+    return bool(x.forms) and all(len(f.pretty) > EXACT_MAX_LENGTH for f in x.forms)
 
 
 def _shown(a: GradAnswer | PartialAnswer) -> tuple[Number, ...]:
@@ -66,7 +75,7 @@ def machine(x: Number) -> str | None:
     """sympy's ``sstr``: 25/4, 2*sqrt(10), sqrt(689)/8, 3*sqrt(2)/4; None for a form not known
     here (:func:`printable` keeps JSON, which holds it, from being written)."""
     if isinstance(x, Inexact):
-        return None
+        return None if x.form is None else x.form.machine
     if x.z == 1:
         return _rational(x.c)
     p, q = x.c.numerator, x.c.denominator
@@ -88,10 +97,13 @@ def number(x: Number, precision: int) -> str:
     decimal alone for an exact form longer than EXACT_MAX_LENGTH (see :func:`printable`)."""
     dec = decimal(x.value, precision)
     if isinstance(x, Inexact):
-        return dec  # right where the form is long; printable() keeps other tables unwritten
-    if x.is_integer:
+        if x.form is None:
+            return dec  # right where every form is long; printable() keeps other tables unwritten
+        text = x.form.pretty
+    elif x.is_integer:
         return str(x.c.numerator) if abs(x.c.numerator) < 10**15 else dec
-    text = pretty(x)
+    else:
+        text = pretty(x)
     if len(text) > EXACT_MAX_LENGTH or text == dec:
         return dec
     return f"{text} ≈ {dec}"
