@@ -17,18 +17,16 @@ the full path prints:
   ``factor`` then returns ``C·P`` with P's leading coefficient positive (in sympy's generator
   order), which is what :func:`candidates` writes. Without a sine or cosine (exp(x) + x at a
   point: a binomial in exp(1/q), which can factor) F is not claimed.
-* **Which of O and F is printed** is decided by ``count_ops`` — unless ``factor`` runs out of its
-  bound first, and then O is printed whatever the counts say. ``factor``'s time is not a function
-  of the size of the value: it grows with the exponents of exp(1/q) (exp(131/50) is exp(1/50)¹³¹:
-  0.7 s; exp(66/25): 40–200 ms), erratically (degree 24: 0.3 s, degree 38: 0.5 s, where 23 and
-  25 take 10 ms), and with the size of the coefficients and the number of generators (three
-  generators and 40-digit coefficients: up to 2 s). Both forms are therefore possible wherever F
-  would win the count, except for values inside a small, measured box (:data:`FAST_DEGREE` …:
-  at most ~25 ms, a twentieth of the bound), or where the two forms are printed alike.
+* **Which of O and F is printed** is decided by size, then by ``count_ops``. ``factor``'s time
+  is not a function of the size of the value: it grows with the exponents of exp(1/q)
+  (exp(131/50) is exp(1/50)¹³¹: 0.7 s; exp(66/25): 40–200 ms), erratically (degree 24: 0.3 s,
+  degree 38: 0.5 s, where 23 and 25 take 10 ms), and with the size of the coefficients and the
+  number of generators (three generators and 40-digit coefficients: up to 2 s). So ``tidy`` runs
+  ``factor`` only inside a small, measured box (:data:`FAST_DEGREE` …: at most ~25 ms, a twentieth
+  of the bound) and prints O outside it: the form does not depend on the machine's speed.
 
-:func:`candidates` returns the printed forms (sstr, Unicode) the full path may write: one, two
-(which depends on the machine's speed: a format that shows either must go to the full path), or
-none (not known here). tests/test_cache_transcendental.py checks all of it against sympy.
+:func:`candidates` returns the printed form (sstr, Unicode) the full path writes, or none (not
+known here). tests/test_cache_transcendental.py checks all of it against sympy.
 """
 
 from __future__ import annotations
@@ -66,8 +64,7 @@ Term = tuple[Fraction, Atom | None]  # coefficient · atom; None: the constant t
 
 def candidates(value: Linear) -> tuple[Printed, ...]:
     """The forms the full path may print for ``value`` (a sum with at least one term holding a
-    function): one when it is certain, two when it depends on the machine's speed, none when
-    it is not known here (a negative exp argument, no function of a number at all, sizes past
+    function): one, or none when it is not known here (a negative exp argument, no function of a number at all, sizes past
     the measured ones)."""
     atoms = [a for a, _ in value.terms]
     if any(name == "exp" and r < 0 for name, r in atoms):
@@ -94,9 +91,9 @@ def candidates(value: Linear) -> tuple[Printed, ...]:
         return ()
     if factored.printed == original.printed or factored.ops > original.ops:
         return (original.printed,)
-    if factored.fast:
-        return (factored.printed,)
-    return (factored.printed, original.printed)
+    # calculus.evaluate.tidy factors only inside the FAST_* limits (the same numbers): outside
+    # them the full path prints the plain sum, whatever the machine's speed
+    return (factored.printed,) if factored.fast else (original.printed,)
 
 
 @dataclass(frozen=True)

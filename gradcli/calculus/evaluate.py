@@ -213,16 +213,41 @@ def tidy(exact: Any, seconds: float = TIDY_SECONDS) -> Any:
     """A shorter exact value when simplify finds one quickly (sympy already writes √40 as 2√10).
 
     A value with sin, exp, log … of numbers in it is factored over one denominator (``factor``)
-    instead: simplify's trigonometric and exponential heuristics take half a second and more on
-    some such values (x³·sin x + … at 33/25: 0.52 s, for a 9-operation value), so whether they
-    finished inside the bound decided the printed form, and with it the bytes of the answer, by
-    how fast the machine was. What simplify found on them was the combined fraction or the
-    factored denominator (e/(1 + e)²) that ``factor`` gives in milliseconds, deterministically."""
+    instead, and only when it is small enough that factor is sure to finish (:func:`_factors_fast`).
+    simplify's heuristics take half a second and more on some such values (x³·sin x + … at 33/25:
+    0.52 s, for a 9-operation value), and factor does on larger ones (exp(131/50) is exp(1/50)¹³¹:
+    0.7 s), so whether a bounded call finished decided the printed form, and with it the bytes of
+    the answer, by how fast the machine was. Decided by size, the form is the same everywhere (and
+    the result cache, which predicts it without sympy, uses the same limits)."""
     sp = _sympy()
     if exact.free_symbols or not exact.atoms(sp.Function):
         return simplest(exact, seconds)
+    if not _factors_fast(exact):
+        return exact
     candidate = bounded(seconds, lambda: sp.factor(exact), exact)
     return candidate if sp.count_ops(candidate) <= sp.count_ops(exact) else exact
+
+
+def _factors_fast(exact: Any) -> bool:
+    """Whether ``factor`` is sure to finish on ``exact`` well inside its bound: its numerator over
+    one denominator, as a polynomial in sympy's generators (exp(p/q) is exp(1/q)^p), has at most
+    FAST_GENERATORS generators, FAST_TERMS terms, degree FAST_DEGREE in each, and primitive
+    integer coefficients below FAST_INTEGER (measured: at most ~25 ms there; outside, 0.3–3.9 s
+    on values as small as exp(24/5) or 40-digit coefficients)."""
+    from gradcli.cache.forms import FAST_DEGREE, FAST_GENERATORS, FAST_INTEGER, FAST_TERMS
+
+    sp = _sympy()
+    try:
+        numerator = sp.fraction(sp.together(exact))[0]
+        poly = sp.Poly(numerator)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return False
+    if len(poly.gens) > FAST_GENERATORS or len(poly.terms()) > FAST_TERMS:
+        return False
+    if any(d > FAST_DEGREE for d in poly.degree_list()):
+        return False
+    _, primitive = poly.primitive()
+    return all(abs(c) < FAST_INTEGER for c in primitive.coeffs())
 
 
 def _why_undefined(expr: Any, fn: Function) -> str | None:
