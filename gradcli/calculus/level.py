@@ -67,8 +67,7 @@ def level_set(
                 coeffs = [gi.exact for gi in g]
             else:
                 coeffs = [sp.Float(gi.value, 15) for gi in g]
-            plane = sum(k * (v - p) for k, v, p in zip(coeffs, fn.variables, point_syms))
-            result["tangent_equation"] = _tidy_plane(sp.expand(plane), fn.variables)
+            result["tangent_equation"] = _tidy_plane(coeffs, point_syms, fn.variables)
             unit = unit_vector(gvalues)
             if n == 2 and unit is not None:
                 tangent = np.array([-unit[1], unit[0]])
@@ -127,21 +126,20 @@ def _solve_branches(fn: Function, c: Any) -> list[tuple[Any, Any]]:
     return []
 
 
-def _tidy_plane(plane: Any, variables: Sequence[Any]) -> Any:
-    """``a·x + b·y + k = 0`` as a teacher writes it: the common factor divided out, the constant
-    on the right, the first coefficient positive (2x + 2y − 4 = 0 → x + y = 2; 4x − 8 = 0 → x = 2).
-    Float coefficients are only moved and signed, never divided (that would invent digits)."""
+def _tidy_plane(coeffs: Sequence[Any], point: Sequence[Any], variables: Sequence[Any]) -> Any:
+    """∇f(P)·(X − P) = 0 as a teacher writes it: ``a·x + b·y = k``, the common factor divided out,
+    the first coefficient positive (2x + 2y − 4 = 0 → x + y = 2; 4x − 8 = 0 → x = 2).
+    Float coefficients are only moved and signed, never divided (that would invent digits).
+
+    Built from the coefficients themselves, not read back from the expanded plane: a ``Poly`` in
+    n generators is n levels deep, and sympy's recursion overflowed at ~1000 variables."""
     import sympy as sp
 
-    try:
-        poly = sp.Poly(plane, *variables)
-    except sp.PolynomialError:
-        return sp.Eq(plane, 0)
-    coeffs = [poly.coeff_monomial(v) for v in variables]
-    constant = poly.coeff_monomial(1)
+    constant = sp.expand(-sp.Add(*[k * p for k, p in zip(coeffs, point)]))
+    coeffs = [sp.expand(k) for k in coeffs]
     nonzero = [c for c in coeffs if c != 0]
     if not nonzero:
-        return sp.Eq(plane, 0)
+        return sp.Eq(sp.Add(*[k * (v - p) for k, v, p in zip(coeffs, variables, point)]), 0)
     factor = sp.S.One
     if all(c.is_Rational for c in [*nonzero, constant]):
         factor = sp.gcd([*nonzero, *([constant] if constant != 0 else [])])
