@@ -12,7 +12,7 @@ message may quote user text with braces in it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
 
 
@@ -100,3 +100,13 @@ class NotConverged(GradcliError):
     """A descent asked to converge (``strict``) where some run did not (exit 3)."""
 
     exit_code = ExitCode.NOT_CONVERGED
+
+
+def few_names(names: Sequence[str], limit: int = 6, *, count: bool = True) -> str:
+    """Names for an error line: all of a few, or the first ones, the last and how many
+    (``x0, x1, x2, x3, …, x999 (1000 in all)``): a function of 500 variables must not turn one
+    error line into 500 names. ``count=False`` where the message says how many already."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    shown = f"{', '.join(names[: limit - 2])}, …, {names[-1]}"
+    return f"{shown} ({len(names)} in all)" if count else shown

@@ -24,7 +24,7 @@ from gradcli.calculus.results import (
     PartialResult,
     Value,
 )
-from gradcli.errors import UsageError
+from gradcli.errors import UsageError, few_names
 from gradcli.function import Function
 from gradcli.limits import bounded, work_clock
 from gradcli.points import Point
@@ -64,17 +64,19 @@ class PartialAt:
         require_variables(fn)
         if not wrt:
             if len(fn.variables) != 1:
-                raise UsageError(
-                    f"say which variable: {{wrt}} {' or {wrt} '.join(fn.names)}",
-                    parameters=("wrt",),
+                which = (
+                    " or {wrt} ".join(fn.names)
+                    if len(fn.names) <= 4
+                    else f"{fn.names[0]} (f's are {few_names(fn.names)})"
                 )
+                raise UsageError(f"say which variable: {{wrt}} {which}", parameters=("wrt",))
             wrt = [fn.names[0]]
         symbols = []
         for name in wrt:
             if name not in fn.names:
                 raise UsageError(
                     f"{{wrt}} {name}: not a variable of f",
-                    hint=f"the variables are {', '.join(fn.names)}",
+                    hint=f"the variables are {few_names(fn.names)}",
                     parameters=("wrt",),
                 )
             symbols.append(fn.variables[fn.names.index(name)])

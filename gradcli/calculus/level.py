@@ -44,9 +44,14 @@ def level_set(
         c = value
         level = Value(value, float(sp.N(value, 17)))
     equation = sp.Eq(fn.expr, c, evaluate=False)  # 0 = 0 must stay an equation, not True
-    branches = _solve_branches(fn, c)
     result: dict[str, Any] = {}
     notes: list[str] = []
+    branches = _solve_branches(fn, c) if n <= BRANCH_VARIABLES else []
+    if n > BRANCH_VARIABLES:
+        notes.append(
+            f"f = c is not solved for one variable beyond {BRANCH_VARIABLES} variables"
+            f" (f has {n}): the level set is the equation itself"
+        )
     if not fn.expr.free_symbols & set(fn.variables):
         notes.append("f is constant: the level set is every point (or none, for another c)")
     if at is not None:
@@ -67,8 +72,7 @@ def level_set(
                 coeffs = [gi.exact for gi in g]
             else:
                 coeffs = [sp.Float(gi.value, 15) for gi in g]
-            plane = sum(k * (v - p) for k, v, p in zip(coeffs, fn.variables, point_syms))
-            result["tangent_equation"] = _tidy_plane(sp.expand(plane), fn.variables)
+            result["tangent_equation"] = _tidy_plane(coeffs, point_syms, fn.variables)
             unit = unit_vector(gvalues)
             if n == 2 and unit is not None:
                 tangent = np.array([-unit[1], unit[0]])
@@ -102,6 +106,12 @@ def level_set(
     )
 
 
+# Solving f = c for one variable takes sympy seconds and hundreds of MB by a few dozen variables
+# (1.3 s at 20 for Σxᵢ² + Πxᵢ), and the answer is a formula nobody reads; the equation, ∇f and
+# the tangent hyperplane stay cheap at any size.
+BRANCH_VARIABLES = 10
+
+
 def _default_bounds(at: Point | None) -> tuple[tuple[float, float], ...]:
     if at is None:
         return ((-3.0, 3.0), (-3.0, 3.0))
@@ -127,21 +137,20 @@ def _solve_branches(fn: Function, c: Any) -> list[tuple[Any, Any]]:
     return []
 
 
-def _tidy_plane(plane: Any, variables: Sequence[Any]) -> Any:
-    """``a·x + b·y + k = 0`` as a teacher writes it: the common factor divided out, the constant
-    on the right, the first coefficient positive (2x + 2y − 4 = 0 → x + y = 2; 4x − 8 = 0 → x = 2).
-    Float coefficients are only moved and signed, never divided (that would invent digits)."""
+def _tidy_plane(coeffs: Sequence[Any], point: Sequence[Any], variables: Sequence[Any]) -> Any:
+    """∇f(P)·(X − P) = 0 as a teacher writes it: ``a·x + b·y = k``, the common factor divided out,
+    the first coefficient positive (2x + 2y − 4 = 0 → x + y = 2; 4x − 8 = 0 → x = 2).
+    Float coefficients are only moved and signed, never divided (that would invent digits).
+
+    Built from the coefficients themselves, not read back from the expanded plane: a ``Poly`` in
+    n generators is n levels deep, and sympy's recursion overflowed at ~1000 variables."""
     import sympy as sp
 
-    try:
-        poly = sp.Poly(plane, *variables)
-    except sp.PolynomialError:
-        return sp.Eq(plane, 0)
-    coeffs = [poly.coeff_monomial(v) for v in variables]
-    constant = poly.coeff_monomial(1)
+    constant = sp.expand(-sp.Add(*[k * p for k, p in zip(coeffs, point)]))
+    coeffs = [sp.expand(k) for k in coeffs]
     nonzero = [c for c in coeffs if c != 0]
     if not nonzero:
-        return sp.Eq(plane, 0)
+        return sp.Eq(sp.Add(*[k * (v - p) for k, v, p in zip(coeffs, variables, point)]), 0)
     factor = sp.S.One
     if all(c.is_Rational for c in [*nonzero, constant]):
         factor = sp.gcd([*nonzero, *([constant] if constant != 0 else [])])

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.errors import UsageError
+from gradcli.errors import UsageError, few_names
 
 MAX_PIXELS = 40_000_000  # a 40-megapixel figure is already poster-sized; more is a typo
 MAX_LEVELS = 100  # contour levels, counted or listed: more bands than a figure can show
@@ -46,7 +46,7 @@ def parse_ranges(text: str | None, names: Sequence[str]) -> dict[str, tuple[floa
     for name, spec in _named_parts(text, "--range", "e.g. --range x=-4:4,y=-2:2"):
         if name not in names:
             raise UsageError(
-                f"--range: {name!r} is not a plotted variable", hint=f"those are {', '.join(names)}"
+                f"--range: {name!r} is not a plotted variable", hint=f"those are {few_names(names)}"
             )
         ranges[name] = parse_range(spec, [name])[0]
     for name, (lo, hi) in ranges.items():
@@ -79,7 +79,7 @@ def parse_slice(text: str | None, names: Sequence[str]) -> dict[str, Any]:
     for name, value in _named_parts(text.strip(), "--slice", "e.g. --slice z=1"):
         if name not in names:
             raise UsageError(
-                f"--slice: {name!r} is not a variable of f", hint=f"f's are {', '.join(names)}"
+                f"--slice: {name!r} is not a variable of f", hint=f"f's are {few_names(names)}"
             )
         if name in fixed:
             raise UsageError(f"--slice fixes {name} twice")

@@ -334,7 +334,7 @@ def _constrained(
 ) -> tuple[Any, Any, dict[str, tuple[float, float]]]:
     """--subject-to: the Lagrange result to draw, with --from the projection of the runs, and
     the window a circle fills (centre ± 1.8 r; else the usual framing)."""
-    from gradcli.errors import GradcliError, UsageError
+    from gradcli.errors import GradcliError, UsageError, few_names
 
     if not subject_to:
         return None, None, {}
@@ -348,7 +348,7 @@ def _constrained(
     if len(fn.variables) != 2:
         raise UsageError(
             f"--subject-to draws the constraint curve of a function of two variables; with the "
-            f"constraint there are {len(fn.variables)} ({', '.join(fn.names)})",
+            f"constraint there are {len(fn.variables)} ({few_names(fn.names, count=False)})",
             hint="critical --subject-to answers in any number of variables",
         )
     result = lagrange_points(fn, constraints)  # first: an empty constraint set is exit 1
@@ -365,7 +365,7 @@ def _constrained(
 
 
 def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
-    from gradcli.errors import UsageError
+    from gradcli.errors import UsageError, few_names
 
     n = len(drawn.variables)
     if n in (1, 2):
@@ -377,8 +377,11 @@ def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
             "f is a constant: there is no variable to draw it against",
             hint="--vars x draws it as a function of x",
         )
-    free = ", ".join(drawn.names)
-    extra = ",".join(f"{name}=0" for name in drawn.names[2:])
+    # A few names and the count, not all 500: the line stays one readable line at any size.
+    free = few_names(drawn.names, count=False)
+    extra = ",".join(f"{name}=0" for name in drawn.names[2:5])
+    if n > 5:
+        extra += f",… (all but two of the {n})"
     raise UsageError(
         f"a figure shows 1 or 2 variables, and f has {n} free ({free})",
         hint=f"fix the others with --slice, e.g. --slice {extra}",

@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.errors import ParseError, UsageError
+from gradcli.errors import ParseError, UsageError, few_names
 from gradcli.expr.build import build_function, build_sympy, literal
 from gradcli.expr.grammar import CONSTANT_NAMES, FUNCTION_NAMES, FUNCTIONS_DOC, MAX_LENGTH, NAME_RE
 
@@ -200,8 +200,10 @@ def parse(
         missing = [s for s in sorted(symbols, key=natural_key) if s not in order]
         if missing:
             raise UsageError(
-                f"the expression uses {', '.join(missing)}, which {{vars}} does not list",
-                hint=f"{{vars}} {','.join([*order, *missing])}",
+                f"the expression uses {few_names(missing)}, which {{vars}} does not list",
+                hint=f"{{vars}} {','.join([*order, *missing])}"
+                if len(order) + len(missing) <= 6
+                else "list them in {vars} too, or leave {vars} out for the natural order",
                 parameters=("vars",),
             )
         names = list(order)
@@ -223,19 +225,23 @@ def _head_order(
     own = [n for n in listed if n not in lets]
     if order is not None and order != own:
         raise UsageError(
-            f"{{vars}} {','.join(order)} and {name}({', '.join(own)}) left of '=' disagree "
-            "on the variables",
+            f"{{vars}} {','.join(order) if len(order) <= 6 else few_names(order, count=False)} "
+            f"and {name}({few_names(own, count=False)}) left of '=' disagree on the variables",
             hint="give the order once",
             parameters=("vars",),
         )
     missing = [s for s in sorted(symbols, key=natural_key) if s not in own]
     if missing:
         first = min(missing, key=lambda s: columns.get(s, 0))
-        hint = f"{name}({', '.join([*own, *missing])}) = ..., or give it a value with {{let}}"
+        hint = (
+            f"{name}({', '.join([*own, *missing])}) = ..., or give it a value with {{let}}"
+            if len(own) + len(missing) <= 6
+            else f"add it to {name}(…), or give it a value with {{let}}"
+        )
         if len(first) > 1 and all(c in own for c in first):  # 'f(x, y) = xy': a product, surely
             hint = f"write {'*'.join(first)} for a product"
         raise ParseError(
-            f"the formula uses {first}, which {name}({', '.join(own)}) does not list",
+            f"the formula uses {first}, which {name}({few_names(own, count=False)}) does not list",
             source=text,
             column=columns.get(first, 0),
             hint=hint,

@@ -60,6 +60,9 @@ KINK_ELEMENTS = 20_000_000  # coordinates sampled by all the kink probes togethe
 UNCLASSIFIED = "unclassified"  # a converged run's end point when f has too many variables
 CLIP_PROBES = 12  # clipped runs rerun without clipping to say whether they would diverge
 STEADY_RATE = 0.05  # recent rates per step differing by more than this (in log) are "changing"
+# ‖∇f‖ changing by less than this factor a step (either way) while ∇f turns at most steps: the
+# run bounces without converging or diverging — gd at lr = 2/λmax (halving ‖∇f‖ would take 138+)
+STALLED_RATE = 0.995
 
 
 class Seen(NamedTuple):
@@ -245,8 +248,9 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
     elif lr_driven and not noisy and run.reversals >= 3 and run.reversals >= ZIGZAG_SHARE * steps:
         sign = -1.0 if ascent else 1.0
         improved = sign * run.final_value < sign * seen.start_value
-        # the stability limit is named only where lr is past it (at the start)
-        limit_passed = curvature is not None and run.lr * curvature >= 2
+        stalled = _stalled(run)
+        # the stability limit is named only where lr is past it (at the start), or at it
+        limit_passed = curvature is not None and (run.lr * curvature >= 2 or stalled is not None)
         notes.append(
             ZigZag(
                 run.reversals,
@@ -257,6 +261,7 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
                 run.final_value,
                 curvature if limit_passed else None,
                 run.lr,
+                stalled,
             )
         )
     # growth alone is not explosion: leaving a plateau (1e-7 → 0.9) is the lesson going right
@@ -269,11 +274,17 @@ def notes_for(run: DescentRun, seen: Seen | None = None, *, phenomena: bool = Tr
         notes.extend(_knob_notes(run))
     elif run.status == "max_steps" and lr_driven:
         progress = _progress_notes(run, seen, gd)
-        if any(isinstance(n, ZigZag) and not n.improved for n in notes) or any(
+        zigzag = next((n for n in notes if isinstance(n, ZigZag)), None)
+        if (zigzag is not None and (not zigzag.improved or zigzag.stalled is not None)) or any(
             isinstance(n, Overshooting) and n.frequent for n in notes
         ):
             # a run that bounces is not slow: "raise --lr" would make it worse
             progress = [n for n in progress if not isinstance(n, Slow)]
+        elif zigzag is not None and curvature is not None and run.lr * curvature >= 1:
+            # it converges, zig-zagging: more lr bounces harder, and past 2/λmax diverges
+            progress = [
+                n._replace(limit=2 / curvature) if isinstance(n, Slow) else n for n in progress
+            ]
         notes.extend(progress)
     return notes + _endpoint_notes(run)
 
@@ -320,6 +331,22 @@ def _progress_notes(run: DescentRun, seen: Seen, gd: bool) -> list[Note]:
         more, rate, slowing = _recent_rate(run, tol)
         notes.append(Slow(run.start_norm, norm, run.iterations, more, rate, slowing))
     return notes
+
+
+def _stalled(run: DescentRun) -> float | None:
+    """‖∇f‖'s recent factor per step where a run that ran out of steps, ∇f turning at half its
+    steps or more, neither converges nor diverges (the factor within STALLED_RATE of 1)."""
+    if run.status != "max_steps" or run.reversals < max(3, run.iterations / 2):
+        return None
+    # over the last quarter to half of the run (from the one before the last of the steps
+    # t = 1, 2, 4, ... the engine logs), so the same whatever rows were kept
+    t_end, end = run.iterations, run.final_norm
+    marks = [(t, n) for t, n in run.marks if t < t_end and math.isfinite(n) and n > 0]
+    if not marks or not (math.isfinite(end) and end > 0):
+        return None
+    t, n = marks[-2] if len(marks) > 1 else marks[-1]
+    rate = math.exp(math.log(end / n) / (t_end - t))
+    return rate if STALLED_RATE <= rate <= 1 / STALLED_RATE else None
 
 
 def _recent_rate(run: DescentRun, tol: float) -> tuple[float | None, float | None, bool]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.errors import MathError, UsageError
+from gradcli.errors import MathError, UsageError, few_names
 from gradcli.optimize.runs import SQ_TINY
 from gradcli.optimize.settings import CURVATURE_METHODS
 
@@ -296,7 +296,7 @@ def parse_bounds(text: str, names: Sequence[str]) -> Projection:
             if not eq or name not in box:
                 raise UsageError(
                     f"{{bounds}}: {name!r} is not a variable",
-                    hint=f"variables: {', '.join(names)}",
+                    hint=f"variables: {few_names(names)}",
                     parameters=_BOUNDS,
                 )
             box[name] = interval(rest.strip(), name)

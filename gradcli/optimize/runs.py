@@ -93,6 +93,9 @@ class ZigZag(NamedTuple):
     final_value: float = math.nan
     start_curvature: float | None = None  # λmax at the start (plain gd), for the stability limit
     lr: float = math.nan
+    # ‖∇f‖'s recent factor per step, where it is ≈ 1 in a run that ran out of steps: the bounce
+    # neither shrinks nor grows (lr at gd's stability limit 2/λmax), whatever f did elsewhere
+    stalled: float | None = None
 
 
 class Exploding(NamedTuple):
@@ -161,6 +164,8 @@ class Slow(NamedTuple):
     more: float | None
     rate: float | None = None  # the recent factor per step
     slowing: bool = False  # the rate is slowing: ``more`` is a lower bound
+    # 2/λmax (plain gd) for a run that zig-zags with lr·λmax ≥ 1: lr cannot be raised much
+    limit: float | None = None
 
 
 class EndPoint(NamedTuple):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from gradcli.errors import UsageError
+from gradcli.errors import UsageError, few_names
 from gradcli.plotting import contour, curve, grid, style, surface
 from gradcli.plotting.model import Plot, PlotOptions, Run, Track
 
@@ -67,7 +67,7 @@ def plot_function(
     opts = options or PlotOptions()
     n = len(fn.variables)
     if n not in (1, 2):
-        free = ", ".join(fn.names)
+        free = few_names(fn.names, count=False)
         raise UsageError(
             f"a figure shows 1 or 2 variables, and f has {n} ({free})",
             hint=f"fix the others with {{slice}}, e.g. {{slice}} {fn.names[-1]}=0",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gradcli.errors import UsageError
+from gradcli.errors import UsageError, few_names
 from gradcli.function import Function
 
 
@@ -18,8 +18,8 @@ def slice_function(fn: Function, fixed: Mapping[str, Any]) -> Function:
     unknown = [name for name in fixed if name not in fn.names]
     if unknown:
         raise UsageError(
-            f"{{slice}} names {', '.join(unknown)}, which f does not have",
-            hint=f"f's variables are {', '.join(fn.names)}",
+            f"{{slice}} names {few_names(unknown)}, which f does not have",
+            hint=f"f's variables are {few_names(fn.names)}",
             parameters=("slice",),
         )
     keep = tuple(v for v in fn.variables if v.name not in fixed)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from gradcli.errors import ParseError, UsageError
+from gradcli.errors import ParseError, UsageError, few_names
 from gradcli.expr import parse_constant, split_top_level
 from gradcli.function import Function
 
@@ -108,8 +108,15 @@ def _has_float(expr: Any) -> bool:
     return bool(expr.atoms(sympy.Float))
 
 
+def _named_example(names: Sequence[str]) -> str:
+    """x=…,y=…, or the first few and an ellipsis for many variables (one short line at any size)."""
+    return ",".join(f"{n}=…" for n in names[:4]) + (",…" if len(names) > 4 else "")
+
+
 def _expected(names: Sequence[str]) -> str:
-    return f"{len(names)} coordinate{'s' if len(names) != 1 else ''} ({', '.join(names)})"
+    return (
+        f"{len(names)} coordinate{'s' if len(names) != 1 else ''} ({few_names(names, count=False)})"
+    )
 
 
 def parse_point(text: str, fn: Function | Sequence[str], *, parameter: str = "at") -> Point:
@@ -136,7 +143,7 @@ def parse_point(text: str, fn: Function | Sequence[str], *, parameter: str = "at
     if named and len(named) != len(parts):
         raise UsageError(
             f"{option} {text!r}: mix of named and positional coordinates",
-            hint=f"write {','.join(f'{n}=…' for n in names)}",
+            hint=f"write {_named_example(names)}",
             parameters=param,
         )
     if named:
@@ -147,7 +154,7 @@ def parse_point(text: str, fn: Function | Sequence[str], *, parameter: str = "at
             if key not in names:
                 raise UsageError(
                     f"{option} {text!r}: {key!r} is not a variable of f",
-                    hint=f"the variables are {', '.join(names)}",
+                    hint=f"the variables are {few_names(names)}",
                     parameters=param,
                 )
             if key in given:
@@ -156,7 +163,7 @@ def parse_point(text: str, fn: Function | Sequence[str], *, parameter: str = "at
         missing = [n for n in names if n not in given]
         if missing:
             raise UsageError(
-                f"{option} {text!r}: missing {', '.join(missing)}; expected {_expected(names)}",
+                f"{option} {text!r}: missing {few_names(missing)}; expected {_expected(names)}",
                 parameters=param,
             )
         raw = [given[n] for n in names]
@@ -165,7 +172,7 @@ def parse_point(text: str, fn: Function | Sequence[str], *, parameter: str = "at
             raise UsageError(
                 f"{option} {text!r}: got {len(parts)} coordinate{'s' if len(parts) != 1 else ''}, "
                 f"expected {_expected(names)}",
-                hint=f"write {_example(names)} or {','.join(f'{n}=…' for n in names)}",
+                hint=f"write {_example(names)} or {_named_example(names)}",
                 parameters=param,
             )
         raw = parts
@@ -329,7 +336,7 @@ def parse_range(text: str, names: Sequence[str]) -> tuple[tuple[float, float], .
         if name not in names:
             raise UsageError(
                 f"{{range}}: {name!r} is not a variable",
-                hint=f"variables: {', '.join(names)}",
+                hint=f"variables: {few_names(names)}",
                 parameters=_RANGE,
             )
         given[name] = _interval(spec.strip(), f"{{range}} {name}")

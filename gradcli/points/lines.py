@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO, TypeVar
 
-from gradcli.errors import GradcliError, ParseError, UsageError
+from gradcli.errors import GradcliError, ParseError, UsageError, few_names
 from gradcli.expr import parse_constant
 from gradcli.function import Function
 from gradcli.points import Point, _point, parse_point
@@ -135,14 +135,14 @@ class PointLines:
             twice = [v for v in self.names if fields.count(v) > 1]
             if missing or twice:
                 problem = (
-                    f"has no column {', '.join(missing)}"
+                    f"has no column {few_names(missing)}"
                     if missing
-                    else f"names {', '.join(twice)} more than once"
+                    else f"names {few_names(twice)} more than once"
                 )
                 raise InputEnded(
                     f"{{{self.parameter}}}: the CSV header {problem} "
-                    f"(its columns: {', '.join(fields)})",
-                    hint=f"the variables are {', '.join(self.names)}",
+                    f"(its columns: {few_names(fields, 12)})",
+                    hint=f"the variables are {few_names(self.names)}",
                     parameters=(self.parameter,),
                 )
             self.columns = tuple(list(fields).index(v) for v in self.names)
@@ -162,7 +162,7 @@ class PointLines:
         if not isinstance(where, dict) or not all(v in where for v in self.names):
             raise UsageError(
                 f"{{{self.parameter}}} {text[:60]!r}: a JSON record needs "
-                f"{', '.join(self.names)} (in 'at' or 'point')",
+                f"{few_names(self.names)} (in 'at' or 'point')",
                 parameters=param,
             )
         raw = []

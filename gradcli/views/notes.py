@@ -57,6 +57,8 @@ def note_text(note: Note) -> str:
             text += "; try a smaller --lr"
         return text
     if isinstance(note, ZigZag):
+        if note.improved and note.stalled is not None:
+            return _at_limit_text(note)
         if note.improved:
             return (
                 f"zig-zag: ∇f reversed direction at {note.reversals} of {note.steps} steps — each "
@@ -109,21 +111,27 @@ def note_text(note: Note) -> str:
         text = (
             f"slow: ‖∇f‖ fell from {note.start_norm:.3g} to {note.norm:.3g} in {note.steps:,} steps"
         )
+        advice = (
+            "(raise --steps or --lr)"
+            if note.limit is None
+            else f"(raise --steps; not --lr: the steps already overshoot, and plain gd stops "
+            f"converging at lr = 2/λmax = {note.limit:.3g})"
+        )
         if note.more is not None and note.rate is not None and note.slowing:
             return text + (
                 f"; its rate is slowing (×{note.rate:.4g} a step lately), so it needs at least "
-                f"{_count(note.more)} more (raise --steps or --lr)"
+                f"{_count(note.more)} more {advice}"
             )
         if note.more is not None and note.rate is not None:
             return text + (
                 f"; at its recent rate (×{note.rate:.4g} a step) it reaches tol after about "
-                f"{_count(note.more)} more (raise --steps or --lr)"
+                f"{_count(note.more)} more {advice}"
             )
         if note.rate is not None:
             return (
                 text + "; its rate is changing, so no estimate of the steps to tol (raise --steps)"
             )
-        return text + " (raise --steps or --lr)"
+        return f"{text} {advice}"
     if isinstance(note, Clipped):
         return _clipped_text(note)
     if isinstance(note, Noisy):
@@ -138,6 +146,32 @@ def note_text(note: Note) -> str:
     if isinstance(note, Decayed):
         return _decayed_text(note)
     return _endpoint_text(note)
+
+
+def _at_limit_text(note: ZigZag) -> str:
+    """A run that bounces at gd's stability limit: f fell along the gentler directions, but along
+    the steepest one each step lands (about) as far on the other side as it started — ‖∇f‖
+    neither falls nor grows, so more steps do not help, and a larger lr diverges."""
+    assert note.stalled is not None
+    still = note.stalled >= 0.9995  # ×1.000 as shown: not even a slow fall to promise
+    text = (
+        f"oscillation at the stability limit: ∇f reversed direction at {note.reversals} of "
+        f"{note.steps} steps and ‖∇f‖ {'neither falls nor grows' if still else 'hardly changes'} "
+        f"(×{note.stalled:.4g} a step lately) — f {'rose' if note.ascent else 'fell'} (from "
+        f"{note.start_value:.6g} to {note.final_value:.6g}) along the gentler directions, but "
+        f"along the steepest one x bounces from one side of the valley to the other, "
+        f"{'no' if still else 'hardly any'} closer to its floor"
+    )
+    steps = "more steps will not help" if still else "more steps barely help"
+    if note.start_curvature is not None:
+        limit = 2 / note.start_curvature
+        return text + (
+            f"; lr·λmax = {note.lr * note.start_curvature:.4g} (λmax = "
+            f"{note.start_curvature:.3g}, the largest Hessian eigenvalue at the start) and plain "
+            f"gd converges only for lr < 2/λmax = {limit:.3g}: try a smaller --lr ({steps}, "
+            f"and a larger lr diverges)"
+        )
+    return text + f"; try a smaller --lr ({steps})"
 
 
 def _clipped_text(note: Clipped) -> str:

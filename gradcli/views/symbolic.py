@@ -370,6 +370,8 @@ def level_document(result: LevelResult, precision: int = 6) -> Document:
     latex += [rf"{_latex(v)} = {_latex(e)}" for v, e in result.branches]
     rows: list[list[str]] = []
     notes = list(result.notes)
+    if notes:  # what the core found (a constant f, a stationary P, branches not solved, ...)
+        record["notes"] = list(notes)
     kink = result.nonsmooth is not None
     if result.at is not None and result.gradient is not None:
         record["at"] = _at(result.at)
