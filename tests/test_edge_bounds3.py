@@ -196,3 +196,28 @@ def test_above_the_limit_the_overshoot_note_is_kept() -> None:
 def test_a_slow_run_that_does_not_zig_zag_may_still_raise_lr() -> None:
     (text,) = notes("--lr", "0.01")
     assert text.startswith("slow:") and text.endswith("(raise --steps or --lr)")
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["level", "x^2+y^2", "--at", "1,1", "--format", "csv"], "level"),
+        (["plot", "x^2", "--format", "csv", "-o", "never.png"], "plot"),
+        (["descend", "x^2", "--from", "1", "--format", "latex"], "descend"),
+    ],
+)
+def test_a_format_the_command_cannot_write_is_refused_before_any_work(
+    args: list[str], command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    def no_work(*a: object, **k: object) -> None:
+        raise AssertionError("the function was loaded before the format was checked")
+
+    monkeypatch.setattr(importlib.import_module(f"gradcli.cli.{command}"), "load_function", no_work)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"gradcli: error: --format {args[-1] if command != 'plot' else 'csv'}"
+    )
+    assert result.stderr.count("\n") == 1

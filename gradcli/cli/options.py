@@ -52,6 +52,12 @@ def _known_format(ctx: typer.Context, param: typer.CallbackParam, value: str) ->
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
     if from_environment(ctx, param) and value not in ENV_FORMATS.get(ctx.info_name or "", ()):
         return "table"  # the environment's preference, where this command cannot meet it
+    written = COMMAND_FORMATS.get(ctx.info_name or "")
+    if written is not None:
+        from gradcli.views.render import check_format
+
+        # refused before any work (level of 2,000 variables computed for 6 s, then refused csv)
+        check_format(value, written, ctx.info_name or "")
     return value
 
 
