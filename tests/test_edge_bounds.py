@@ -203,7 +203,7 @@ TOWERS = st.recursive(LEAVES, _towers, max_leaves=8)
 
 @pytest.mark.slow
 @settings(
-    max_examples=150,
+    max_examples=80,  # derandomized: the same 80 towers (and the examples below) every run
     derandomize=True,
     deadline=None,  # measured below, per example, with a margin for a busy machine
     suppress_health_check=[HealthCheck.too_slow],

@@ -164,7 +164,7 @@ GENERATED = settings(
 )
 
 
-@pytest.mark.slow  # seconds; the fast tier runs 15 examples of the same property below
+@pytest.mark.fuzz  # on demand (-m fuzz): the suite runs 15 examples of the same property below
 @settings(GENERATED, max_examples=100)
 @given(text=EXPRESSIONS, wrt=st.sampled_from([X, Y]))
 @example(text="abs(sin((x) + (acosh(sin(x)))))", wrt=X)  # real nowhere inside the |…|
