@@ -270,9 +270,36 @@ def lambdify(
     import sympy
 
     shared = module == "numpy" if cse is None else cse
+    if module == "numpy":
+        exprs = (
+            [_wide_as_float(e) for e in exprs]
+            if isinstance(exprs, list | tuple)
+            else (_wide_as_float(exprs))
+        )
     return sympy.lambdify(
         list(variables), exprs, modules=[extra_functions(module), _namespace(module)], cse=shared
     )
+
+
+INT64_MAX = 2**63 - 1
+
+
+def _wide_as_float(expr: Any) -> Any:
+    """``expr`` with every integer wider than int64 written as the float it is to numpy: numpy 2
+    converts such a Python int to float64 (1e149 is parsed exactly, as 10**149), numpy 1 makes
+    an object array of it, on which ufuncs fail. Printed with 17 digits, the float is exact."""
+    import sympy
+
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    wide = {}
+    for n in expr.atoms(sympy.Integer):
+        if abs(int(n)) > INT64_MAX:
+            try:
+                wide[n] = sympy.Float(float(int(n)), 17)  # 17 digits: the double exactly
+            except OverflowError:  # past the largest float: left for numpy to refuse as before
+                continue
+    return expr.xreplace(wide) if wide else expr
 
 
 def _namespace(module: str) -> Any:

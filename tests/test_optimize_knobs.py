@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -191,7 +192,8 @@ def test_schedule_spec_and_schedule_steps_say_the_same() -> None:
     assert one.exit_code == two.exit_code == 0
     assert one.stdout == two.stdout == three.stdout
     records = [json.loads(line) for line in one.stdout.splitlines()]
-    assert [r["lr_t"] for r in records][:2] == [0.1, 0.1 * (1 + np.cos(np.pi / 6)) / 2]
+    # torch's formula on Python floats (math.cos: numpy's own cos may differ in the last bit)
+    assert [r["lr_t"] for r in records][:2] == [0.1, 0.1 * (1 + math.cos(math.pi / 6)) / 2]
     assert records[-1]["lr_t"] < 1e-17 and records[-1]["status"] == "max_steps"
 
 
@@ -260,10 +262,14 @@ def test_clipping_counts_per_run_in_the_vector_lane() -> None:
 # --- noise: reproducible, the same in either lane, however runs are batched ------------------------
 def test_the_noise_generator_is_pinned_and_normal() -> None:
     keys = start_keys(0, np.array([[1.0, 2.0], [-1.2, 1.0]]))
-    assert gaussian(keys, 1, 2).tolist() == [
-        [-0.32162871665296344, 0.22034331439313698],
-        [-0.404552115970028, 1.0975107954015693],
-    ]  # a change of generator changes every noisy run: it must be deliberate
+    # a change of generator changes every noisy run: it must be deliberate. Within 2 ulp, not
+    # bit for bit: numpy's log and cos differ in the last bit between versions (1.24 and 2.x)
+    np.testing.assert_allclose(
+        gaussian(keys, 1, 2),
+        [[-0.32162871665296344, 0.22034331439313698], [-0.404552115970028, 1.0975107954015693]],
+        rtol=5e-16,
+        atol=0,
+    )
     many = start_keys(7, np.random.default_rng(0).uniform(-5, 5, (4000, 2)))
     z = np.concatenate([gaussian(many, t, 2).ravel() for t in range(1, 6)])
     assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.01

@@ -318,6 +318,9 @@ class Descent:
         # np.errstate(all="ignore") across its yields, and numpy keeps that state in a context
         # variable, so lanes ending in turn reset each other's state out of order — the next
         # lane's overflow warnings reached stderr, and the last left "ignore" behind for good.
+        # numpy before 2 keeps the state in one process-wide setting instead (no context): there
+        # each step also runs inside errstate(all="ignore"), so whatever a lane saves and
+        # restores in between is "ignore", and the caller's setting comes back after the step.
         steppers: list[tuple[Iterator[StepRecord | Chunk | None], contextvars.Context]] = [
             (iter(lane), contextvars.copy_context()) for lane in lanes
         ]
@@ -328,7 +331,8 @@ class Descent:
                 batch: list[StepRecord | Chunk] = []
                 alive = []
                 for stepper, context in steppers:
-                    emitted = context.run(next, stepper, end)
+                    with np.errstate(all="ignore"):
+                        emitted = context.run(next, stepper, end)
                     if emitted is end:
                         continue
                     alive.append((stepper, context))
@@ -344,7 +348,8 @@ class Descent:
             for stepper, context in every:
                 close = getattr(stepper, "close", None)
                 if close is not None:
-                    context.run(close)
+                    with np.errstate(all="ignore"):
+                        context.run(close)
 
     def final(self, run: int) -> Final:
         """How ``run`` ended (once it has)."""
