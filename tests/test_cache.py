@@ -49,6 +49,7 @@ def test_the_float_of_a_rational_is_sympys() -> None:
         assert exact.sympy_float(Fraction(p, q)) == want, (p, q)
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_a_square_root_is_written_as_sympy_writes_it() -> None:
     import sympy
 
@@ -182,6 +183,7 @@ def test_grad_from_the_cache_is_byte_identical(
     st.sampled_from(["table", "json", "csv"]),
     st.sampled_from([["--wrt", "x"], ["--wrt", "y", "--wrt", "x"], ["-w", "y", "-n", "2"]]),
 )
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_partial_from_the_cache_is_byte_identical(
     expr: str, points: list[tuple[str, str]], fmt: str, wrt: list[str]
 ) -> None:

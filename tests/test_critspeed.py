@@ -101,6 +101,7 @@ def test_the_exact_outcome_carries_the_points_floats_in_order() -> None:
 
 
 # --- plot -------------------------------------------------------------------------------------------
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_building_a_figure_paints_no_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fit-to-frame passes only measure; savefig paints once (before: two full renders)."""
     from matplotlib.backends.backend_agg import RendererAgg

@@ -211,6 +211,7 @@ def test_a_bad_list_element_is_named(args: list[str], message: str) -> None:
 
 
 # --- plot ----------------------------------------------------------------------------------------
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_plot_draws_generated_starts_one_legend_entry_per_basin(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from gradcli.cli import app
@@ -261,6 +262,7 @@ def _descents(f: str, starts: list[str]) -> list[list[str]]:
     return [["descend", f, *froms, *k, "--steps", "40", "--format", "csv"] for k in knobs]
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_descend_keeps_numpy_warnings_off_stderr() -> None:
     for f in OVERFLOWING[:4]:
         for args in _descents(f, ["3", "0.1"]) + _descents(f, ["3", "0.1", "-2", "5", "8"])[:2]:
@@ -273,6 +275,7 @@ def test_descend_keeps_numpy_warnings_off_stderr() -> None:
         _quiet(["descend", f, "--from", "2,2", "--from", "1,1", "--summary", "-f", "csv"])
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_the_other_commands_keep_numpy_warnings_off_stderr() -> None:
     for f in OVERFLOWING[::2]:
         _quiet(["grad", f, "--at", "3", "--check", "--format", "json"])

@@ -328,6 +328,7 @@ def test_fuzz_level(case: tuple[list[str], str]) -> None:
 
 @settings(max_examples=40)
 @given(descend_args())
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_fuzz_descend(case: tuple[list[str], str]) -> None:
     check(*case)
 

@@ -202,6 +202,7 @@ def _grow(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 @settings(max_examples=200, deadline=None)
 @given(st.recursive(_ATOMS, _grow, max_leaves=8))
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_generated_expressions_parse_or_fail_cleanly(text: str) -> None:
     try:
         fn = parse(text)

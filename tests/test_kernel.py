@@ -131,6 +131,7 @@ def test_vector_lane_equals_scalar_loop(text: str, options: dict[str, Any]) -> N
         st.floats(-6, 6, allow_nan=False, allow_infinity=False), min_size=10, max_size=10
     ),
 )
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_vector_lane_equals_scalar_loop_property(
     method: str, lr: float, tol: float, ascent: bool, coordinates: list[float]
 ) -> None:

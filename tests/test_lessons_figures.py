@@ -153,6 +153,7 @@ def test_a_run_that_leaves_the_view_stops_at_its_edge_with_an_arrow(
     assert all(min(t.head.get_zorder(), t.end.get_zorder()) > lines for t in plot.tracks)
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_runs_that_stay_in_view_are_untouched(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -214,6 +215,7 @@ def test_the_level_of_cos_x_y_at_pi_over_2_is_zero(
     assert "∇f(π/2, 1) = (−1, 0)" in labels
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_decimal_points_still_show_decimals(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

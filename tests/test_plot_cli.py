@@ -129,6 +129,7 @@ def test_descent_options_are_the_descend_ones(tmp_path: Path) -> None:
     assert not target.exists()
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_animation_writes_a_gif(tmp_path: Path) -> None:
     target = tmp_path / "d.gif"
     args = ["x**2+3*y**2", "--from", "3,1", "--steps", "40", "--animate", "-o", str(target)]
@@ -138,6 +139,7 @@ def test_animation_writes_a_gif(tmp_path: Path) -> None:
     assert target.read_bytes().startswith(b"GIF89a")
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_a_named_function_brings_its_window_and_marks_its_minima(tmp_path: Path) -> None:
     import json
 

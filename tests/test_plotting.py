@@ -258,6 +258,7 @@ def test_descent_runs_are_drawn_with_a_legend() -> None:
     assert "gd, lr = 0.1" in labels and "gd, lr = 0.05" in labels and "start, end" in labels
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_surface_lifts_paths_onto_it() -> None:
     from mpl_toolkits.mplot3d.art3d import Line3D, Poly3DCollection
 

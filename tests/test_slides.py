@@ -80,6 +80,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 # --- a transparent background -------------------------------------------------------------------
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_transparent_png_has_no_background(tmp_path: Path) -> None:
     opaque, clear = tmp_path / "opaque.png", tmp_path / "clear.png"
     assert run("x**2+y**2", "-o", str(opaque), *FAST)[0] == 0
@@ -92,6 +93,7 @@ def test_transparent_png_has_no_background(tmp_path: Path) -> None:
     assert (a == 0).mean() > 0.05
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_a_matplotlibrc_savefig_transparent_is_honoured_and_opaque_overrides_it(
     tmp_path: Path,
 ) -> None:
@@ -128,6 +130,7 @@ def test_svg_text_is_editable_on_request(tmp_path: Path) -> None:
         assert words in svg, words
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_pdf_fonts_are_truetype_not_type3(tmp_path: Path) -> None:
     target = tmp_path / "f.pdf"
     assert run("x**2+y**2", "--at", "1,1", "-o", str(target), *FAST)[0] == 0
@@ -147,6 +150,7 @@ def test_editable_text_is_refused_for_pixels(tmp_path: Path) -> None:
 # --- Computer Modern --------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_math_font_cm_sets_formulas_and_text_in_computer_modern(tmp_path: Path) -> None:
     target = tmp_path / "cm.pdf"
     code, _, err = run("x**2+y**2", "--at", "1,1", "--math-font", "cm", "-o", str(target), *FAST)
@@ -157,6 +161,7 @@ def test_math_font_cm_sets_formulas_and_text_in_computer_modern(tmp_path: Path) 
     assert not any(name.startswith("DejaVuSans") for name in names)  # nothing left in sans
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_computer_modern_titles_keep_their_parentheses_full_size(
     tmp_path: Path, built: list[Any]
 ) -> None:
@@ -241,6 +246,7 @@ def test_stream_draws_the_gradient_flow_and_says_which_way(
     assert not any(t.startswith("arrows:") for t in texts)  # --arrows 0: no arrows to explain
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_stream_beside_the_arrows(tmp_path: Path, built: list[Any]) -> None:
     from matplotlib.quiver import Quiver
 
@@ -282,6 +288,7 @@ def test_animate_into_a_folder_writes_numbered_pdf_frames(tmp_path: Path) -> Non
     assert any("{000}{001}" in n for n in notes)
 
 
+@pytest.mark.slow  # half a second and more in-process: the fast tier stays under 30 s
 def test_a_name_pattern_writes_numbered_png_frames(tmp_path: Path) -> None:
     code, out, err = run(*DESCENT, "--frames", "5", "--transparent", "-o", f"{tmp_path}/f%02d.png")
     assert code == 0, err
