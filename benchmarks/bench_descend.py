@@ -38,7 +38,15 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from paired import HEADER, paired, table_row  # benchmarks/ is sys.path[0] when run as a script
+from paired import (  # benchmarks/ is sys.path[0] when run as a script
+    HEADER,
+    load_many_baseline,
+    paired,
+    table_row,
+    write_summary_csv,
+)
+
+MANY = load_many_baseline()  # the hand-vectorised script, as a module
 
 ROSENBROCK = "(1-x)**2+100*(y-x**2)**2"
 HIMMELBLAU = "(x**2+y-11)**2+(x+y**2-7)**2"
@@ -63,43 +71,11 @@ def lambdify_loop(steps: int, out: Any) -> None:
 def numpy_many(starts: np.ndarray[Any, Any], steps: int, out: Any, same: bool = False) -> None:
     """``same``: write the CSV gradcli writes (its columns, via csv), not the baseline's five."""
     lr = 0.01
-    p = starts.copy()
-
-    def f(x: Any, y: Any) -> Any:
-        return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
-
-    def grad(x: Any, y: Any) -> Any:
-        a = x**2 + y - 11
-        b = x + y**2 - 7
-        return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
-
-    for _ in range(steps):
-        p -= lr * grad(p[:, 0], p[:, 1])
-    g = grad(p[:, 0], p[:, 1])
+    p, g = MANY.descend(starts, steps, lr)
     if same:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            [
-                "run",
-                "method",
-                "lr",
-                "step",
-                "x",
-                "y",
-                "f",
-                "grad_x",
-                "grad_y",
-                "grad_norm",
-                "status",
-            ]
-        )
-        values, norms = f(p[:, 0], p[:, 1]).tolist(), np.hypot(g[:, 0], g[:, 1]).tolist()
-        for i, (row, gi, fv, nv) in enumerate(zip(p.tolist(), g.tolist(), values, norms)):
-            writer.writerow([i + 1, "gd", lr, steps, *row, fv, *gi, nv, "max_steps"])
-        return
-    out.write("run,x,y,f,grad_norm\n")
-    for i, (row, gi) in enumerate(zip(p, g)):
-        out.write(f"{i},{row[0]!r},{row[1]!r},{f(row[0], row[1])!r},{np.hypot(*gi)!r}\n")
+        write_summary_csv(out, MANY, p, g, lr, steps)
+    else:
+        MANY.write(p, g, out)
 
 
 # --- gradcli --------------------------------------------------------------------------------------

@@ -27,8 +27,6 @@ CI never times anything.
 from __future__ import annotations
 
 import argparse
-import csv
-import importlib.util
 import io
 import os
 import random
@@ -39,20 +37,19 @@ from pathlib import Path
 from typing import Any
 
 # benchmarks/ is sys.path[0] when this file runs as a script
-from paired import HEADER, Pair, paired, table_row
+from paired import (
+    HEADER,
+    MANY_BASELINE,
+    Pair,
+    load_many_baseline,
+    paired,
+    table_row,
+    write_summary_csv,
+)
 
 HERE = Path(__file__).resolve().parent
-BASELINE = HERE / "baselines" / "descend_numpy_many.py"
 HIMMELBLAU = "(x**2+y-11)**2+(x+y**2-7)**2"
 LR = 0.01
-
-
-def load_baseline() -> Any:
-    spec = importlib.util.spec_from_file_location("descend_numpy_many", BASELINE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def starts_text(count: int) -> str:
@@ -61,7 +58,6 @@ def starts_text(count: int) -> str:
 
 
 def in_process(starts: Any, steps: int, repeats: int) -> list[tuple[str, Pair, float | None]]:
-    import numpy as np
 
     from gradcli.expr import parse
     from gradcli.numeric import compile_function
@@ -69,7 +65,7 @@ def in_process(starts: Any, steps: int, repeats: int) -> list[tuple[str, Pair, f
     from gradcli.views.descent_stream import stream_document
     from gradcli.views.render import render
 
-    baseline = load_baseline()
+    baseline = load_many_baseline()
     fn = parse(HIMMELBLAU)
     compiled = compile_function(fn)
     settings = [Settings(lr=LR, steps=steps, tol=0)]
@@ -93,27 +89,7 @@ def in_process(starts: Any, steps: int, repeats: int) -> list[tuple[str, Pair, f
 
     def script_csv() -> None:
         p, g = baseline.descend(starts, steps, LR)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            [
-                "run",
-                "method",
-                "lr",
-                "step",
-                "x",
-                "y",
-                "f",
-                "grad_x",
-                "grad_y",
-                "grad_norm",
-                "status",
-            ]
-        )
-        values = baseline.f(p[:, 0], p[:, 1]).tolist()
-        norms = np.hypot(g[:, 0], g[:, 1]).tolist()
-        for i, (row, gi, fv, nv) in enumerate(zip(p.tolist(), g.tolist(), values, norms)):
-            writer.writerow([i + 1, "gd", LR, steps, *row, fv, *gi, nv, "max_steps"])
+        write_summary_csv(io.StringIO(), baseline, p, g, LR, steps)
 
     return [
         ("descent kernel in-process  vs  the script's loop", paired(kernel, script_loop, repeats), 1.0),
@@ -131,7 +107,7 @@ def whole_process(
         py, "-m", "gradcli", "descend", HIMMELBLAU, "--from", "-", "--lr", str(LR),
         "--steps", str(steps), "--tol", "0", "--summary", "--format", "csv",
     ]  # fmt: skip
-    theirs = [py, str(BASELINE), str(steps)]
+    theirs = [py, str(MANY_BASELINE), str(steps)]
 
     def run(cmd: list[str]) -> Callable[[], None]:
         def go() -> None:

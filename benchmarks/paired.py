@@ -1,4 +1,6 @@
-"""The paired timing loop shared by bench_kernel.py and bench_descend.py.
+"""The paired timing loop shared by bench_kernel.py and bench_descend.py, and what both do with the
+hand-vectorised baseline (``baselines/descend_numpy_many.py``): load it, write its result as
+gradcli's ``--summary`` CSV.
 
 Two callables run back to back, alternating which goes first, ``repeats`` times after one untimed
 warm-up each. Both wall time and CPU time are taken: on a machine other people are using, the
@@ -8,12 +10,41 @@ much less than the wall-time ratio, because time spent waiting for a core is not
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import resource
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+MANY_BASELINE = Path(__file__).resolve().parent / "baselines" / "descend_numpy_many.py"
+SUMMARY_COLUMNS = ["run", "method", "lr", "step", "x", "y", "f", "grad_x", "grad_y", "grad_norm",
+                   "status"]  # fmt: skip
+
+
+def load_many_baseline() -> Any:
+    """``baselines/descend_numpy_many.py`` as a module (f, grad, descend, write)."""
+    spec = importlib.util.spec_from_file_location("descend_numpy_many", MANY_BASELINE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_summary_csv(out: Any, baseline: Any, p: Any, g: Any, lr: float, steps: int) -> None:
+    """The script's final points (p) and gradients (g) as gradcli's ``--summary`` CSV writes
+    them (its eleven columns, through csv), so the two sides do the same output work."""
+    import numpy as np
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    values = baseline.f(p[:, 0], p[:, 1]).tolist()
+    norms = np.hypot(g[:, 0], g[:, 1]).tolist()
+    for i, (row, gi, fv, nv) in enumerate(zip(p.tolist(), g.tolist(), values, norms)):
+        writer.writerow([i + 1, "gd", lr, steps, *row, fv, *gi, nv, "max_steps"])
 
 
 @dataclass(frozen=True)

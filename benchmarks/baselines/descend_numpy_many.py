@@ -30,13 +30,18 @@ def descend(starts, steps, lr=0.01):
     return p, grad(p[:, 0], p[:, 1])
 
 
+def write(p, g, out):
+    """The final points as this script's CSV."""
+    out.write("run,x,y,f,grad_norm\n")
+    for i, (row, gi) in enumerate(zip(p, g)):
+        out.write(f"{i},{row[0]!r},{row[1]!r},{f(row[0], row[1])!r},{np.hypot(*gi)!r}\n")
+
+
 def main():
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     starts = np.loadtxt(sys.stdin, delimiter=",", ndmin=2)
     p, g = descend(starts, steps)
-    print("run,x,y,f,grad_norm")
-    for i, (row, gi) in enumerate(zip(p, g)):
-        print(f"{i},{row[0]!r},{row[1]!r},{f(row[0], row[1])!r},{np.hypot(*gi)!r}")
+    write(p, g, sys.stdout)
 
 
 if __name__ == "__main__":
