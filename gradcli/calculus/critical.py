@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.calculus.critical_exact import ExactOutcome, solve_exact
+from gradcli.calculus.critical_exact import (
+    ExactOutcome,
+    inside_box,
+    real_floats,
+    solve_exact,
+)
 from gradcli.calculus.critical_search import (
     MAX_STARTS,
     SearchOutcome,
@@ -82,10 +87,10 @@ def critical_points(
     outside = 0
     solved = exact.values if len(exact.values) == len(exact.points) else None
     for i, coords in enumerate(exact.points):
-        values = solved[i] if solved is not None else _floats(coords)
+        values = solved[i] if solved is not None else real_floats(coords)
         if values is None:
             continue  # a complex solution is not a point of a real function's graph
-        if not keep_all and not _inside(values, box):
+        if not keep_all and not inside_box(values, box):
             outside += 1
             continue
         found.append(_Found(None if float_inputs else coords, values, "symbolic"))
@@ -169,23 +174,6 @@ def _gradient_defined(compiled: Compiled, xs: np.ndarray[Any, Any]) -> list[bool
     except (NameError, TypeError, ValueError, AttributeError, ZeroDivisionError):
         return [True] * len(xs)  # no numeric form to judge by: keep the exact solution
     return [bool(ok) for ok in np.all(np.isfinite(g), axis=1)]
-
-
-def _floats(coords: Sequence[Any]) -> tuple[float, ...] | None:
-    sp = _sympy()
-    out = []
-    for c in coords:
-        z = complex(sp.N(c, 17))
-        if abs(z.imag) > 1e-12 * max(1.0, abs(z.real)) or not np.isfinite(z.real):
-            return None
-        out.append(z.real)
-    return tuple(out)
-
-
-def _inside(values: Sequence[float], box: Sequence[tuple[float, float]]) -> bool:
-    return all(
-        lo - 1e-9 * (hi - lo) <= v <= hi + 1e-9 * (hi - lo) for v, (lo, hi) in zip(values, box)
-    )
 
 
 def _on_sets(

@@ -455,3 +455,24 @@ def _sympy_solve(comps: Sequence[Any], variables: Sequence[Any]) -> ExactOutcome
         elif all(_is_real(sol[v]) for v in variables):
             out.points.append(tuple(sol[v] for v in variables))
     return out
+
+
+def real_floats(coords: Sequence[Any]) -> tuple[float, ...] | None:
+    """An exact solution's coordinates as floats (17 digits), or None for a complex one: no point
+    of the real problem."""
+    import sympy as sp
+
+    out = []
+    for c in coords:
+        z = complex(sp.N(c, 17))
+        if abs(z.imag) > 1e-12 * max(1.0, abs(z.real)) or not math.isfinite(z.real):
+            return None
+        out.append(z.real)
+    return tuple(out)
+
+
+def inside_box(values: Sequence[float], box: Sequence[tuple[float, float]]) -> bool:
+    """Whether ``values`` lie in ``box`` (one (lo, hi) per coordinate), with a round-off margin."""
+    return all(
+        lo - 1e-9 * (hi - lo) <= v <= hi + 1e-9 * (hi - lo) for v, (lo, hi) in zip(values, box)
+    )

@@ -21,7 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.calculus.critical_exact import ExactOutcome, solve_exact
+from gradcli.calculus.critical_exact import (
+    ExactOutcome,
+    inside_box,
+    real_floats,
+    solve_exact,
+)
 from gradcli.calculus.critical_search import lengths
 from gradcli.calculus.evaluate import SOLVE_SECONDS, evaluate, require_variables
 from gradcli.calculus.lagrange_parse import Constraint, constrained, parse_constraint
@@ -129,8 +134,8 @@ def lagrange_points(
     float_inputs = bool(lagrangian.atoms(sp.Float))
     found: list[tuple[tuple[Any, ...] | None, np.ndarray[Any, Any], str]] = []
     for coords in exact.points:
-        values = _floats(coords)
-        if values is None or (given and not _inside(values[:n], box)):
+        values = real_floats(coords)
+        if values is None or (given and not inside_box(values[:n], box)):
             continue
         found.append((None if float_inputs else tuple(coords), np.array(values), "symbolic"))
     summary = None
@@ -187,24 +192,6 @@ def _exact(
         return ExactOutcome(gave_up="time")
     except Exception:  # sympy's solvers raise many internal error types; the search still answers
         return ExactOutcome(gave_up="form")
-
-
-def _floats(coords: Sequence[Any]) -> tuple[float, ...] | None:
-    import sympy as sp
-
-    out = []
-    for c in coords:
-        z = complex(sp.N(c, 17))
-        if abs(z.imag) > 1e-12 * max(1.0, abs(z.real)) or not np.isfinite(z.real):
-            return None  # a complex solution is no point of the real problem
-        out.append(z.real)
-    return tuple(out)
-
-
-def _inside(values: Sequence[float], box: Sequence[tuple[float, float]]) -> bool:
-    return all(
-        lo - 1e-9 * (hi - lo) <= v <= hi + 1e-9 * (hi - lo) for v, (lo, hi) in zip(values, box)
-    )
 
 
 def _point(
@@ -400,8 +387,8 @@ def _singular_points(
     )
     out = []
     for coords in outcome.points:
-        values = _floats(coords)
-        if values is None or (box is not None and not _inside(values, box)):
+        values = real_floats(coords)
+        if values is None or (box is not None and not inside_box(values, box)):
             continue
         try:
             on = abs(complex(sp.N(g.subs(dict(zip(variables, coords))), 30))) < 1e-20
