@@ -28,7 +28,7 @@ import numpy as np
 from gradcli.errors import MathError, UsageError
 from gradcli.optimize.chunks import Chunk
 from gradcli.optimize.curvature import CurvatureLane, check_settings
-from gradcli.optimize.lane import Keep, Lane, LaneContext, collector_paused
+from gradcli.optimize.lane import STEP_LANE, Keep, Lane, LaneContext, collector_paused
 from gradcli.optimize.plans import LanePlans, RunPlans
 from gradcli.optimize.runs import DescentRun, Final, RunPlan, StepRecord
 from gradcli.optimize.scalar import ScalarLane
@@ -82,21 +82,6 @@ def batches(
     size = max(1, min(budget // per_start, RUNS_PER_BATCH // max(1, settings)))
     for first in range(0, starts, size):
         yield first, min(starts, first + size)
-
-
-#: numpy before 2.0 keeps np.errstate in one process-wide setting, not in a context variable.
-PROCESS_WIDE_ERRSTATE = int(np.__version__.split(".")[0]) < 2
-
-
-def _step(context: contextvars.Context, fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` in a lane's own context (numpy's errstate lives there)."""
-    return context.run(fn, *args)
-
-
-def _step_in_errstate(context: contextvars.Context, fn: Callable[..., Any], *args: Any) -> Any:
-    """:func:`_step` inside errstate(all="ignore"), for a numpy whose errstate is process-wide."""
-    with np.errstate(all="ignore"):
-        return context.run(fn, *args)
 
 
 def check_starts(compiled: Compiled, points: Array) -> None:
@@ -337,7 +322,7 @@ class Descent:
         # each step also runs inside errstate(all="ignore"), so whatever a lane saves and
         # restores in between is "ignore", and the caller's setting comes back after the step
         # (0.7 µs a step: only where it is needed).
-        step = _step_in_errstate if PROCESS_WIDE_ERRSTATE else _step
+        step = STEP_LANE
         steppers: list[tuple[Iterator[StepRecord | Chunk | None], contextvars.Context]] = [
             (iter(lane), contextvars.copy_context()) for lane in lanes
         ]

@@ -17,6 +17,7 @@ them, then :meth:`Lane.final`, :meth:`Lane.statuses` and :meth:`Lane.results`. T
 
 from __future__ import annotations
 
+import contextvars
 import gc
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -100,6 +101,25 @@ def collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+#: numpy before 2.0 keeps np.errstate in one process-wide setting, not in a context variable.
+PROCESS_WIDE_ERRSTATE = int(np.__version__.split(".")[0]) < 2
+
+
+def _step(context: contextvars.Context, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a lane's own context (numpy's errstate lives there)."""
+    return context.run(fn, *args)
+
+
+def _step_in_errstate(context: contextvars.Context, fn: Callable[..., Any], *args: Any) -> Any:
+    """:func:`_step` inside errstate(all="ignore"), for a numpy whose errstate is process-wide."""
+    with np.errstate(all="ignore"):
+        return context.run(fn, *args)
+
+
+#: How the engine advances (or closes) a lane in its context: see ``Descent._emissions``.
+STEP_LANE = _step_in_errstate if PROCESS_WIDE_ERRSTATE else _step
 
 
 def _pick(value: Any, rows: Any) -> Any:
