@@ -354,3 +354,17 @@ def kink_sites(expr: Any) -> list[tuple[str, Any, Any]]:
         if len(sites) >= MAX_KINK_SITES:
             break
     return sites[:MAX_KINK_SITES]
+
+
+def sigmoid_arguments(expr: Any) -> list[Any]:
+    """The arguments u of every sigmoid 1/(1 + e^(−u)) in ``expr`` (sympy keeps sigmoid so)."""
+    import sympy as sp
+
+    found = []
+    for p in expr.atoms(sp.Pow):
+        base = p.base
+        if p.exp == -1 and isinstance(base, sp.Add) and len(base.args) == 2 and 1 in base.args:
+            other = base.args[0] if base.args[1] == 1 else base.args[1]
+            if isinstance(other, sp.exp):
+                found.append(-other.args[0])
+    return sorted(found, key=sp.default_sort_key)

@@ -209,12 +209,13 @@ def test_a_slow_run_that_does_not_zig_zag_may_still_raise_lr() -> None:
 def test_a_format_the_command_cannot_write_is_refused_before_any_work(
     args: list[str], command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib
+    from gradcli.cli import inputs
 
     def no_work(*a: object, **k: object) -> None:
         raise AssertionError("the function was loaded before the format was checked")
 
-    monkeypatch.setattr(importlib.import_module(f"gradcli.cli.{command}"), "load_function", no_work)
+    # every command reads its EXPR through function_text (load_function and the recalled path)
+    monkeypatch.setattr(inputs, "function_text", no_work)
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert result.stderr.startswith(

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from gradcli.cli import app
 from gradcli.expr import parse
-from gradcli.numeric import compile_function, in_place
+from gradcli.in_place import in_place
+from gradcli.numeric import compile_function
 from gradcli.optimize import Descent, Settings, plan_runs
 from gradcli.optimize.bounds import magnitude_bound
 from gradcli.optimize.coast import Coast

@@ -16,7 +16,7 @@ import typer
 from gradcli.cli.app import app
 from gradcli.cli.descend_batches import batched, constrained, table_width
 from gradcli.cli.descent_options import DESCENT, DescentArgs, FromOpt, descent_options
-from gradcli.cli.inputs import emit, load_function, stdin_users
+from gradcli.cli.inputs import emit, stdin_users
 from gradcli.cli.options import (
     BoundsOpt,
     ExprArg,
@@ -146,106 +146,113 @@ def descend(
     if start_range is not None and descent.start_spec is None:
         raise UsageError("--range says where --starts draws: add --starts N")
     settings = descent.settings()
-    fn = load_function(expr, vars, let)
-    from gradcli.cli.constraints import load_constraints, load_projection
+    from gradcli.cli import recall
 
-    fn, constraints = load_constraints(fn, subject_to, vars, let)
-    projection = load_projection(fn, constraints, bounds)
-    if projection is not None:
-        from gradcli.optimize.projection import refuse_curvature
+    with recall.function(expr, vars, let) as (fn, compiled):
+        from gradcli.cli.constraints import load_constraints, load_projection
+        from gradcli.numeric import compile_function
 
-        refuse_curvature([s.method for s in settings])  # before any output
-    if plot is not None:
-        _check_plot(plot, fn)
-    from gradcli.cli.progress import for_descent
-    from gradcli.cli.starts import add_starts_field, generated_starts, load_starts, note_seed
+        constrained_fn, constraints = load_constraints(fn, subject_to, vars, let)
+        if constrained_fn is not fn:  # the constraint's variables joined f's
+            fn, compiled = constrained_fn, compile_function(constrained_fn)
+        projection = load_projection(fn, constraints, bounds)
+        if projection is not None:
+            from gradcli.optimize.projection import refuse_curvature
 
-    drawn = generated_starts(descent.start_spec, descent.seed, fn, expr, start_range, descent.noisy)
-    points = load_starts(starts, fn, option="--from")
-    if drawn is not None:
-        import numpy as np
+            refuse_curvature([s.method for s in settings])  # before any output
+        if plot is not None:
+            _check_plot(plot, fn)
+        from gradcli.cli.progress import for_descent
+        from gradcli.cli.starts import add_starts_field, generated_starts, load_starts, note_seed
 
-        points = np.concatenate([points.reshape(-1, drawn.points.shape[1]), drawn.points])
-        if fmt != "table" and descent.seed is None and drawn.seed is not None:
-            note_seed(drawn.seed)  # tables show it in their heading
-    if len(points) == 0:
-        raise UsageError("descend needs at least one start and one setting")
-    if projection is not None:  # the starts as the runs see them (the engine projects them too)
-        points = projection.oriented([s.ascent for s in settings]).points(points)
+        drawn = generated_starts(
+            descent.start_spec, descent.seed, fn, expr, start_range, descent.noisy
+        )
+        points = load_starts(starts, fn, option="--from")
+        if drawn is not None:
+            import numpy as np
 
-    from gradcli.numeric import compile_function
-    from gradcli.optimize.curvature import check_settings
+            points = np.concatenate([points.reshape(-1, drawn.points.shape[1]), drawn.points])
+            if fmt != "table" and descent.seed is None and drawn.seed is not None:
+                note_seed(drawn.seed)  # tables show it in their heading
+        if len(points) == 0:
+            raise UsageError("descend needs at least one start and one setting")
+        if projection is not None:  # the starts as the runs see them (the engine projects them too)
+            points = projection.oriented([s.ascent for s in settings]).points(points)
 
-    check_settings(len(points), settings, len(fn.variables))  # newton's n, runs stepped one by one
-    compiled = compile_function(fn)
-    streaming = fmt in ("csv", "ndjson")
-    if curve and fmt != "table":  # machine formats stay clean: a note, no picture
-        from gradcli.cli.terminal import show_curves
+        from gradcli.optimize.curvature import check_settings
 
-        show_curves([], fmt)
-        curve = False
-    if plot is None and not curve and not (streaming and not summary):
-        # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
+        check_settings(len(points), settings, len(fn.names))  # newton's n, runs stepped one by one
+        streaming = fmt in ("csv", "ndjson")
+        if curve and fmt != "table":  # machine formats stay clean: a note, no picture
+            from gradcli.cli.terminal import show_curves
+
+            show_curves([], fmt)
+            curve = False
+        if plot is None and not curve and not (streaming and not summary):
+            # run-ordered output (JSON, tables, --summary): computed in batches, in bounded memory
+            progress = for_descent(fmt, no_progress, len(points) * len(settings), settings)
+            batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision,
+                     progress, drawn, projection)  # fmt: skip
+            return
+        from gradcli.optimize import Descent
+
+        keep: Keep = (
+            "recorded" if (plot or curve or fmt == "json" or every or all_steps) else "ends"
+        )
         progress = for_descent(fmt, no_progress, len(points) * len(settings), settings)
-        batched(fn, compiled, points, settings, fmt, every, all_steps, summary, strict, precision,
-                 progress, drawn, projection)  # fmt: skip
-        return
-    from gradcli.optimize import Descent
+        running = Descent(
+            compiled,
+            points,
+            settings,
+            record_every=every or 1,
+            summary_only=summary,
+            keep="final" if streaming and not plot else keep,  # a stream keeps nothing it wrote
+            notes=not streaming,
+            step_sizes=fmt != "csv",  # CSV has no step-length column
+            on_step=progress,
+            projection=projection,
+        )
+        if progress is not None:
+            progress.follow(running)
+        if streaming:
+            from gradcli.views.descent_stream import stream_document
 
-    keep: Keep = "recorded" if (plot or curve or fmt == "json" or every or all_steps) else "ends"
-    progress = for_descent(fmt, no_progress, len(points) * len(settings), settings)
-    running = Descent(
-        compiled,
-        points,
-        settings,
-        record_every=every or 1,
-        summary_only=summary,
-        keep="final" if streaming and not plot else keep,  # a stream keeps nothing it wrote
-        notes=not streaming,
-        step_sizes=fmt != "csv",  # CSV has no step-length column
-        on_step=progress,
-        projection=projection,
-    )
-    if progress is not None:
-        progress.follow(running)
-    if streaming:
-        from gradcli.views.descent_stream import stream_document
-
+            try:
+                emit(stream_document(fn, running, fmt), fmt, "descend")
+            finally:
+                if progress is not None:
+                    progress.close()
+            if strict:
+                _check_strict_statuses(running)
+            if plot is not None:
+                _draw(fn, running.runs(annotate=False), plot)
+            return
+        interrupted = False
         try:
-            emit(stream_document(fn, running, fmt), fmt, "descend")
+            running.drain()
+        except KeyboardInterrupt:
+            interrupted = True  # show what ran, then let the funnel exit 130
         finally:
             if progress is not None:
                 progress.close()
+        runs = running.runs()
+        if plot is not None and not interrupted:
+            _draw(fn, runs, plot)
+        from gradcli.views.descent import ENDS, descent_document
+
+        view = None if (every or all_steps) else ENDS
+        doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=table_width(fmt))
+        add_starts_field(doc, drawn)
+        emit(constrained(doc, projection, fn), fmt, "descend")
+        if curve and not interrupted:
+            from gradcli.cli.terminal import show_curves
+
+            show_curves(runs, fmt)
+        if interrupted:
+            raise KeyboardInterrupt
         if strict:
-            _check_strict_statuses(running)
-        if plot is not None:
-            _draw(fn, running.runs(annotate=False), plot)
-        return
-    interrupted = False
-    try:
-        running.drain()
-    except KeyboardInterrupt:
-        interrupted = True  # show what ran, then let the funnel exit 130
-    finally:
-        if progress is not None:
-            progress.close()
-    runs = running.runs()
-    if plot is not None and not interrupted:
-        _draw(fn, runs, plot)
-    from gradcli.views.descent import ENDS, descent_document
-
-    view = None if (every or all_steps) else ENDS
-    doc = descent_document(fn, runs, precision, ends=view, plot=plot, width=table_width(fmt))
-    add_starts_field(doc, drawn)
-    emit(constrained(doc, projection, fn), fmt, "descend")
-    if curve and not interrupted:
-        from gradcli.cli.terminal import show_curves
-
-        show_curves(runs, fmt)
-    if interrupted:
-        raise KeyboardInterrupt
-    if strict:
-        _check_strict(runs)
+            _check_strict(runs)
 
 
 # --- checks -------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ class Session:
         self.size = 0
         self.intact = True  # False once a write failed or the output grew past MAX_REPLY
         self.function: dict[str, Any] | None = None
-        self.expired_before = _expired_count()  # bounds run out before this run (in-process use)
+        self.expired_before = expired_count()  # bounds run out before this run (in-process use)
 
     def record(self, channel: int, text: str) -> None:
         self.size += len(text)
@@ -86,6 +86,7 @@ class Session:
 
 
 _session: Session | None = None
+_bypass = False  # --no-cache was given: the rest of the run (cli/recall.py) keeps off it too
 
 
 def strip_no_cache(argv: list[str]) -> tuple[list[str], bool]:
@@ -101,8 +102,9 @@ def strip_no_cache(argv: list[str]) -> tuple[list[str], bool]:
 def answer(argv: list[str], no_cache: bool = False) -> int | None:
     """The exit code of a command answered from the cache (its output written), or None: run it,
     and :func:`finish` keeps what it wrote."""
-    global _session
+    global _session, _bypass
     _session = None
+    _bypass = no_cache
     if no_cache or not argv or argv[0] not in REPLAYED:
         return None
     from gradcli.cache.store import Store, digest, disabled, environment
@@ -153,12 +155,17 @@ def finish(code: object) -> None:
         session.store.write("function", session.function_key, session.function)
 
 
+def bypassed() -> bool:
+    """Whether this run was asked to keep off the cache (``--no-cache``)."""
+    return _bypass
+
+
 def _expired() -> bool:
     """Whether a time bound ran out in this process so far (what followed depends on the load)."""
-    return _expired_count() > 0
+    return expired_count() > 0
 
 
-def _expired_count() -> int:
+def expired_count() -> int:
     limits = sys.modules.get("gradcli.limits")
     return len(getattr(limits, "EXPIRED", ())) if limits is not None else 0
 
@@ -166,7 +173,7 @@ def _expired_count() -> int:
 def _clean(session: Session) -> bool:
     """Whether no time bound has run out since ``session`` began: what it made so far is the
     same on any machine."""
-    return _expired_count() <= session.expired_before
+    return expired_count() <= session.expired_before
 
 
 # --- level 1: the identical command ---------------------------------------------------------------

@@ -46,8 +46,12 @@ def read_stdin_text(what: str) -> str:
 
 def load_function(text: str, vars: str | None = None, let: str | None = None) -> Function:
     """EXPR as typed ('-' = stdin, '@name' = a preset) -> a parsed :class:`Function`."""
-    from gradcli.expr import parse
+    return parse_function(function_text(text), vars, let)
 
+
+def function_text(text: str) -> str:
+    """EXPR as typed -> the expression to parse: '-' read from stdin, '@name' expanded (and the
+    expansion echoed on stderr)."""
     if text.strip() == "-":
         text = read_stdin_text("the expression")
     if text.strip().startswith("@"):
@@ -60,14 +64,31 @@ def load_function(text: str, vars: str | None = None, let: str | None = None) ->
 
             write_stderr(f"gradcli: {printable(text.strip())} = {printable(expanded)}\n")
             text = expanded
-    fn = parse(text, vars=vars, let=let)
-    if fn.notes:  # how an ambiguous spelling was read ('xy' is one variable): stderr, one line each
-        from gradcli.cli.app import write_stderr
-        from gradcli.views.render import printable
+    return text
 
-        for note in fn.notes:
-            write_stderr(f"gradcli: note: {printable(note.message)}\n")
+
+def parse_function(text: str, vars: str | None = None, let: str | None = None) -> Function:
+    """:func:`gradcli.expr.parse`, with how ambiguous spellings were read on stderr."""
+    from gradcli.expr import parse
+
+    fn = parse(text, vars=vars, let=let)
+    write_notes(reading_notes(fn))
     return fn
+
+
+def reading_notes(fn: Function) -> list[str]:
+    """How ambiguous spellings were read ('xy' is one variable): the stderr lines, one each."""
+    from gradcli.views.render import printable
+
+    return [f"gradcli: note: {printable(note.message)}\n" for note in fn.notes]
+
+
+def write_notes(lines: list[str]) -> None:
+    if lines:
+        from gradcli.cli.app import write_stderr
+
+        for line in lines:
+            write_stderr(line)
 
 
 def load_points(texts: list[str] | None, fn: Function, option: str = "--at") -> list[Point]:

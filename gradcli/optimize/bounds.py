@@ -29,7 +29,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, cast
 
-from gradcli.numeric import lambdified_def
+from gradcli.in_place import lambdified_def
 
 WIDEN = 1 + 1e-9  # per operation: ≥ (1 + 64 ulps) covers a power up to MAX_POWER and the rounding
 MAX_POWER = 64  # of the bound's own arithmetic many times over; the stopping bounds are 1e150

@@ -2,7 +2,7 @@
 
 Most steps of a many-run descent change nothing anyone sees: no run stops, nothing is recorded, no
 note is gathered (``--summary``, CSV, ``--every``). :class:`Coast` takes such steps with a lean
-loop — f and ∇f written in place into rows allocated once (:func:`gradcli.numeric.in_place`, the
+loop — f and ∇f written in place into rows allocated once (:func:`gradcli.in_place.in_place`, the
 lambdified code's own arithmetic), one BLAS dot as the test that no run stops, and the optimizer's
 update — and hands the first step it cannot vouch for back to the lane's loop, which takes it as
 usual. So every number, the step at which each run stops, its status and notes are what the loop

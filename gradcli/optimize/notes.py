@@ -34,7 +34,7 @@ from gradcli.optimize.runs import (
     Vanishing,
     ZigZag,
 )
-from gradcli.symbolic import MAX_HESSIAN_VARIABLES, kink_sites, lambdify
+from gradcli.symbolic import MAX_HESSIAN_VARIABLES
 
 if TYPE_CHECKING:
     from gradcli.numeric import Compiled
@@ -141,7 +141,7 @@ def annotate(runs: Sequence[DescentRun], compiled: Compiled, *, phenomena: bool 
         for run, ev in zip(bouncing, starts):
             if np.all(np.isfinite(ev)) and float(np.max(ev)) > 0:
                 seen[run.index] = seen[run.index]._replace(start_curvature=float(np.max(ev)))
-    kinky = bool(kink_sites(compiled.fn.expr))
+    kinky = compiled.kinky
     stalled = [r for r in runs if r.status == "max_steps" and len(r.path)]
     bouncy = [r for r in stalled if kinky and r.reversals >= ZIGZAG_SHARE * r.iterations]
     kinks = _at_kink(compiled, bouncy)
@@ -462,13 +462,14 @@ def _saturation(
     """Per run index: (argument, slope, how many sigmoids) for the most saturated sigmoid
     1/(1 + e^(−u)) of f at the run's end, when one is saturated (|u| > SATURATED) — why the
     gradient vanished. The arguments are evaluated for all the runs at once."""
-    args = sigmoid_arguments(compiled.fn.expr) if runs else []
-    if not args:
+    sigmoids = compiled.sigmoids if runs else None
+    if sigmoids is None:
         return {}
+    count, arguments = sigmoids
     ends = np.array([r.path[-1] for r in runs], dtype=float).reshape(len(runs), -1)
     with np.errstate(all="ignore"):
-        parts = lambdify(compiled.fn.variables, args)(*ends.T)
-    u = np.empty((len(runs), len(args)))
+        parts = arguments(*ends.T)
+    u = np.empty((len(runs), count))
     for i, part in enumerate(parts):
         u[:, i] = np.real(part)
     found: dict[int, tuple[float, float, int]] = {}
@@ -478,19 +479,5 @@ def _saturation(
         value = float(row[k])
         if finite[k] > SATURATED:
             sig = 1 / (1 + math.exp(-value)) if value > -700 else 0.0
-            found[run.index] = (value, sig * (1 - sig), len(args))
+            found[run.index] = (value, sig * (1 - sig), count)
     return found
-
-
-def sigmoid_arguments(expr: Any) -> list[Any]:
-    """The arguments u of every sigmoid 1/(1 + e^(−u)) in ``expr`` (sympy keeps sigmoid so)."""
-    import sympy as sp
-
-    found = []
-    for p in expr.atoms(sp.Pow):
-        base = p.base
-        if p.exp == -1 and isinstance(base, sp.Add) and len(base.args) == 2 and 1 in base.args:
-            other = base.args[0] if base.args[1] == 1 else base.args[1]
-            if isinstance(other, sp.exp):
-                found.append(-other.args[0])
-    return sorted(found, key=sp.default_sort_key)

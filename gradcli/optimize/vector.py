@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradcli.numeric import in_place
+from gradcli.in_place import in_place
 from gradcli.optimize.chunks import Chunk, chunk_of, concat, gather
 from gradcli.optimize.coast import Coast, plain
 from gradcli.optimize.lane import (

@@ -176,7 +176,7 @@ def descent_document(
                 more_notes += 1
     if not count:
         raise ValueError("descent_document needs at least one run")
-    record: dict[str, Any] = {"function": machine_text(fn.expr), "variables": list(names)}
+    record: dict[str, Any] = {"function": machine_text(fn), "variables": list(names)}
     gap = None
     shown = kept
     if count <= TABLE_RUNS_MAX:
@@ -339,8 +339,13 @@ def _table_width(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
     return sum(widest) + 3 * (len(columns) - 1)
 
 
-def machine_text(expr: Any) -> str:
-    """The function as text plain sympy.sympify reads back (relu as Max(0, u), Symbol('I'), …)."""
+def machine_text(fn: Function) -> str:
+    """f as text plain sympy.sympify reads back (relu as Max(0, u), Symbol('I'), …); a recalled f
+    has it stored (no sympy)."""
+    from gradcli.recalled import RecalledFunction
+
+    if isinstance(fn, RecalledFunction):
+        return fn.machine
     from gradcli.views.printers import machine
 
-    return machine(expr)
+    return machine(fn.expr)

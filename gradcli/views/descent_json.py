@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gradcli.optimize.schedules import LrAt
-from gradcli.views.descent import run_head, run_tail, step_json, step_rows
-from gradcli.views.printers import machine
+from gradcli.views.descent import machine_text, run_head, run_tail, step_json, step_rows
 from gradcli.views.render import Document, dumps
 
 if TYPE_CHECKING:
@@ -46,7 +45,7 @@ def json_document(
     batch's Descents ask it themselves, through ``on_step``); the producer stops after a batch
     whose runs say ``interrupted``.
     """
-    header = {"function": machine(fn.expr), "variables": list(fn.names)}
+    header = {"function": machine_text(fn), "variables": list(fn.names)}
     return Document(record=header, json_text=_pieces(fn, batches, plot, interrupted))
 
 
@@ -57,7 +56,7 @@ def _pieces(
     interrupted: Callable[[], bool],
 ) -> Iterator[str]:
     names = fn.names
-    yield f'{{\n  "function": {dumps(machine(fn.expr))},\n  "variables": {dumps(list(names))},\n'
+    yield f'{{\n  "function": {dumps(machine_text(fn))},\n  "variables": {dumps(list(names))},\n'
     yield '  "runs": ['
     first = True
     for descent, live in batches:  # after Ctrl-C, the producer sees the statuses and stops

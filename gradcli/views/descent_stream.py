@@ -294,7 +294,7 @@ def stream_document(
             compared = compared_knobs(p.settings for p in one.plan)
     else:
         descents = cast("Iterable[Descent]", descent)
-    header = {"function": machine_text(fn.expr), "variables": list(fn.names)}
+    header = {"function": machine_text(fn), "variables": list(fn.names)}
     if fmt == "ndjson":
         return Document(record=header, stream=_ndjson_records(descents, fn.names))
     compared = tuple(compared or ())

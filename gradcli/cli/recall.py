@@ -1,0 +1,124 @@
+"""The result cache for commands that step or draw f (``descend``, ``plot``): the same function
+again, with any starts, options or points, evaluated by the numeric code the first run generated —
+no sympy imported (see :mod:`gradcli.recalled`).
+
+:func:`function` is what such a command opens instead of parsing and compiling f itself::
+
+    with recall.function(expr, vars, let) as (fn, compiled):
+        ...  # fn and compiled exactly as load_function and compile_function give them
+
+On a hit the stored reading notes are written and f is recalled; otherwise f is parsed and
+compiled as ever, and when the block ends without an exception (the command succeeded) what the
+run generated is stored — only if no time bound ran out in it (what a bound cut short depends on
+the machine's load) and only for a smooth f (:func:`gradcli.recalled.keep`). A hit whose run made
+an evaluator the store lacked stores it too. ``GRADCLI_NO_CACHE=1`` and ``--no-cache`` turn it off.
+Output is byte for byte the same either way (tests/test_recall.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from gradcli.cli.inputs import function_text, parse_function, reading_notes, write_notes
+
+if TYPE_CHECKING:
+    from gradcli.cache.store import Store
+    from gradcli.function import Function
+    from gradcli.numeric import Compiled
+
+KIND = "numeric"
+
+
+@contextlib.contextmanager
+def function(
+    text: str, vars: str | None = None, let: str | None = None
+) -> Iterator[tuple[Function, Compiled]]:
+    """EXPR as typed -> (f, its evaluators), recalled or made; kept if the block succeeds."""
+    text = function_text(text)
+    store, key = _opened(text, vars, let)
+    body = store.read(KIND, key) if store is not None and key is not None else None
+    recalled = _recalled(body, text, vars, let) if body is not None else None
+    if recalled is not None:
+        notes, fn, compiled = recalled
+        write_notes(notes)
+    else:
+        from gradcli.numeric import compile_function
+
+        fn = parse_function(text, vars, let)
+        compiled = compile_function(fn)
+    expired = _expired_count()
+    yield fn, compiled
+    if store is not None and key is not None and _expired_count() == expired:
+        _keep(store, key, fn, compiled, body)
+
+
+def _opened(text: str, vars: str | None, let: str | None) -> tuple[Store | None, str | None]:
+    from gradcli.cache.store import Store, digest, disabled, environment
+    from gradcli.cli import fast
+
+    if fast.bypassed() or disabled():
+        return None, None
+    store = Store.open()
+    if store is None:
+        return None, None
+    from gradcli import __version__
+
+    return store, digest(environment(__version__), KIND, text, vars, let)
+
+
+def _recalled(
+    body: dict[str, Any], text: str, vars: str | None, let: str | None
+) -> tuple[list[str], Function, Compiled] | None:
+    """The stored reading notes, f and its evaluators, or None for an entry not as gradcli writes
+    it (then f is parsed afresh and the entry rewritten)."""
+    from gradcli.recalled import recall
+
+    try:
+        names, printed, sources, notes = body["names"], body["printed"], body["code"], body["notes"]
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            return None
+        if not (isinstance(notes, list) and all(isinstance(n, str) for n in notes)):
+            return None
+        if not all(isinstance(printed.get(k), str) for k in ("understood", "machine")):
+            return None
+        if not (isinstance(sources, dict) and all(isinstance(v, str) for v in sources.values())):
+            return None
+
+        def parse() -> Function:  # what the recalled f falls back on (its notes are written)
+            from gradcli.expr import parse
+
+            return parse(text, vars=vars, let=let)
+
+        made = recall(names, text, printed, sources, parse)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if made is None:
+        return None
+    return notes, made[0], made[1]
+
+
+def _keep(
+    store: Store, key: str, fn: Function, compiled: Compiled, body: dict[str, Any] | None
+) -> None:
+    from gradcli.recalled import RecalledFunction, keep
+
+    sources = keep(compiled)
+    if sources is None:
+        return
+    if isinstance(fn, RecalledFunction) and body is not None:
+        entry = {**body, "code": sources}  # the same f, with the evaluators made since
+    else:
+        from gradcli.views.descent import machine_text
+
+        printed = {"understood": fn.understood, "machine": machine_text(fn)}
+        entry = {"names": list(fn.names), "printed": printed, "notes": reading_notes(fn)}
+        entry["code"] = sources
+    store.write(KIND, key, entry)
+
+
+def _expired_count() -> int:
+    from gradcli.cli import fast
+
+    return fast.expired_count()

@@ -1,0 +1,193 @@
+"""A function recalled from the result cache: its evaluators run from the numeric code an earlier run
+generated, so a repeated ``descend`` or ``plot`` of the same function needs no sympy at all.
+
+:func:`keep` says what of a :class:`~gradcli.numeric.Compiled` is worth keeping (the lambdified
+sources it has made so far), :func:`recall` rebuilds a :class:`RecalledFunction` and a
+:class:`RecalledCompiled` from that. Only a smooth function is kept (no kink sites in f or ∇f, no
+sigmoid whose saturation a note would look at): what the numeric layer asks of f's sympy
+expression beyond its evaluators is then known without it. Anything not kept (an evaluator the
+first run never made, the expression itself) is computed the usual way on first use: a recalled
+function answers exactly as a parsed one, only sooner.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any
+
+from gradcli.cache import code
+from gradcli.function import Function
+from gradcli.numeric import Array, Compiled
+from gradcli.symbolic import extra_functions, kink_sites
+
+# Compiled's lambdified evaluators, by the attribute each is cached under
+EVALUATORS = ("_value", "both", "_gradient", "_hessian")
+
+
+class RecalledFunction(Function):
+    """f with its variable names and printed forms stored; ``expr`` and ``variables`` (sympy) are
+    made by ``parse`` the first time anything asks for them."""
+
+    def __init__(
+        self, names: Sequence[str], source: str, printed: dict[str, str], parse: Callable[[], Any]
+    ) -> None:
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "notes", ())  # written already, from the stored text
+        object.__setattr__(self, "_names", tuple(names))
+        object.__setattr__(self, "_printed", dict(printed))
+        object.__setattr__(self, "_parse", parse)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("expr", "variables"):
+            full = self._parse()
+            object.__setattr__(self, "expr", full.expr)
+            object.__setattr__(self, "variables", full.variables)
+            return getattr(full, name)
+        raise AttributeError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._names
+
+    @property
+    def understood(self) -> str:
+        return self._printed["understood"]
+
+    @property
+    def machine(self) -> str:
+        """f as the machine formats write it (:func:`gradcli.views.descent.machine_text`)."""
+        return self._printed["machine"]
+
+
+class RecalledCompiled(Compiled):
+    """:class:`Compiled` whose evaluators were stored: known smooth and sigmoid-free."""
+
+    def __init__(
+        self,
+        fn: RecalledFunction,
+        evaluators: dict[str, Callable[..., Any]],
+        sources: dict[str, str],
+    ) -> None:
+        self.fn = fn
+        self.n = len(fn.names)
+        self._stored = evaluators
+        self.sources = sources  # what was stored: kept again, with any evaluator made since
+        self.fresh: set[str] = set()  # evaluators this run made the usual way (parsing f)
+
+    def _made(self, name: str) -> Callable[..., Any]:
+        found = self._stored.get(name)
+        if found is not None:
+            return found
+        self.fresh.add(name)
+        made = getattr(Compiled, name).func(self)
+        return made
+
+    @cached_property
+    def _value(self) -> Callable[..., Any]:
+        return self._made("_value")
+
+    @cached_property
+    def both(self) -> Callable[..., Any]:
+        return self._made("both")
+
+    @cached_property
+    def _gradient(self) -> Callable[..., Any]:
+        return self._made("_gradient")
+
+    @cached_property
+    def _hessian(self) -> Callable[..., Any]:
+        return self._made("_hessian")
+
+    @cached_property
+    def kinky(self) -> bool:
+        return False
+
+    @cached_property
+    def sigmoids(self) -> tuple[int, Callable[..., Any]] | None:
+        return None
+
+    def smoothness(self, point: Sequence[float] | Array) -> int:
+        return 2
+
+
+def keep(compiled: Compiled) -> dict[str, str] | None:
+    """The sources of the evaluators ``compiled`` has made, or None when f is not one to keep
+    (a kink or a sigmoid in it, or code not of generated code's shape)."""
+    made = {name: compiled.__dict__[name] for name in EVALUATORS if name in compiled.__dict__}
+    if isinstance(compiled, RecalledCompiled):  # known smooth: only what it made afresh is new
+        fresh = {name: made[name] for name in compiled.fresh if name in made}
+        new = _sources(fresh)
+        return {**compiled.sources, **new} if fresh and new is not None else None
+    if not made:
+        return None
+    # ∇f as already derived (never derived here: that is the work the cache saves)
+    gradient = compiled.__dict__.get("numeric_gradient_exprs") or compiled.__dict__.get(
+        "gradient_exprs"
+    )
+    if gradient is None or compiled.kinky or compiled.sigmoids is not None:
+        return None
+    if any(kink_sites(g) for g in gradient):
+        return None
+    return _sources(made)
+
+
+def _sources(made: dict[str, Callable[..., Any]]) -> dict[str, str] | None:
+    """The source lambdify wrote for each evaluator, or None if any is not of its shape."""
+    sources: dict[str, str] = {}
+    allowed = _allowed()
+    for name, func in made.items():
+        try:
+            text = inspect.getsource(func)
+        except (OSError, TypeError):
+            return None
+        if code.source_shape(text, allowed) is None:
+            return None
+        sources[name] = text
+    return sources
+
+
+def recall(
+    names: Sequence[str],
+    source: str,
+    printed: dict[str, str],
+    sources: dict[str, str],
+    parse: Callable[[], Any],
+) -> tuple[RecalledFunction, RecalledCompiled] | None:
+    """f and its evaluators from what :func:`keep` kept, or None if any of it is refused."""
+    namespace = _namespace()
+    allowed = _allowed()
+    evaluators: dict[str, Callable[..., Any]] = {}
+    for name, text in sources.items():
+        if name not in EVALUATORS:
+            return None
+        func = code.load(text, namespace, allowed)
+        if func is None:
+            return None
+        evaluators[name] = func
+    fn = RecalledFunction(names, source, printed, parse)
+    return fn, RecalledCompiled(fn, evaluators, dict(sources))
+
+
+def _namespace() -> dict[str, Any]:
+    """The globals lambdify gives the code it writes against numpy (see
+    :func:`gradcli.symbolic.lambdify`): numpy's names, gradcli's extra functions over them."""
+    import numpy
+
+    return {**numpy.__dict__, **extra_functions("numpy"), "builtins": builtins, "range": range}
+
+
+def _allowed() -> Callable[[str], bool]:
+    """The free names stored code may use: numpy's ufuncs (sin, exp, …: elementwise arithmetic,
+    nothing else) and float constants (pi, e, inf, nan)."""
+    import numpy
+
+    namespace = _namespace()
+
+    def allowed(name: str) -> bool:
+        value = namespace.get(name)
+        return isinstance(value, numpy.ufunc) or type(value) is float
+
+    return allowed
