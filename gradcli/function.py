@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sympy
@@ -54,9 +55,23 @@ class Function:
     @property
     def understood(self) -> str:
         """The expression as gradcli understood it, in sympy/Python syntax (re-parseable)."""
-        import sympy
 
-        return sympy.sstr(self.expr)
+        def make() -> str:
+            import sympy
+
+            return str(sympy.sstr(self.expr))
+
+        return str(self.printed("understood", make))
+
+    def printed(self, key: str, make: Callable[[], Any]) -> Any:
+        """The printed form ``key`` of f (its text, a figure's title, an axis label: str or a
+        list of str), made by ``make`` the first time it is asked for. A function recalled from
+        the cache (:mod:`gradcli.recalled`) brings them stored, so nothing parses f to print it;
+        the forms a run made are what the cache keeps."""
+        forms: dict[str, Any] = self.__dict__.setdefault("_forms", {})
+        if key not in forms:
+            forms[key] = make()
+        return forms[key]
 
     @property
     def signature(self) -> str:

@@ -32,12 +32,12 @@ class RecalledFunction(Function):
     made by ``parse`` the first time anything asks for them."""
 
     def __init__(
-        self, names: Sequence[str], source: str, printed: dict[str, str], parse: Callable[[], Any]
+        self, names: Sequence[str], source: str, printed: dict[str, Any], parse: Callable[[], Any]
     ) -> None:
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "notes", ())  # written already, from the stored text
         object.__setattr__(self, "_names", tuple(names))
-        object.__setattr__(self, "_printed", dict(printed))
+        object.__setattr__(self, "_forms", dict(printed))  # what Function.printed looks in
         object.__setattr__(self, "_parse", parse)
 
     def __getattr__(self, name: str) -> Any:
@@ -51,15 +51,6 @@ class RecalledFunction(Function):
     @property
     def names(self) -> tuple[str, ...]:
         return self._names
-
-    @property
-    def understood(self) -> str:
-        return self._printed["understood"]
-
-    @property
-    def machine(self) -> str:
-        """f as the machine formats write it (:func:`gradcli.views.descent.machine_text`)."""
-        return self._printed["machine"]
 
 
 class RecalledCompiled(Compiled):
@@ -152,7 +143,7 @@ def _sources(made: dict[str, Callable[..., Any]]) -> dict[str, str] | None:
 def recall(
     names: Sequence[str],
     source: str,
-    printed: dict[str, str],
+    printed: dict[str, Any],
     sources: dict[str, str],
     parse: Callable[[], Any],
 ) -> tuple[RecalledFunction, RecalledCompiled] | None:

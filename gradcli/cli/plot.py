@@ -8,7 +8,7 @@ import typer
 
 from gradcli.cli.app import app
 from gradcli.cli.descent_options import DESCENT, DescentArgs, FromOpt, descent_options
-from gradcli.cli.inputs import emit, load_function, load_points, stdin_users
+from gradcli.cli.inputs import emit, load_points, stdin_users
 from gradcli.cli.options import AtOpt, ExprArg, FormatOpt, LetOpt, SubjectToOpt, ThemeOpt, VarsOpt
 from gradcli.cli.terminal_options import TermOpt
 
@@ -242,86 +242,95 @@ def plot(
     if animate and not (starts or descent.start_spec):
         raise UsageError("--animate draws a descent: give its start with --from", hint="--from 3,1")
     settings = descent.settings()
-    fn = load_function(expr, vars, let)
-    lagrange, projection, window = _constrained(fn, subject_to, vars, let, slice_at, bool(starts))
-    if lagrange is not None:
-        fn = lagrange.fn
-    fixed = spec.parse_slice(slice_at, fn.names)
-    drawn = plotting.slice_function(fn, fixed) if fixed else fn
-    _check_dimension(drawn, fixed)
-    points = load_points(at, drawn)
-    origins = load_points(starts, drawn, option="--from")
-    from gradcli.cli.starts import generated_starts, note_seed
+    from gradcli.cli import recall
 
-    generated = generated_starts(
-        descent.start_spec, descent.seed, drawn, expr, plot_range, descent.noisy
-    )
-    if generated is not None and descent.seed is None and generated.seed is not None:
-        note_seed(generated.seed)
-    # A named function brings its suggested window and its known minima (marked on the figure).
-    from gradcli.presets import lookup
-
-    preset = lookup(expr.strip()) if not fixed else None
-    count, level_values = spec.parse_levels(levels)
-    resolution = dpi or (100 if animate else 150)
-    figure_size = spec.parse_size(size, resolution)
-    if animate and figure_size is not None:  # every frame is held in memory: refuse before the work
-        from gradcli.plotting.animate import FRAME_PIXELS_MAX
-
-        spec.check_pixels(*figure_size, resolution, FRAME_PIXELS_MAX)
-    options = plotting.PlotOptions(
-        ranges=spec.parse_ranges(plot_range, drawn.names)
-        or (dict(zip(drawn.names, preset.range)) if preset else {})
-        or window,
-        grid=grid,
-        levels=count,
-        level_values=level_values,
-        log_levels=log_levels,
-        arrows=arrows,
-        descent_arrows=descent_arrows,
-        cmap=cmap,
-        dpi=resolution,
-        size=figure_size,
-        title=title,
-        theme=theme,
-        surface=surface,
-        fixed={name: float(value) for name, value in fixed.items()},
-        minima=preset.minima if preset else (),
-        stream=stream,
-        math_font=math_font,
-        transparent=transparent,
-        editable_text=editable_text,
-        lagrange=lagrange,
-    )
-    runs: list[Any] = []
-    starts_xy = [p.values for p in origins] + (generated.points.tolist() if generated else [])
-    if starts_xy:
-        from gradcli.numeric import compile_function
-        from gradcli.optimize import descend
-
-        # A figure cannot show more than a few thousand points per path: record a subsample of
-        # long runs (the engine always keeps each run's last step).
-        every = max(1, descent.steps // 5000)
-        runs = descend(
-            compile_function(drawn), starts_xy, settings, record_every=every, projection=projection
+    with recall.function(expr, vars, let) as (fn, compiled):
+        recalled_fn = fn
+        lagrange, projection, window = _constrained(
+            fn, subject_to, vars, let, slice_at, bool(starts)
         )
-    if drawing is not None:
-        show_plot(drawing, drawn, fn, points, runs, options)
-    if output is None:
-        return
-    figure = plotting.plot_function(
-        drawn,
-        at=[p.values for p in points],
-        runs=runs,
-        options=options,
-        title_fn=fn,
-        exact_at=points,
-        interest=[p.values for p in lagrange.points] if lagrange is not None else (),
-    )
-    plotting.write_plot(figure, output, animate=animate, frames=frames)
-    from gradcli.views.figure import figure_document
+        if lagrange is not None:
+            fn = lagrange.fn
+        fixed = spec.parse_slice(slice_at, fn.names)
+        drawn = plotting.slice_function(fn, fixed) if fixed else fn
+        if drawn is not recalled_fn:  # a slice, or the Lagrange picture's f: its own evaluators
+            from gradcli.numeric import compile_function
 
-    emit(figure_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
+            compiled = compile_function(drawn)
+        _check_dimension(drawn, fixed)
+        points = load_points(at, drawn)
+        origins = load_points(starts, drawn, option="--from")
+        from gradcli.cli.starts import generated_starts, note_seed
+
+        generated = generated_starts(
+            descent.start_spec, descent.seed, drawn, expr, plot_range, descent.noisy
+        )
+        if generated is not None and descent.seed is None and generated.seed is not None:
+            note_seed(generated.seed)
+        # A named function brings its suggested window and its known minima (marked on the figure).
+        from gradcli.presets import lookup
+
+        preset = lookup(expr.strip()) if not fixed else None
+        count, level_values = spec.parse_levels(levels)
+        resolution = dpi or (100 if animate else 150)
+        figure_size = spec.parse_size(size, resolution)
+        if (
+            animate and figure_size is not None
+        ):  # every frame is held in memory: refuse before the work
+            from gradcli.plotting.animate import FRAME_PIXELS_MAX
+
+            spec.check_pixels(*figure_size, resolution, FRAME_PIXELS_MAX)
+        options = plotting.PlotOptions(
+            ranges=spec.parse_ranges(plot_range, drawn.names)
+            or (dict(zip(drawn.names, preset.range)) if preset else {})
+            or window,
+            grid=grid,
+            levels=count,
+            level_values=level_values,
+            log_levels=log_levels,
+            arrows=arrows,
+            descent_arrows=descent_arrows,
+            cmap=cmap,
+            dpi=resolution,
+            size=figure_size,
+            title=title,
+            theme=theme,
+            surface=surface,
+            fixed={name: float(value) for name, value in fixed.items()},
+            minima=preset.minima if preset else (),
+            stream=stream,
+            math_font=math_font,
+            transparent=transparent,
+            editable_text=editable_text,
+            lagrange=lagrange,
+        )
+        runs: list[Any] = []
+        starts_xy = [p.values for p in origins] + (generated.points.tolist() if generated else [])
+        if starts_xy:
+            from gradcli.optimize import descend
+
+            # A figure cannot show more than a few thousand points per path: record a subsample of
+            # long runs (the engine always keeps each run's last step).
+            every = max(1, descent.steps // 5000)
+            runs = descend(compiled, starts_xy, settings, record_every=every, projection=projection)
+        if drawing is not None:
+            show_plot(drawing, drawn, fn, points, runs, options)
+        if output is None:
+            return
+        figure = plotting.plot_function(
+            drawn,
+            at=[p.values for p in points],
+            runs=runs,
+            options=options,
+            title_fn=fn,
+            exact_at=points,
+            compiled=compiled,
+            interest=[p.values for p in lagrange.points] if lagrange is not None else (),
+        )
+        plotting.write_plot(figure, output, animate=animate, frames=frames)
+        from gradcli.views.figure import figure_document
+
+        emit(figure_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
 
 
 def _constrained(
@@ -367,7 +376,7 @@ def _constrained(
 def _check_dimension(drawn: Function, fixed: dict[str, Any]) -> None:
     from gradcli.errors import UsageError, few_names
 
-    n = len(drawn.variables)
+    n = len(drawn.names)
     if n in (1, 2):
         return
     if n == 0 and fixed:

@@ -81,7 +81,7 @@ def _recalled(
             return None
         if not (isinstance(notes, list) and all(isinstance(n, str) for n in notes)):
             return None
-        if not all(isinstance(printed.get(k), str) for k in ("understood", "machine")):
+        if not (isinstance(printed, dict) and all(_form(v) for v in printed.values())):
             return None
         if not (isinstance(sources, dict) and all(isinstance(v, str) for v in sources.values())):
             return None
@@ -102,20 +102,33 @@ def _recalled(
 def _keep(
     store: Store, key: str, fn: Function, compiled: Compiled, body: dict[str, Any] | None
 ) -> None:
+    """Store f's entry: what a first run made, or what a recalled run made afresh added to it."""
     from gradcli.recalled import RecalledFunction, keep
 
-    sources = keep(compiled)
-    if sources is None:
-        return
-    if isinstance(fn, RecalledFunction) and body is not None:
-        entry = {**body, "code": sources}  # the same f, with the evaluators made since
+    sources = keep(compiled)  # recalled: the stored sources with the fresh ones, or None
+    if isinstance(fn, RecalledFunction):
+        forms = fn.__dict__.get("_forms", {})
+        if body is None or (sources is None and forms == body["printed"]):
+            return
+        entry = {**body, "printed": forms, "code": sources or body["code"]}
     else:
+        if sources is None:
+            return
         from gradcli.views.descent import machine_text
 
-        printed = {"understood": fn.understood, "machine": machine_text(fn)}
-        entry = {"names": list(fn.names), "printed": printed, "notes": reading_notes(fn)}
+        # the texts every format prints f by (cheap): made now, so no later run parses f for them
+        machine_text(fn)
+        forms = {**fn.__dict__.get("_forms", {}), "understood": fn.understood}
+        entry = {"names": list(fn.names), "printed": forms, "notes": reading_notes(fn)}
         entry["code"] = sources
     store.write(KIND, key, entry)
+
+
+def _form(value: Any) -> bool:
+    """Whether ``value`` is a printed form as gradcli stores one: a str or a list of str."""
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    )
 
 
 def _expired_count() -> int:

@@ -76,7 +76,7 @@ def draw(
     # the equal-aspect plot (16:9, --size) then centres plot and bar together, where fig.colorbar(ax=)
     # anchors the plot against the bar at the right edge and leaves the left of the frame empty.
     bar = fig.colorbar(filled, cax=ax.inset_axes((1.03, 0.0, 0.045, 1.0)))
-    bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
+    bar.set_label(f"$f({style.axis_label(xname, fn)[1:-1]}, {style.axis_label(yname, fn)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
         bar.set_ticks(list(ticks), labels=[decimal(t, 3, typographic=True) for t in ticks])
@@ -134,8 +134,8 @@ def draw(
     ax.set_aspect("equal" if equal else "auto")
     if not equal:
         plot.notes.append("the ranges are too unequal for equal aspect: angles are not to scale")
-    ax.set_xlabel(style.axis_label(xname))
-    ax.set_ylabel(style.axis_label(yname), rotation=0, labelpad=12)
+    ax.set_xlabel(style.axis_label(xname, fn))
+    ax.set_ylabel(style.axis_label(yname, fn), rotation=0, labelpad=12)
     artists.legend(
         fig,
         ax,

@@ -108,6 +108,6 @@ def draw(
         marked.extend(float(v) for v in ys[np.isfinite(ys)] if xr[0] <= v <= xr[1])
     ax.set_xlim(*xr)
     ax.set_ylim(*grid.curve_limits(y, marked))
-    ax.set_xlabel(style.axis_label(name))
-    ax.set_ylabel(f"$f({style.axis_label(name)[1:-1]})$")
+    ax.set_xlabel(style.axis_label(name, fn))
+    ax.set_ylabel(f"$f({style.axis_label(name, fn)[1:-1]})$")
     artists.legend(fig, ax, with_tracks=bool(runs), grow=opts.size is None)

@@ -19,6 +19,7 @@ from gradcli.plotting.model import Plot, PlotOptions, Run, Track
 
 if TYPE_CHECKING:
     from gradcli.function import Function
+    from gradcli.numeric import Compiled
     from gradcli.points import Point
 
 __all__ = ["Plot", "PlotOptions", "Run", "Track", "plot_function"]
@@ -50,6 +51,7 @@ def plot_function(
     options: PlotOptions | None = None,
     title_fn: Function | None = None,
     exact_at: Sequence[Point] = (),
+    compiled: Compiled | None = None,
 ) -> Plot:
     """The figure for ``fn`` of one or two variables.
 
@@ -57,6 +59,7 @@ def plot_function(
     its slope); ``runs`` are drawn as paths; ``interest`` points only frame the view (so do the
     stationary points, found numerically, unless ``options.ranges`` fixes every axis). ``title_fn`` is the function named in the title when ``fn`` is a slice of it. ``exact_at`` are the ``at`` points as typed
     (gradcli.points.Point, in order): their labels then say π/2 and 0, not 1.571 and 6.123e−17.
+    ``compiled`` is ``fn``'s evaluators when the caller has them (recalled from the cache).
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -65,7 +68,7 @@ def plot_function(
     from gradcli.numeric import compile_function
 
     opts = options or PlotOptions()
-    n = len(fn.variables)
+    n = len(fn.names)
     if n not in (1, 2):
         free = few_names(fn.names, count=False)
         raise UsageError(
@@ -81,7 +84,7 @@ def plot_function(
             + ("not a 3-D surface" if kind == "surface" else "not a curve"),
             parameters=("stream",),
         )
-    compiled = compile_function(fn)
+    compiled = compiled or compile_function(fn)
     # Starts frame the view, and so do the ends of converged runs (stationary points); an end still
     # on its way — or running away without tripping the divergence test — would drag the frame.
     ends = [r.path[-1] for r in runs if r.status == "converged" and len(r.path)]
@@ -92,9 +95,7 @@ def plot_function(
     rc = style.theme_rc(opts.theme) | style.math_font_rc(opts.math_font)
     named = title_fn or fn
     fontset = rc.get("mathtext.fontset", matplotlib.rcParams["mathtext.fontset"])
-    title = opts.title or style.math_title(
-        named.expr, named.names, opts.fixed, named.source, fontset=fontset
-    )
+    title = opts.title or style.math_title(named, opts.fixed, fontset=fontset)
     with matplotlib.rc_context(cast(Any, rc)), warnings.catch_warnings(), np.errstate(all="ignore"):
         # Masked cells, empty level sets and the like are expected here, not news for the user.
         warnings.simplefilter("ignore")

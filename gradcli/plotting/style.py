@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradcli.views.text import decimal
+
+if TYPE_CHECKING:
+    from gradcli.function import Function
 
 THEMES = ("light", "dark")
 
@@ -172,15 +175,32 @@ def flat_delimiters(latex: str) -> str:
 
 
 def math_title(
-    expr: Any,
-    names: tuple[str, ...],
+    fn: Function,
     fixed: Mapping[str, float],
-    source: str = "",
     fontset: str = "dejavusans",
 ) -> str:
     """``$f(x, y) = x^{2} + y^{2}$`` as matplotlib math text — the formula in the order it was
-    typed when ``source`` rebuilds to ``expr`` — or plain text when mathtext cannot typeset it.
+    typed when the source rebuilds to f — or plain text when mathtext cannot typeset it.
     ``fontset`` is the mathtext font set it will be drawn in (see :func:`flat_delimiters`)."""
+    from matplotlib.mathtext import MathTextParser
+
+    text, plain = fn.printed("title", lambda: formula_title(fn.expr, fn.names, fn.source))
+    if fontset == "cm":
+        text = flat_delimiters(text)
+    try:
+        MathTextParser("path").parse(text)
+    except (ValueError, RuntimeError):
+        text = plain
+    if fixed:
+        text += "   at " + ", ".join(
+            f"{k} = {decimal(v, 4, typographic=True)}" for k, v in fixed.items()
+        )
+    return text
+
+
+def formula_title(expr: Any, names: tuple[str, ...], source: str = "") -> list[str]:
+    """The title's two spellings, before a font is chosen: math text (typed order if mathtext
+    reads it, else sympy's LaTeX) and the plain text used where mathtext cannot set that."""
     import sympy
     from matplotlib.mathtext import MathTextParser
 
@@ -193,20 +213,16 @@ def math_title(
             MathTextParser("path").parse(text)
         except (ValueError, RuntimeError):
             text = f"${lhs} = {sympy.latex(expr)}$"
-    if fontset == "cm":
-        text = flat_delimiters(text)
-    try:
-        MathTextParser("path").parse(text)
-    except (ValueError, RuntimeError):
-        text = f"f({', '.join(names)}) = {sympy.sstr(expr)}"
-    if fixed:
-        text += "   at " + ", ".join(
-            f"{k} = {decimal(v, 4, typographic=True)}" for k, v in fixed.items()
-        )
-    return text
+    return [text, f"f({', '.join(names)}) = {sympy.sstr(expr)}"]
 
 
-def axis_label(name: str) -> str:
-    import sympy
+def axis_label(name: str, fn: Function | None = None) -> str:
+    """``$x_{1}$`` for the variable ``x1``: as f's printed form when ``fn`` is given (a recalled f
+    has it stored)."""
 
-    return f"${sympy.latex(sympy.Symbol(name))}$"
+    def make() -> str:
+        import sympy
+
+        return f"${sympy.latex(sympy.Symbol(name))}$"
+
+    return str(fn.printed(f"label {name}", make)) if fn is not None else make()

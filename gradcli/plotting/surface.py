@@ -107,15 +107,15 @@ def draw(
     ax.set_xlim(*xr)
     ax.set_ylim(*yr)
     ax.set_zlim(zmin, zmax)
-    ax.set_xlabel(style.axis_label(xname), labelpad=8)
-    ax.set_ylabel(style.axis_label(yname), labelpad=8)
+    ax.set_xlabel(style.axis_label(xname, fn), labelpad=8)
+    ax.set_ylabel(style.axis_label(yname, fn), labelpad=8)
     ax.view_init(elev=32, azim=-58)
     ax.set_box_aspect(None, zoom=1.08)  # the cube fills its box: less white around it
     # f is named on the colour bar, right beside the z ticks: a z label would collide with it
     # An inset riding on the 3-D axes, as for contours: in a wide frame the cube and bar centre
     # together instead of the cube being pushed against the bar at the right edge.
     bar = fig.colorbar(surf, cax=_bar_axes(fig, ax))
-    bar.set_label(f"$f({style.axis_label(xname)[1:-1]}, {style.axis_label(yname)[1:-1]})$")
+    bar.set_label(f"$f({style.axis_label(xname, fn)[1:-1]}, {style.axis_label(yname, fn)[1:-1]})$")
     if levels.log:
         ticks = levels.values[::2] if len(levels.values) > 8 else levels.values
         bar.set_ticks(list(ticks), labels=[decimal(t, 3, typographic=True) for t in ticks])

@@ -342,10 +342,10 @@ def _table_width(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
 def machine_text(fn: Function) -> str:
     """f as text plain sympy.sympify reads back (relu as Max(0, u), Symbol('I'), …); a recalled f
     has it stored (no sympy)."""
-    from gradcli.recalled import RecalledFunction
 
-    if isinstance(fn, RecalledFunction):
-        return fn.machine
-    from gradcli.views.printers import machine
+    def make() -> str:
+        from gradcli.views.printers import machine
 
-    return machine(fn.expr)
+        return machine(fn.expr)
+
+    return str(fn.printed("machine", make))

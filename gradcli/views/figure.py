@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gradcli.views.descent import run_json
+from gradcli.views.descent import machine_text, run_json
 from gradcli.views.render import Document, Table
 from gradcli.views.text import decimal, vector
 
@@ -34,7 +34,7 @@ def figure_document(
     width, height = figure.figure.canvas.get_width_height()
     ranges = figure.ranges
     record: dict[str, Any] = {
-        "function": _machine(fn.expr),
+        "function": machine_text(fn),
         "variables": list(fn.names),
         "output": output,
         "format": fmt,
@@ -96,10 +96,3 @@ def figure_document(
                 ("from", vector(record["runs"][0]["start"].values(), 3, typographic=True))
             )
     return Document(record, fields=fields, tables=tables, notes=list(figure.notes), title=None)
-
-
-def _machine(expr: Any) -> str:
-    """The function as text plain sympy.sympify reads back (relu as Max(0, u), Symbol('I'), …)."""
-    from gradcli.views.printers import machine
-
-    return machine(expr)
