@@ -182,19 +182,27 @@ def math_title(
     """``$f(x, y) = x^{2} + y^{2}$`` as matplotlib math text — the formula in the order it was
     typed when the source rebuilds to f — or plain text when mathtext cannot typeset it.
     ``fontset`` is the mathtext font set it will be drawn in (see :func:`flat_delimiters`)."""
-    from matplotlib.mathtext import MathTextParser
-
-    text, plain = fn.printed("title", lambda: formula_title(fn.expr, fn.names, fn.source))
-    if fontset == "cm":
-        text = flat_delimiters(text)
-    try:
-        MathTextParser("path").parse(text)
-    except (ValueError, RuntimeError):
-        text = plain
+    text = str(fn.printed(f"title {fontset}", lambda: _settable_title(fn, fontset == "cm")))
     if fixed:
         text += "   at " + ", ".join(
             f"{k} = {decimal(v, 4, typographic=True)}" for k, v in fixed.items()
         )
+    return text
+
+
+def _settable_title(fn: Function, flat: bool) -> str:
+    """The title mathtext can set (``flat``: with :func:`flat_delimiters`), else the plain text.
+    Whether mathtext reads it depends on the text and the font set (the printed form's key) and
+    on matplotlib's version (the cache's key): a recalled f has the answer stored, parses nothing."""
+    from matplotlib.mathtext import MathTextParser
+
+    text, plain = formula_title(fn.expr, fn.names, fn.source)
+    if flat:
+        text = flat_delimiters(text)
+    try:
+        MathTextParser("path").parse(text)
+    except (ValueError, RuntimeError):
+        return plain
     return text
 
 
