@@ -79,6 +79,11 @@ def write_plot(
         write_animation(plot, path, frames)
         return fmt
     opts = plot.options
+    if plot.settled and figure_format(path) == "png":
+        # savefig would lay the figure out once more before painting it: the same Agg layout
+        # that plot_function's last measuring draw made and left final (a fifth of the work of a
+        # default plot). Vector formats measure text with their own renderer: laid out anew.
+        plot.figure.set_layout_engine("none")
     return write_figure(
         plot.figure,
         path,

@@ -111,7 +111,7 @@ def plot_function(
         else:
             contour.draw(plot, compiled, fn, at, runs, opts, cmap, exact_at)
         fig.axes[0].set_title(title, pad=12)
-        _fit_inside(fig)
+        plot.settled = _fit_inside(fig)
     return plot
 
 
@@ -139,11 +139,13 @@ def _centre(fig: Any, renderer: Any) -> bool:
     return True
 
 
-def _fit_inside(fig: Any, *, tries: int = 4) -> None:
+def _fit_inside(fig: Any, *, tries: int = 4) -> bool:
     """Make every text fit in the frame, with a margin. The shipped gradients.png had the top of
     its title cut off: the layout's default padding (3 pt) is less than the distance by which
     mathtext ink (a superscript) outruns the extent matplotlib reports. The padding starts at
-    0.08 in and grows by any overflow measured on a draw; then the group is centred (``_centre``)."""
+    0.08 in and grows by any overflow measured on a draw; then the group is centred (``_centre``).
+    True when the last draw's layout is final (nothing changed after it): a PNG can then be
+    written without laying the figure out again (:func:`gradcli.plotting.write_plot`)."""
     from matplotlib.text import Text
 
     engine = fig.get_layout_engine()
@@ -174,9 +176,10 @@ def _fit_inside(fig: Any, *, tries: int = 4) -> None:
             over = max(over, box.y1 - top, bottom - box.y0)
         if over <= 0.5:
             if not _centre(fig, renderer):
-                return
+                return True
             continue
         engine.set(h_pad=engine.get()["h_pad"] + over / fig.dpi + 0.02)
+    return False
 
 
 def _colormap(name: str) -> Any:

@@ -82,3 +82,4 @@ class Plot:
     compiled: Any = None  # the function's numeric evaluators, for callers reporting values
     options: PlotOptions = field(default_factory=PlotOptions)  # what it was built with
     frames: int = 0  # frames written, once written as an animation
+    settled: bool = False  # the layout the last measuring draw made is final (figures.py)
