@@ -382,6 +382,30 @@ def cases(quick: bool, tmp: Path) -> list[Case]:
             ),
         ),
         Case(
+            "descend-many-warm",
+            f"the same `descend` {many:,} × 500, warm cache (f's numeric code recalled), vs "
+            "hand-vectorised numpy",
+            gradcli(
+                *("descend", HIMMELBLAU, "--from", "-", "--lr", "0.01", "--steps", "500"),
+                *("--tol", "0", "--summary", "--format", "csv"),
+            ),
+            [PY, str(BASE / "descend_numpy_many.py"), "500"],
+            Target(1.5),
+            stdin=starts(many),
+            check=many_check,
+            cache="warm",
+        ),
+        Case(
+            "plot-warm",
+            "the same default `plot`, warm cache (f's numeric code and title recalled), vs a "
+            "matplotlib script",
+            gradcli("plot", "x**2+y**2", "-o", str(tmp / "ours-warm.png")),
+            [PY, str(BASE / "plot_matplotlib.py"), str(tmp / "theirs-warm.png")],
+            Target(1.3),
+            check=png_check(tmp / "ours-warm.png", tmp / "theirs-warm.png"),
+            cache="warm",
+        ),
+        Case(
             "critical",
             "`critical` Himmelblau vs a sympy + numpy Newton script",
             gradcli("critical", HIMMELBLAU),
