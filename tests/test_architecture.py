@@ -3,8 +3,8 @@
 Every module of the package is read as a syntax tree (nothing is imported), and every import in it —
 at the top, inside functions and under ``TYPE_CHECKING`` alike — is an edge. The layers, top down:
 
-    cli → views → plotting → {optimize, calculus} → numeric → symbolic → points → {expr, presets}
-        → {function, errors, limits}
+    cli → views → plotting → {optimize, calculus, recalled} → {numeric, in_place} → symbolic
+        → points → {expr, presets} → {function, errors, limits, cache}
 
 A module may import its own layer's package and anything below it, never above or sideways. One
 exception: ``views.text`` is the one rule for turning numbers into text, and figures need it too;
