@@ -110,7 +110,7 @@ def keep(compiled: Compiled) -> dict[str, str] | None:
     made = {name: compiled.__dict__[name] for name in EVALUATORS if name in compiled.__dict__}
     if isinstance(compiled, RecalledCompiled):  # known smooth: only what it made afresh is new
         fresh = {name: made[name] for name in compiled.fresh if name in made}
-        new = _sources(fresh)
+        new = _sources(fresh, compiled.n)
         return {**compiled.sources, **new} if fresh and new is not None else None
     if not made:
         return None
@@ -122,11 +122,12 @@ def keep(compiled: Compiled) -> dict[str, str] | None:
         return None
     if any(kink_sites(g) for g in gradient):
         return None
-    return _sources(made)
+    return _sources(made, compiled.n)
 
 
-def _sources(made: dict[str, Callable[..., Any]]) -> dict[str, str] | None:
-    """The source lambdify wrote for each evaluator, or None if any is not of its shape."""
+def _sources(made: dict[str, Callable[..., Any]], n: int) -> dict[str, str] | None:
+    """The source lambdify wrote for each evaluator of a function of ``n`` variables, or None if
+    any is not of its shape."""
     sources: dict[str, str] = {}
     allowed = _allowed()
     for name, func in made.items():
@@ -134,7 +135,7 @@ def _sources(made: dict[str, Callable[..., Any]]) -> dict[str, str] | None:
             text = inspect.getsource(func)
         except (OSError, TypeError):
             return None
-        if code.source_shape(text, allowed) is None:
+        if code.source_shape(text, allowed, params=n, outputs=outputs(name, n)) is None:
             return None
         sources[name] = text
     return sources
@@ -154,7 +155,8 @@ def recall(
     for name, text in sources.items():
         if name not in EVALUATORS:
             return None
-        func = code.load(text, namespace, allowed)
+        n = len(names)
+        func = code.load(text, namespace, allowed, params=n, outputs=outputs(name, n))
         if func is None:
             return None
         evaluators[name] = func
@@ -170,15 +172,23 @@ def _namespace() -> dict[str, Any]:
     return {**numpy.__dict__, **extra_functions("numpy"), "builtins": builtins, "range": range}
 
 
-def _allowed() -> Callable[[str], bool]:
+def _allowed() -> code.Allowed:
     """The free names stored code may use: numpy's ufuncs (sin, exp, …: elementwise arithmetic,
-    nothing else) and float constants (pi, e, inf, nan)."""
+    nothing else), called with exactly their number of inputs, and float constants (pi, e, inf,
+    nan)."""
     import numpy
 
     namespace = _namespace()
 
-    def allowed(name: str) -> bool:
+    def allowed(name: str) -> int | None:
         value = namespace.get(name)
-        return isinstance(value, numpy.ufunc) or type(value) is float
+        if isinstance(value, numpy.ufunc):
+            return int(value.nin)
+        return 0 if type(value) is float else None
 
     return allowed
+
+
+def outputs(name: str, n: int) -> int:
+    """How many values the evaluator ``name`` returns for a function of ``n`` variables."""
+    return {"_value": 1, "both": n + 1, "_gradient": n, "_hessian": n * n}[name]

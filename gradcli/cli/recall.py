@@ -38,20 +38,24 @@ def function(
     """EXPR as typed -> (f, its evaluators), recalled or made; kept if the block succeeds."""
     text = function_text(text)
     store, key = _opened(text, vars, let)
-    body = store.read(KIND, key) if store is not None and key is not None else None
-    recalled = _recalled(body, text, vars, let) if body is not None else None
-    if recalled is not None:
-        notes, fn, compiled = recalled
-        write_notes(notes)
-    else:
-        from gradcli.numeric import compile_function
+    try:
+        body = store.read(KIND, key) if store is not None and key is not None else None
+        recalled = _recalled(body, text, vars, let) if body is not None else None
+        if recalled is not None:
+            notes, fn, compiled = recalled
+            write_notes(notes)
+        else:
+            from gradcli.numeric import compile_function
 
-        fn = parse_function(text, vars, let)
-        compiled = compile_function(fn)
-    expired = _expired_count()
-    yield fn, compiled
-    if store is not None and key is not None and _expired_count() == expired:
-        _keep(store, key, fn, compiled, body)
+            fn = parse_function(text, vars, let)
+            compiled = compile_function(fn)
+        expired = _expired_count()
+        yield fn, compiled
+        if store is not None and key is not None and _expired_count() == expired:
+            _keep(store, key, fn, compiled, body)
+    finally:
+        if store is not None:
+            store.close()  # the folder's descriptor: in-process callers run many commands
 
 
 def _opened(text: str, vars: str | None, let: str | None) -> tuple[Store | None, str | None]:
