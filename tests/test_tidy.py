@@ -55,3 +55,38 @@ def test_algebraic_values_still_get_simplify(monkeypatch: pytest.MonkeyPatch) ->
     value = sp.sqrt(2) / (1 + sp.sqrt(2)) + sp.Rational(1, 3)
     tidy(value)
     assert seen == [value]
+
+
+def test_a_root_over_a_large_exponent_is_not_factored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """‖∇f‖ of sin(x)·e^y at (−0.412, 1.5374) is √ of a sum with exp(7687/5000) in it: one
+    generator √(…) to the first power on the outside, exp(1/5000)^7687 inside, which factor
+    factors on its own (0.5 s, every point, until its bound ran out). The box now sees the root's
+    base, and the exponent is read off the exp without building the polynomial."""
+    y = sp.Symbol("y")
+    grad = [sp.cos(x) * sp.exp(y) + 3 * x**2 * y, sp.sin(x) * sp.exp(y) + x**3]
+    at = {x: sp.Rational(-103, 250), y: sp.Rational(7687, 5000)}
+    norm = sp.sqrt(sum(g.subs(at) ** 2 for g in grad))
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("factor ran outside its box")
+
+    monkeypatch.setattr(sp, "factor", refuse)
+    monkeypatch.setattr(sp, "Poly", refuse)  # refused before any dense polynomial is built
+    assert not evaluate._factors_fast(norm)
+    assert tidy(norm) == norm
+
+
+def test_a_root_inside_the_box_is_still_factored(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = sp.sqrt(2 * sp.exp(sp.Rational(3, 2)) + 4 * sp.sin(1))
+    factored = []
+    factor = sp.factor
+
+    def spy(e: Any) -> Any:
+        factored.append(e)
+        return factor(e)
+
+    monkeypatch.setattr(sp, "factor", spy)
+    assert evaluate._factors_fast(value)
+    # factored (√2·√(2 sin 1 + e^{3/2})), and kept as it was: the factored form has more operations
+    assert str(tidy(value)) == "sqrt(4*sin(1) + 2*exp(3/2))"
+    assert factored == [value]
