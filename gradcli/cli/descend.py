@@ -30,6 +30,7 @@ from gradcli.errors import NotConverged, UsageError
 
 if TYPE_CHECKING:
     from gradcli.function import Function
+    from gradcli.numeric import Compiled
     from gradcli.optimize import Descent, DescentRun
     from gradcli.optimize.lane import Keep
 
@@ -226,7 +227,7 @@ def descend(
             if strict:
                 _check_strict_statuses(running)
             if plot is not None:
-                _draw(fn, running.runs(annotate=False), plot)
+                _draw(fn, compiled, running.runs(annotate=False), plot)
             return
         interrupted = False
         try:
@@ -238,7 +239,7 @@ def descend(
                 progress.close()
         runs = running.runs()
         if plot is not None and not interrupted:
-            _draw(fn, runs, plot)
+            _draw(fn, compiled, runs, plot)
         from gradcli.views.descent import ENDS, descent_document
 
         view = None if (every or all_steps) else ENDS
@@ -278,10 +279,12 @@ def _check_plot(path: str, fn: Function) -> None:
     plotting.check_writable(path)
 
 
-def _draw(fn: Function, runs: Sequence[DescentRun], path: str) -> None:
+def _draw(fn: Function, compiled: Compiled, runs: Sequence[DescentRun], path: str) -> None:
     from gradcli import plotting
 
-    plotting.descent_figure(fn, runs, path, animate=path.lower().endswith(".gif"))
+    plotting.descent_figure(
+        fn, runs, path, animate=path.lower().endswith(".gif"), compiled=compiled
+    )
 
 
 def _check_strict(runs: Sequence[DescentRun]) -> None:

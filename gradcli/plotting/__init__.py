@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from gradcli.function import Function
 from gradcli.plotting.animate import write_animation
 from gradcli.plotting.figures import Plot, PlotOptions, Run, plot_function
 from gradcli.plotting.output import check_save_options, check_writable, figure_format, write_figure
 from gradcli.plotting.slicing import slice_function
+
+if TYPE_CHECKING:
+    from gradcli.numeric import Compiled
 
 __all__ = [
     "Plot",
@@ -48,6 +52,7 @@ def descent_figure(
     at: Sequence[Sequence[float]] = (),
     options: PlotOptions | None = None,
     animate: bool = False,
+    compiled: Compiled | None = None,
 ) -> Plot:
     """Draw ``runs`` over the contours of ``fn`` (1-D: over its curve) and write the figure to ``path``
     — the same figure ``gradcli plot --from ...`` draws. ``animate=True`` writes an animation
@@ -56,6 +61,7 @@ def descent_figure(
     Raises ``UsageError`` (exit 2) for an unknown extension or a function of 3+ variables, and
     ``OutputError`` (exit 1) when ``path`` cannot be written. Call :func:`figure_format` and
     :func:`check_writable` before running the descent to fail before the work, not after it.
+    ``compiled``: ``fn``'s evaluators when the caller has them (the ones the runs stepped with).
     """
     fmt = figure_format(path, animate)
     if options is not None:
@@ -63,7 +69,7 @@ def descent_figure(
             fmt, transparent=options.transparent, editable_text=options.editable_text
         )
     check_writable(path, animate)
-    plot = plot_function(fn, at=at, runs=runs, options=options)
+    plot = plot_function(fn, at=at, runs=runs, options=options, compiled=compiled)
     write_plot(plot, path, animate=animate)
     return plot
 
