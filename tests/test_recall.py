@@ -560,3 +560,36 @@ def test_a_warm_process_imports_no_sympy(cache: Path) -> None:
     assert _process([*args, "--no-cache"], cache) == want
     assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == state  # not read: no touch
     assert _process(args, cache, block_sympy=True) == want
+
+
+# --- plot: the same figure from a recalled f ----------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plot", "x**2+y**2"],
+        ["plot", "sin(x)*exp(-y**2/4)", "--math-font", "cm", "--from", "1,1", "--lr", "0.2"],
+        ["plot", "x1**3 - x1"],
+        ["descend", "x**2+3*y**2", "--from", "3,1", "--summary", "--plot"],
+    ],
+    ids=["bowl", "cm-title-and-a-run", "curve", "descend-plot"],
+)
+def test_a_warm_figure_is_byte_identical(
+    args: list[str], cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PNG and the report cold, warm and uncached are the same bytes; the warm run parsed,
+    differentiated and lambdified nothing (title, labels and evaluators were recalled)."""
+
+    def run(name: str, **env: str) -> tuple[Outcome, bytes]:
+        path = tmp_path / f"{name}.png"
+        outcome = _invoke([*args, str(path)] if args[-1] == "--plot" else [*args, "-o", str(path)],
+                          cache, **env)  # fmt: skip
+        text = outcome[1].replace(str(path), "FIGURE")
+        return (outcome[0], text, outcome[2]), path.read_bytes()
+
+    cold = run("cold")
+    assert cold[0][0] == 0, cold[0]
+    with _no_sympy_work(monkeypatch) as called:
+        warm = run("warm")
+    assert called == []
+    assert warm == cold
+    assert run("bare", GRADCLI_NO_CACHE="1") == cold  # names of one length: one wrapping
