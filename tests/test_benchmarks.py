@@ -38,6 +38,8 @@ EXPECTED = {
     "descend-csv",
     "descend-many",
     "plot",
+    "descend-many-warm",
+    "plot-warm",
     "critical",
     "squares-500",
     "squares-1000",
