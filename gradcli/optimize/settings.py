@@ -259,7 +259,18 @@ class Settings:
         """The method as a person reads it: 'gd', 'gd+line-search', 'adam (ascent)',
         'gd (clip-norm 1)': the knobs that change its path, so runs that differ can be told apart
         in a legend or a summary."""
-        name = self.method + ("+line-search" if self.line_search else "")
+        tags = self.tags
+        return self.base_name + (f" ({', '.join(tags)})" if tags else "")
+
+    @property
+    def base_name(self) -> str:
+        """'gd', 'gd+line-search': the method and how it steps, without the knobs around it."""
+        return self.method + ("+line-search" if self.line_search else "")
+
+    @property
+    def tags(self) -> list[str]:
+        """What tells this run's path apart besides the method: 'ascent', a schedule, 'wd 0.01',
+        'clip-norm 1' or 'no clipping' (when compared with clipping), 'noise 0.5' …"""
         tags = ["ascent"] if self.ascent else []
         compared = self.compared
         if self.schedule is not None:
@@ -283,7 +294,7 @@ class Settings:
             tags.append(f"noise {self.noise:g}")
         elif "noise" in compared:
             tags.append("no noise")
-        return name + (f" ({', '.join(tags)})" if tags else "")
+        return tags
 
     def compared_values(self) -> dict[str, Any]:
         """The compared knobs' values, for a machine (CSV's columns): the schedule's spec or

@@ -170,8 +170,7 @@ def descent_document(
         single_step = single_step or len(r.steps) <= 1
         for note in r.findings:
             if len(notes) < NOTES_MAX:
-                label = f"{r.method}, lr {r.lr:g}" if r.settings.uses_lr else r.method
-                notes.append(f"run {r.number} ({label}): {note_text(note)}")
+                notes.append(f"run {r.number} ({run_label(r.settings)}): {note_text(note)}")
             else:
                 more_notes += 1
     if not count:
@@ -349,3 +348,13 @@ def machine_text(fn: Function) -> str:
         return machine(fn.expr)
 
     return str(fn.printed("machine", make))
+
+
+def run_label(settings: Settings) -> str:
+    """'gd, no clipping, lr 0.5': how a note names a run — the method, the knobs that tell
+    compared runs apart (as the summary's method column has them) and the lr."""
+    lr = [f"lr {settings.lr:g}"] if settings.uses_lr else []
+    spec = settings.schedule.spec() if settings.schedule is not None else None
+    # a schedule's spec has commas of its own (warmup:5,cosine:45): named, it reads as one knob
+    tags = [f"schedule {t}" if t == spec else t for t in settings.tags]
+    return ", ".join([settings.base_name, *tags, *lr])
