@@ -244,3 +244,22 @@ def test_plot_draws_both_runs_and_its_table_names_them(tmp_path: Path) -> None:
     assert code == 0 and target.stat().st_size > 0
     assert "1     gd (no clipping)   0.5   diverged" in out
     assert "2     gd (clip-norm 1)   0.5   converged   33" in out
+
+
+def test_notes_name_the_run_as_the_summary_does() -> None:
+    """A note beside a table that says 'gd (no clipping)' and 'gd (clip-norm 1)' names the same
+    runs: the knob that tells them apart, then the lr (a schedule's commas kept inside its name)."""
+    code, out, _ = invoke("descend", *COSH, "--clip-norm", "none,1", "--summary")
+    assert code == 0
+    notes = [line for line in out.splitlines() if line.startswith(("run 1 (", "run 2 ("))]
+    assert notes[0].startswith("run 1 (gd, no clipping, lr 0.5): overshooting")
+    assert any(n.startswith("run 2 (gd, clip-norm 1, lr 0.5): clipping") for n in notes)
+    code, out, _ = invoke(
+        "descend", "x**2+y**2", "--from", "3,1", "--noise", "0.5", "--seed", "1",
+        "--schedule", "constant", "--schedule", "exp:0.99", "--steps", "500", "--summary",
+    )  # fmt: skip
+    notes = [line for line in out.replace("\n", " ").split("run ")[1:] if "noisy" in line]
+    assert [n.split(":")[0] for n in notes] == [
+        "1 (gd, constant lr, noise 0.5, lr 0.1)",
+        "2 (gd, schedule exp",
+    ]
