@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gradcli.numeric import Compiled
     from gradcli.optimize import Descent, DescentRun
     from gradcli.optimize.lane import Keep
+    from gradcli.optimize.projection import Projection
 
 FORMATS = ("table", "json", "ndjson", "csv")
 
@@ -227,7 +228,7 @@ def descend(
             if strict:
                 _check_strict_statuses(running)
             if plot is not None:
-                _draw(fn, compiled, running.runs(annotate=False), plot)
+                _draw(fn, compiled, running.runs(annotate=False), plot, projection)
             return
         interrupted = False
         try:
@@ -239,7 +240,7 @@ def descend(
                 progress.close()
         runs = running.runs()
         if plot is not None and not interrupted:
-            _draw(fn, compiled, runs, plot)
+            _draw(fn, compiled, runs, plot, projection)
         from gradcli.views.descent import ENDS, descent_document
 
         view = None if (every or all_steps) else ENDS
@@ -279,11 +280,23 @@ def _check_plot(path: str, fn: Function) -> None:
     plotting.check_writable(path)
 
 
-def _draw(fn: Function, compiled: Compiled, runs: Sequence[DescentRun], path: str) -> None:
+def _draw(
+    fn: Function,
+    compiled: Compiled,
+    runs: Sequence[DescentRun],
+    path: str,
+    projection: Projection | None,
+) -> None:
     from gradcli import plotting
 
+    options = None
+    if projection is not None:  # the circle or box the runs stayed in, drawn under them
+        from gradcli.views.lagrange import feasible_label
+
+        label = feasible_label(projection, fn.names)
+        options = plotting.PlotOptions(feasible=projection, feasible_label=label)
     plotting.descent_figure(
-        fn, runs, path, animate=path.lower().endswith(".gif"), compiled=compiled
+        fn, runs, path, animate=path.lower().endswith(".gif"), options=options, compiled=compiled
     )
 
 

@@ -9,11 +9,21 @@ import typer
 from gradcli.cli.app import app
 from gradcli.cli.descent_options import DESCENT, DescentArgs, FromOpt, descent_options
 from gradcli.cli.inputs import emit, load_points, stdin_users
-from gradcli.cli.options import AtOpt, ExprArg, FormatOpt, LetOpt, SubjectToOpt, ThemeOpt, VarsOpt
+from gradcli.cli.options import (
+    AtOpt,
+    BoundsOpt,
+    ExprArg,
+    FormatOpt,
+    LetOpt,
+    SubjectToOpt,
+    ThemeOpt,
+    VarsOpt,
+)
 from gradcli.cli.terminal_options import TermOpt
 
 if TYPE_CHECKING:
     from gradcli.function import Function
+    from gradcli.optimize.projection import Projection
 
 MATH_FONTS = ("cm", "stix", "dejavu")
 
@@ -184,6 +194,7 @@ def plot(
         ),
     ] = False,
     subject_to: SubjectToOpt = None,
+    bounds: BoundsOpt = None,
     vars: VarsOpt = None,
     let: LetOpt = None,
     fmt: FormatOpt = "table",
@@ -215,6 +226,7 @@ def plot(
     from gradcli.cli import figure_options as spec
     from gradcli.cli.terminal import plot_mode, show_plot
     from gradcli.errors import UsageError
+    from gradcli.views.lagrange import feasible_label
 
     if output == "-":  # standard output: on a terminal that is the picture, as with no -o
         output = None
@@ -239,6 +251,16 @@ def plot(
             f"{named} {'describe' if len(given) > 1 else 'describes'} a descent: give its "
             "start with --from 3,1 (or --starts N)"
         )
+    if bounds is not None and not (starts or descent.start_spec):
+        raise UsageError(
+            "--bounds is the box a descent stays in: give its start with --from",
+            hint="--from 0,0 --bounds -1:1",
+        )
+    if bounds is not None and subject_to:
+        raise UsageError(
+            "--subject-to and --bounds together: the nearest point of their intersection has no "
+            "simple formula; give one of them"
+        )
     if animate and not (starts or descent.start_spec):
         raise UsageError("--animate draws a descent: give its start with --from", hint="--from 3,1")
     settings = descent.settings()
@@ -251,6 +273,8 @@ def plot(
         )
         if lagrange is not None:
             fn = lagrange.fn
+        boxed = _boxed(fn, bounds, slice_at)
+        projection = boxed or projection
         fixed = spec.parse_slice(slice_at, fn.names)
         drawn = plotting.slice_function(fn, fixed) if fixed else fn
         if drawn is not recalled_fn:  # a slice, or the Lagrange picture's f: its own evaluators
@@ -303,6 +327,8 @@ def plot(
             transparent=transparent,
             editable_text=editable_text,
             lagrange=lagrange,
+            feasible=boxed,
+            feasible_label=feasible_label(boxed, fn.names) if boxed else "",
         )
         runs: list[Any] = []
         starts_xy = [p.values for p in origins] + (generated.points.tolist() if generated else [])
@@ -330,7 +356,25 @@ def plot(
         plotting.write_plot(figure, output, animate=animate, frames=frames)
         from gradcli.views.figure import figure_document
 
-        emit(figure_document(fn, drawn, fixed, points, runs, figure, output, animated), fmt, "plot")
+        doc = figure_document(fn, drawn, fixed, points, runs, figure, output, animated)
+        if boxed is not None:  # the box the runs stayed in: a heading line, a JSON key, a note
+            from gradcli.views.lagrange import add_projection
+
+            doc = add_projection(doc, boxed, fn.names)
+        emit(doc, fmt, "plot")
+
+
+def _boxed(fn: Function, bounds: str | None, slice_at: str | None) -> Projection | None:
+    """The box of ``--bounds`` over f's variables, or None."""
+    if bounds is None:
+        return None
+    if slice_at is not None:
+        from gradcli.errors import UsageError
+
+        raise UsageError("--bounds keeps a descent in a box of f's variables: not with --slice")
+    from gradcli.cli.constraints import load_projection
+
+    return load_projection(fn, (), bounds)
 
 
 def _constrained(

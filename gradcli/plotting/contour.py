@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcli.plotting import artists, constraints, exact, grid, style
+from gradcli.plotting import artists, constraints, exact, feasible, grid, style
 from gradcli.plotting.model import Array, Plot, PlotOptions, Run
 from gradcli.views.text import decimal, vector
 
@@ -84,13 +84,15 @@ def draw(
     if opts.arrows != 0:
         count = opts.arrows or ARROWS
         # With points or paths on top, the field steps back so that they read first.
-        faint = bool(at or runs or opts.lagrange)
+        faint = bool(at or runs or opts.lagrange or opts.feasible)
         _gradient_field(ax, compiled, xr, yr, count, opts.descent_arrows, equal, labels, faint)
     if opts.stream:  # beside arrows, points or paths, the streamlines step back
         faint = bool(at or runs) or opts.arrows != 0
         _streamlines(ax, compiled, xr, yr, opts.descent_arrows, equal, faint)
     if opts.lagrange is not None:  # plot --subject-to: the constraint, its optima, ∇f ∥ ∇g
         constraints.draw(ax, sample, compiled, opts.lagrange, xr, yr)
+    elif opts.feasible is not None:  # a projected descent: the circle or box it stays in
+        feasible.draw(ax, opts.feasible, opts.feasible_label, xr, yr)
     for i, point in enumerate(at):
         color = style.PALETTE[i % len(style.PALETTE)]
         numbers = exact.at_point(fn, points[i] if i < len(points) else None, point)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcli.plotting import artists, exact, grid, style
+from gradcli.plotting import artists, exact, feasible, grid, style
 from gradcli.plotting.model import Plot, PlotOptions, Run
 from gradcli.views.text import decimal
 
@@ -38,6 +38,8 @@ def draw(
     ax.axvline(0, color=fg, linewidth=0.8, alpha=0.5, zorder=1)
     ax.grid(True, alpha=0.25)
     ax.plot(x, y, color=fg if opts.theme == "dark" else "#1f3a93", linewidth=2.8, zorder=3)
+    if opts.feasible is not None:  # a projected descent's interval: its ends as walls
+        feasible.draw(ax, opts.feasible, opts.feasible_label, xr, None)
     palette = style.PALETTE_ON_WHITE if opts.theme == "light" else style.PALETTE
     span = xr[1] - xr[0]
     marked: list[float] = []

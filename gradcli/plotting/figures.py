@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from gradcli.errors import UsageError, few_names
-from gradcli.plotting import contour, curve, grid, style, surface
+from gradcli.plotting import contour, curve, feasible, grid, style, surface
 from gradcli.plotting.model import Plot, PlotOptions, Run, Track
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ def plot_function(
     framed = all(name in opts.ranges for name in fn.names)
     stationary = () if framed else grid.stationary_points(compiled.gradient, n)
     targets: list[Any] = [*at, *(r.start for r in runs), *ends, *interest]
+    if opts.feasible is not None:  # the set a projected descent stays in shows whole
+        targets += feasible.frame(opts.feasible, n)
     ranges = grid.frame(fn.names, targets, opts.ranges, stationary)
     rc = style.theme_rc(opts.theme) | style.math_font_rc(opts.math_font)
     named = title_fn or fn

@@ -39,6 +39,10 @@ class PlotOptions:
     transparent: bool | None = None  # None: the matplotlibrc's savefig.transparent
     editable_text: bool = False  # SVG text as <text> elements, not glyph outlines
     lagrange: Any = None  # a calculus.lagrange.LagrangeResult: plot --subject-to (constraints.py)
+    feasible: Any = (
+        None  # an optimize.projection.Projection: the set the runs stay in (feasible.py)
+    )
+    feasible_label: str = ""  # its legend entry: 'x ∈ [-1, 1], y ∈ [-1, 1] (box)'
 
 
 class Run(Protocol):

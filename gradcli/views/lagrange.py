@@ -314,6 +314,11 @@ def projection_words(projection: Projection) -> str:
     return ", ".join(parts) + " (box)"
 
 
+def feasible_label(projection: Projection, names: Sequence[str]) -> str:
+    """The set's legend entry on a figure of projected runs: 'subject to x ∈ [-1, 1] (box)'."""
+    return f"subject to {projection_words(replace(projection, names=tuple(names)))}"
+
+
 def add_projection(doc: Document, projection: Projection, names: Sequence[str]) -> Document:
     """A descent document with the set its runs were projected onto: a heading line and a note
     (tables), a ``constraint`` key (JSON, also when the JSON text is streamed)."""
@@ -322,7 +327,10 @@ def add_projection(doc: Document, projection: Projection, names: Sequence[str]) 
     projection = replace(projection, names=tuple(names))
     record = projection.record(names)
     doc.record["constraint"] = record
-    at = next((k + 1 for k, (label, _) in enumerate(doc.fields) if label == "variables"), 0)
+    labels = [label for label, _ in doc.fields]
+    # after the variables (descend's heading), else after the function (plot's report)
+    after = "variables" if "variables" in labels else "function"
+    at = labels.index(after) + 1 if after in labels else 0
     doc.fields.insert(at, ("subject to", projection_words(projection)))
     doc.notes.append(
         "projected gradient descent: x ← P(x − lr·∇f), P the nearest point of the set; "
