@@ -53,6 +53,16 @@ class RecalledFunction(Function):
         return self._names
 
 
+def _evaluator(name: str) -> cached_property[Callable[..., Any]]:
+    """The cached property ``name`` of :class:`RecalledCompiled`: :meth:`RecalledCompiled._made`."""
+
+    def made(self: RecalledCompiled) -> Callable[..., Any]:
+        return self._made(name)
+
+    made.__name__ = name
+    return cached_property(made)
+
+
 class RecalledCompiled(Compiled):
     """:class:`Compiled` whose evaluators were stored: known smooth and sigmoid-free."""
 
@@ -76,21 +86,11 @@ class RecalledCompiled(Compiled):
         made = getattr(Compiled, name).func(self)
         return made
 
-    @cached_property
-    def _value(self) -> Callable[..., Any]:
-        return self._made("_value")
-
-    @cached_property
-    def both(self) -> Callable[..., Any]:
-        return self._made("both")
-
-    @cached_property
-    def _gradient(self) -> Callable[..., Any]:
-        return self._made("_gradient")
-
-    @cached_property
-    def _hessian(self) -> Callable[..., Any]:
-        return self._made("_hessian")
+    # Compiled's four evaluators, each the stored one or (first use) made as Compiled makes it
+    _value = _evaluator("_value")
+    both = _evaluator("both")
+    _gradient = _evaluator("_gradient")
+    _hessian = _evaluator("_hessian")
 
     @cached_property
     def kinky(self) -> bool:

@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import gradcli_process
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -415,21 +416,12 @@ def test_the_fast_path_reads_only_what_it_understands() -> None:
 
 # --- real processes ---------------------------------------------------------------------------------------
 def _run(args: list[str], cache: Path | None, *, bypass: bool = False) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADCLI_")}
-    env.update(ENV, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
+    env = dict(ENV)
     if cache is not None:
         env["GRADCLI_CACHE_DIR"] = str(cache)
     if bypass or cache is None:
         env["GRADCLI_NO_CACHE"] = "1"
-    proc = subprocess.run(
-        [sys.executable, "-m", "gradcli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-    return proc.returncode, proc.stdout, proc.stderr
+    return gradcli_process.run(args, env)
 
 
 def _in_process(args: list[str]) -> tuple[int, str, str]:

@@ -13,15 +13,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import shlex
-import subprocess
-import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import gradcli_process
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -537,18 +535,8 @@ main()
 
 
 def _process(args: list[str], cache: Path, *, block_sympy: bool = False) -> Outcome:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADCLI_")}
-    env.update(ENV, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8", GRADCLI_CACHE_DIR=str(cache))
     head = ["-c", BLOCK_SYMPY] if block_sympy else ["-m", "gradcli"]
-    proc = subprocess.run(
-        [sys.executable, *head, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-    return proc.returncode, proc.stdout, proc.stderr
+    return gradcli_process.run(args, {**ENV, "GRADCLI_CACHE_DIR": str(cache)}, head)
 
 
 @pytest.mark.slow
