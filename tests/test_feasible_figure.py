@@ -134,3 +134,29 @@ def test_plot_bounds_refusals(extra: list[str], message: str, tmp_path: Path) ->
     assert result.exit_code == 2
     assert result.stderr.startswith(f"gradcli: error: {message}")
     assert not (tmp_path / "f.png").exists()
+
+
+def test_summary_plot_draws_the_paths_and_prints_the_summary(tmp_path: Path) -> None:
+    """--summary records final states only; --plot beside it still draws each run's path (the
+    runs stepped again for the figure), and the printed summary is the one without --plot."""
+    import gradcli.plotting as plotting
+
+    drawn: list[list[int]] = []
+    figure = plotting.descent_figure
+
+    def spy(fn: object, runs: list, path: str, **kwargs: object) -> object:  # type: ignore[type-arg]
+        drawn.append([len(r.path) for r in runs])
+        return figure(fn, runs, path, **kwargs)  # type: ignore[arg-type]
+
+    args = ["descend", "x**2+3*y**2", "--from", "3,1", "--lr", "0.05", "--lr", "0.3", "--summary"]
+    alone = runner.invoke(app, args, env=ENV)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(plotting, "descent_figure", spy)
+    try:
+        plotted = runner.invoke(app, [*args, "--plot", str(tmp_path / "f.png")], env=ENV)
+    finally:
+        mp.undo()
+    assert plotted.exit_code == alone.exit_code == 0
+    assert plotted.stdout == alone.stdout + f"figure written to {tmp_path / 'f.png'}\n"
+    ((slow, bouncing),) = drawn
+    assert slow > 100 and bouncing > 10  # lr 0.05 crawls, lr 0.3 zig-zags: whole paths

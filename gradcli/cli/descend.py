@@ -9,7 +9,7 @@ step is computed, so ``| head`` stops the work early. Tables and JSON are built 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,11 +31,12 @@ from gradcli.errors import NotConverged, UsageError
 if TYPE_CHECKING:
     from gradcli.function import Function
     from gradcli.numeric import Compiled
-    from gradcli.optimize import Descent, DescentRun
+    from gradcli.optimize import Descent, DescentRun, Settings
     from gradcli.optimize.lane import Keep
     from gradcli.optimize.projection import Projection
 
 FORMATS = ("table", "json", "ndjson", "csv")
+SUMMARY_PATHS_MAX = 100  # runs of a --summary whose paths --plot steps again to draw
 
 
 @app.command()
@@ -186,6 +187,8 @@ def descend(
 
         check_settings(len(points), settings, len(fn.names))  # newton's n, runs stepped one by one
         streaming = fmt in ("csv", "ndjson")
+        # --summary records final states only: the figure's paths come from the same runs again
+        redo = (points, settings) if summary and plot is not None else None
         if curve and fmt != "table":  # machine formats stay clean: a note, no picture
             from gradcli.cli.terminal import show_curves
 
@@ -228,7 +231,7 @@ def descend(
             if strict:
                 _check_strict_statuses(running)
             if plot is not None:
-                _draw(fn, compiled, running.runs(annotate=False), plot, projection)
+                _draw(fn, compiled, running.runs(annotate=False), plot, projection, redo)
             return
         interrupted = False
         try:
@@ -240,7 +243,7 @@ def descend(
                 progress.close()
         runs = running.runs()
         if plot is not None and not interrupted:
-            _draw(fn, compiled, runs, plot, projection)
+            _draw(fn, compiled, runs, plot, projection, redo)
         from gradcli.views.descent import ENDS, descent_document
 
         view = None if (every or all_steps) else ENDS
@@ -286,9 +289,21 @@ def _draw(
     runs: Sequence[DescentRun],
     path: str,
     projection: Projection | None,
+    redo: tuple[Any, list[Settings]] | None = None,
 ) -> None:
+    """The runs drawn over f's contours. ``redo`` (starts, settings): the runs recorded final
+    states only (--summary), and up to SUMMARY_PATHS_MAX of them are stepped again, recording
+    their paths for the figure (the same numbers: nothing in a run depends on the others)."""
     from gradcli import plotting
 
+    if redo is not None and len(runs) <= SUMMARY_PATHS_MAX:
+        from gradcli.optimize import descend
+
+        starts, settings = redo
+        every = max(1, max(s.steps for s in settings) // 5000)  # as plot --from records them
+        runs = descend(
+            compiled, starts, settings, record_every=every, notes=False, projection=projection
+        )
     options = None
     if projection is not None:  # the circle or box the runs stayed in, drawn under them
         from gradcli.views.lagrange import feasible_label
