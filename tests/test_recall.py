@@ -581,3 +581,16 @@ def test_a_warm_figure_is_byte_identical(
     assert called == []
     assert warm == cold
     assert run("bare", GRADCLI_NO_CACHE="1") == cold  # names of one length: one wrapping
+
+
+@pytest.mark.slow
+def test_a_warm_plot_process_imports_no_sympy(cache: Path, tmp_path: Path) -> None:
+    """The in-process test above cannot see an import of sympy (the suite has it loaded): a real
+    process that cannot import it draws the same figure from a warm cache."""
+    cold, warm = tmp_path / "cold.png", tmp_path / "warm.png"
+    args = ["plot", "x**2 + 3y^2", "--from", "2,1", "--lr", "0.1", "-o"]
+    want = _invoke([*args, str(cold)], cache)
+    assert want[0] == 0
+    got = _process([*args, str(warm)], cache, block_sympy=True)
+    assert got == (0, want[1].replace(str(cold), str(warm)), want[2])
+    assert warm.read_bytes() == cold.read_bytes()

@@ -226,7 +226,6 @@ def plot(
     from gradcli.cli import figure_options as spec
     from gradcli.cli.terminal import plot_mode, show_plot
     from gradcli.errors import UsageError
-    from gradcli.views.lagrange import feasible_label
 
     if output == "-":  # standard output: on a terminal that is the picture, as with no -o
         output = None
@@ -328,7 +327,7 @@ def plot(
             editable_text=editable_text,
             lagrange=lagrange,
             feasible=boxed,
-            feasible_label=feasible_label(boxed, fn.names) if boxed else "",
+            feasible_label=_box_label(boxed, fn.names),
         )
         runs: list[Any] = []
         starts_xy = [p.values for p in origins] + (generated.points.tolist() if generated else [])
@@ -375,6 +374,15 @@ def _boxed(fn: Function, bounds: str | None, slice_at: str | None) -> Projection
     from gradcli.cli.constraints import load_projection
 
     return load_projection(fn, (), bounds)
+
+
+def _box_label(box: Projection | None, names: tuple[str, ...]) -> str:
+    """The box's legend entry, or nothing (views.lagrange imports sympy: only with a box)."""
+    if box is None:
+        return ""
+    from gradcli.views.lagrange import feasible_label
+
+    return feasible_label(box, names)
 
 
 def _constrained(
