@@ -42,10 +42,10 @@ def load_projection(
         return parse_bounds(bounds, fn.names)
     if len(constraints) > 1:
         raise UsageError(
-            "descend projects onto one constraint (a circle or sphere), not several",
+            "descend projects onto one constraint (a circle, sphere, line or plane), not several",
             hint="critical --subject-to finds the stationary points on several",
         )
-    from gradcli.optimize.projection import sphere
+    from gradcli.optimize.projection import simple_set
 
     (c,) = constraints
-    return sphere(c.expr, fn.variables, c.text)
+    return simple_set(c.expr, fn.variables, c.text)

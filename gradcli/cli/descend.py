@@ -112,9 +112,10 @@ def descend(
     of a learning rate. A run stops as converged (‖∇f‖ ≤ --tol), max_steps or diverged; exit 0
     either way (3 with --strict unless all converged).
 
-    --subject-to "x^2+y^2=1" (a circle or sphere, centred anywhere) or --bounds (a box) make it
-    projected gradient descent: x ← P(x − lr·∇f), the start projected too, converged when the
-    projected gradient (∇f along the set) is below --tol. Other constraints are refused.
+    --subject-to "x^2+y^2=1" (a circle or sphere, centred anywhere), --subject-to "x+y=1" (a line
+    or plane) or --bounds (a box) make it projected gradient descent: x ← P(x − lr·∇f), the start
+    projected too, converged when the projected gradient (∇f along the set) is below --tol. Other
+    constraints are refused.
 
     Examples:
 
@@ -131,6 +132,7 @@ def descend(
       gradcli descend "x**2+y**2" --from 3,1 --method nesterov --lr 0.05 --strict
       gradcli descend "x**2+y**2" --from 3,1 --plot path.png
       gradcli descend "x+y" --subject-to "x^2+y^2=1" --from 1,0
+      gradcli descend "x^2+y^2" --subject-to "x+y=1" --from 2,0
       gradcli descend "(x-2)**2+(y-2)**2" --bounds -1:1 --from 0,0
       gradcli descend "cosh(x)+cosh(y)" --from 6,4 --lr 0.5 --clip-norm 1 --summary
       gradcli descend "x**2+10*y**2" --from 1,1 --method adam --schedule warmup:10,cosine:190 --steps 200

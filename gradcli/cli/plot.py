@@ -208,7 +208,7 @@ def plot(
     With --subject-to, the Lagrange picture: the constraint curve, each constrained stationary
     point (as critical --subject-to finds it) with the level curve of f through it, tangent to the
     constraint there, and ∇f ∥ ∇g drawn at it (plot "x+y" --subject-to "x^2+y^2=1" -o l.png);
-    --from paths are then projected onto a circle.
+    --from paths are then projected onto a circle or a line.
 
     Examples:
 
@@ -419,7 +419,7 @@ def _constrained(
         circle = projection or load_projection(fn, constraints[:1], None)
     except GradcliError:  # not a circle: the usual framing
         circle = None
-    if circle is not None and len(circle.indices) == 2:
+    if circle is not None and circle.kind == "sphere" and len(circle.indices) == 2:
         r = 1.8 * circle.radius
         window = {fn.names[i]: (c - r, c + r) for i, c in zip(circle.indices, circle.centre)}
     return result, projection, window

@@ -1,6 +1,7 @@
 """Projected gradient descent: after every update x ← P(x), where P is the nearest point of a set
 that has a simple one — a sphere (a circle in 2-D), possibly centred off the origin and over some
-of the variables, or a box of bounds (P clamps each coordinate).
+of the variables; a hyperplane a·x = c (a line in 2-D: P moves x along a by (a·x − c)/‖a‖²); or a
+box of bounds (P clamps each coordinate).
 
 The shape is recognised from the constraint's sympy expression, by its polynomial coefficients:
 nothing is evaluated. Any other constraint is refused (its nearest point has no closed form; the
@@ -52,11 +53,13 @@ def refuse_curvature(methods: Sequence[str]) -> None:
 class Projection:
     """The nearest-point map of a simple set, and the projected gradient's squared norm."""
 
-    kind: str  # "sphere" | "box"
+    kind: str  # "sphere" | "plane" | "box"
     text: str  # as typed: "x^2 + y^2 = 1", "x=-1:1,y=0:2" (views/lagrange.py words it)
-    indices: tuple[int, ...] = ()  # sphere: the variables it constrains
+    indices: tuple[int, ...] = ()  # sphere, plane: the variables it constrains
     centre: tuple[float, ...] = ()
     radius: float = 0.0
+    normal: tuple[float, ...] = ()  # plane: a (over indices) in a·x = c
+    offset: float = 0.0  # plane: c
     lower: tuple[float, ...] = ()  # box: one per variable (−inf: unbounded)
     upper: tuple[float, ...] = ()
     ascent: bool = False  # a box's projected gradient depends on the direction of travel
@@ -114,11 +117,24 @@ class Projection:
         if self.kind == "box":
             return self._clamp(x, vector)
         out = list(x)
+        if self.kind == "plane":
+            k = self._excess(x)
+            for i, a in zip(self.indices, self.normal):
+                out[i] = x[i] - k * a
+            return tuple(out)
         d, norm = self._offsets(x, vector)
         r = self.radius
         for i, c, di in zip(self.indices, self.centre, d):
             out[i] = c + r * (di / norm)
         return tuple(out)
+
+    def _excess(self, x: Coords) -> Any:
+        """(a·x − c)/‖a‖²: how far along a the plane's nearest point lies back from x."""
+        a = self.normal
+        s = x[self.indices[0]] * a[0]
+        for k in range(1, len(a)):
+            s += x[self.indices[k]] * a[k]
+        return (s - self.offset) / _squared(a)
 
     def _offsets(self, x: Coords, vector: bool) -> tuple[list[Any], Any]:
         """x − c over the sphere's variables, and its length; at the centre itself (no nearest
@@ -154,7 +170,15 @@ class Projection:
         floored at 1e-300, below which the lanes would recompute the norm from ∇f itself."""
         vector = bool(len(x)) and isinstance(x[0], np.ndarray)
         t = list(g)
-        if self.kind == "sphere":
+        if self.kind == "plane":  # ∇f without its part along the normal
+            a = self.normal
+            along = g[self.indices[0]] * a[0]
+            for k in range(1, len(a)):
+                along += g[self.indices[k]] * a[k]
+            along = along / _squared(a)
+            for k, i in enumerate(self.indices):
+                t[i] = g[i] - along * a[k]
+        elif self.kind == "sphere":
             d, norm = self._offsets(x, vector)
             u = [di / norm for di in d]
             along = g[self.indices[0]] * u[0]
@@ -179,6 +203,14 @@ class Projection:
 
     def record(self, names: Sequence[str]) -> dict[str, Any]:
         """The set, as JSON (what ``descend --format json`` says the runs were projected onto)."""
+        if self.kind == "plane":
+            return {
+                "kind": "plane",
+                "text": self.text,
+                "variables": [names[i] for i in self.indices],
+                "normal": list(self.normal),
+                "offset": self.offset,
+            }
         if self.kind == "sphere":
             return {
                 "kind": "sphere",
@@ -200,16 +232,25 @@ def _finite(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _squared(a: Sequence[float]) -> float:
+    """‖a‖², summed in order (the same float on both lanes)."""
+    total = 0.0
+    for v in a:
+        total += v * v
+    return total
+
+
 # --- recognising a sphere -------------------------------------------------------------------------
-def sphere(expr: Any, variables: Sequence[Any], text: str) -> Projection:
-    """The sphere Σ a(x_i − c_i)² = a·r² that ``expr = 0`` is, or a UsageError naming the shapes
-    that project simply. Read from the polynomial's coefficients: equal squares, no cross terms."""
+def simple_set(expr: Any, variables: Sequence[Any], text: str) -> Projection:
+    """The sphere Σ a(x_i − c_i)² = a·r² or the hyperplane a·x = c that ``expr = 0`` is, or a
+    UsageError naming the shapes that project simply. Read from the polynomial's coefficients:
+    degree 1, or equal squares and no cross terms."""
     import sympy as sp
 
     used = [v for v in variables if v in expr.free_symbols]
     refusal = UsageError(
-        f"descend projects onto a circle or sphere, (x−a)² + (y−b)² = r², or a box ({{bounds}});"
-        f" {text!r} is neither",
+        "descend projects onto a circle or sphere, (x−a)² + (y−b)² = r², a line or plane, "
+        f"a·x = c, or a box ({{bounds}}); {text!r} is none of these",
         hint="critical --subject-to finds its constrained stationary points exactly",
         parameters=(*_SUBJECT, *_BOUNDS),
     )
@@ -222,8 +263,18 @@ def sphere(expr: Any, variables: Sequence[Any], text: str) -> Projection:
             poly = sp.Poly(sp.expand(expr), *used)
     except (sp.PolynomialError, TimeUp):
         raise refusal from None
-    if poly.total_degree() != 2 or not all(c.is_number for c in poly.coeffs()):
+    if poly.total_degree() not in (1, 2) or not all(c.is_number for c in poly.coeffs()):
         raise refusal
+    index = {v: i for i, v in enumerate(variables)}
+    if poly.total_degree() == 1:  # a·x + b = 0: the plane a·x = −b
+        normal = [float(poly.coeff_monomial(v)) for v in used]
+        offset = -float(poly.coeff_monomial(1))
+        if not all(math.isfinite(v) for v in [*normal, offset]):
+            raise refusal
+        return Projection(
+            "plane", text, indices=tuple(index[v] for v in used), normal=tuple(normal),
+            offset=offset,
+        )  # fmt: skip
     square = [poly.coeff_monomial(v**2) for v in used]
     a = square[0]
     if a == 0 or any(s != a for s in square):
@@ -244,7 +295,6 @@ def sphere(expr: Any, variables: Sequence[Any], text: str) -> Projection:
             if r2_value < 0
             else "fix the variables with --let instead",
         )
-    index = {v: i for i, v in enumerate(variables)}
     return Projection(
         "sphere",
         text,
@@ -310,4 +360,4 @@ def parse_bounds(text: str, names: Sequence[str]) -> Projection:
     )
 
 
-__all__ = ["Projection", "parse_bounds", "sphere"]
+__all__ = ["Projection", "parse_bounds", "simple_set"]

@@ -27,6 +27,14 @@ Segment = tuple[list[float], list[float]]  # xs, ys
 def frame(projection: Projection, n: int) -> list[tuple[float, ...]]:
     """Points the view should include so that the set shows: a circle's or sphere's bounding
     corners, a box's finite corners (none when an axis is open on both sides)."""
+    if projection.kind == "plane":  # the point of the line or plane nearest the origin
+        a, c = projection.normal, projection.offset
+        scale = c / sum(v * v for v in a)
+        point = [0.0] * n
+        for i, v in zip(projection.indices, a):
+            if i < n:
+                point[i] = scale * v
+        return [tuple(point)]
     if projection.kind == "sphere":
         corners = []
         for sign in (-1.0, 1.0):
@@ -65,6 +73,13 @@ def draw(ax: Axes, projection: Projection, label: str, xr: Range, yr: Range | No
 def outline(projection: Projection, xr: Range, yr: Range | None) -> list[Segment]:
     """The set's boundary in the view as polylines: a circle; a sphere of one variable's two
     points, or a box's finite sides, as walls (vertical at x = v, horizontal at y = v)."""
+    if projection.kind == "plane":
+        if len(projection.indices) == 1:  # a·x_i = c: a wall at x_i = c/a
+            (axis,), (a,) = projection.indices, projection.normal
+            return _walls(axis, (projection.offset / a, math.nan), (-math.inf, math.inf), xr, yr)
+        if yr is None or projection.indices != (0, 1):
+            return []
+        return _line(projection.normal, projection.offset, xr, yr)
     if projection.kind == "sphere":
         r = projection.radius
         if yr is not None and projection.indices == (0, 1):
@@ -97,3 +112,19 @@ def _walls(
             continue
         segments.append(([v, v], [lo, hi]) if axis == 0 else ([lo, hi], [v, v]))
     return segments
+
+
+def _line(normal: tuple[float, ...], c: float, xr: Range, yr: Range) -> list[Segment]:
+    """a·x + b·y = c inside the view: the segment between its crossings of the view's edges."""
+    a, b = normal
+    points = []
+    for x in xr:  # the left and right edges
+        if b != 0 and yr[0] <= (y := (c - a * x) / b) <= yr[1]:
+            points.append((x, y))
+    for y in yr:  # the bottom and top edges
+        if a != 0 and xr[0] <= (x := (c - b * y) / a) <= xr[1]:
+            points.append((x, y))
+    if len(points) < 2:
+        return []
+    (x0, y0), (x1, y1) = min(points), max(points)
+    return [([x0, x1], [y0, y1])]

@@ -296,6 +296,15 @@ def _latex_text(result: LagrangeResult, precision: int) -> str:
 # --- descend --subject-to / --bounds ------------------------------------------------------------
 def projection_words(projection: Projection) -> str:
     """The set a projected descent stays on: 'x² + y² = 1 (circle, centre (0, 0), radius 1)'."""
+    if projection.kind == "plane":
+        count = len(projection.indices)
+        if count == 1:  # a·x_i = c: the variable held at one value
+            value = projection.offset / projection.normal[0]
+            return (
+                f"{projection.text} ({projection.names[projection.indices[0]]} = {decimal(value)})"
+            )
+        shape = {2: "line", 3: "plane"}.get(count, "hyperplane")
+        return f"{projection.text} ({shape}: normal {vector(projection.normal)})"
     if projection.kind == "sphere":
         shape = "circle" if len(projection.indices) == 2 else "sphere"
         centre = vector(projection.centre)
