@@ -131,18 +131,13 @@ class Projection:
     def _excess(self, x: Coords) -> Any:
         """(a·x − c)/‖a‖²: how far along a the plane's nearest point lies back from x."""
         a = self.normal
-        s = x[self.indices[0]] * a[0]
-        for k in range(1, len(a)):
-            s += x[self.indices[k]] * a[k]
-        return (s - self.offset) / _squared(a)
+        return (_dot([x[i] for i in self.indices], a) - self.offset) / _squared(a)
 
     def _offsets(self, x: Coords, vector: bool) -> tuple[list[Any], Any]:
         """x − c over the sphere's variables, and its length; at the centre itself (no nearest
         point: every point of the sphere is as near) the first axis's direction is taken."""
         d = [x[i] - c for i, c in zip(self.indices, self.centre)]
-        s = d[0] * d[0]
-        for k in range(1, len(d)):
-            s += d[k] * d[k]
+        s = _dot(d, d)
         if vector:
             centre = s == 0
             if centre.any():
@@ -172,18 +167,13 @@ class Projection:
         t = list(g)
         if self.kind == "plane":  # ∇f without its part along the normal
             a = self.normal
-            along = g[self.indices[0]] * a[0]
-            for k in range(1, len(a)):
-                along += g[self.indices[k]] * a[k]
-            along = along / _squared(a)
+            along = _dot([g[i] for i in self.indices], a) / _squared(a)
             for k, i in enumerate(self.indices):
                 t[i] = g[i] - along * a[k]
         elif self.kind == "sphere":
             d, norm = self._offsets(x, vector)
             u = [di / norm for di in d]
-            along = g[self.indices[0]] * u[0]
-            for k in range(1, len(u)):
-                along += g[self.indices[k]] * u[k]
+            along = _dot([g[i] for i in self.indices], u)
             for k, i in enumerate(self.indices):
                 t[i] = g[i] - along * u[k]
         else:
@@ -194,9 +184,7 @@ class Projection:
                 t[i] = np.where(blocked, 0.0, g[i]) if vector else (0.0 if blocked else g[i])
         if not t:
             return 0.0
-        sq = t[0] * t[0]
-        for k in range(1, len(t)):
-            sq += t[k] * t[k]
+        sq = _dot(t, t)
         if vector:
             return np.where(sq < SQ_TINY, SQ_TINY, sq)
         return SQ_TINY if sq < SQ_TINY else sq
@@ -233,10 +221,16 @@ def _finite(v: float) -> float | None:
 
 
 def _squared(a: Sequence[float]) -> float:
-    """‖a‖², summed in order (the same float on both lanes)."""
-    total = 0.0
-    for v in a:
-        total += v * v
+    """‖a‖² of the plane's normal (floats)."""
+    return float(_dot(a, a))
+
+
+def _dot(values: Sequence[Any], weights: Sequence[Any]) -> Any:
+    """Σ values_k·weights_k in order, from the first product (floats or numpy rows: the same
+    operations in the same order on both lanes, so the same bits)."""
+    total = values[0] * weights[0]
+    for k in range(1, len(values)):
+        total += values[k] * weights[k]
     return total
 
 
