@@ -308,7 +308,7 @@ def _draw(
         )
     options = None
     if projection is not None:  # the circle or box the runs stayed in, drawn under them
-        from gradcli.views.lagrange import feasible_label
+        from gradcli.views.projection import feasible_label
 
         label = feasible_label(projection, fn.names)
         options = plotting.PlotOptions(feasible=projection, feasible_label=label)

@@ -146,7 +146,7 @@ def constrained(doc: Document, projection: Projection | None, fn: Function) -> D
     """The document with the set the runs were projected onto: a heading line, a JSON key."""
     if projection is None:
         return doc
-    from gradcli.views.lagrange import add_projection
+    from gradcli.views.projection import add_projection
 
     return add_projection(doc, projection, fn.names)
 

@@ -357,7 +357,7 @@ def plot(
 
         doc = figure_document(fn, drawn, fixed, points, runs, figure, output, animated)
         if boxed is not None:  # the box the runs stayed in: a heading line, a JSON key, a note
-            from gradcli.views.lagrange import add_projection
+            from gradcli.views.projection import add_projection
 
             doc = add_projection(doc, boxed, fn.names)
         emit(doc, fmt, "plot")
@@ -377,10 +377,10 @@ def _boxed(fn: Function, bounds: str | None, slice_at: str | None) -> Projection
 
 
 def _box_label(box: Projection | None, names: tuple[str, ...]) -> str:
-    """The box's legend entry, or nothing (views.lagrange imports sympy: only with a box)."""
+    """The box's legend entry, or nothing."""
     if box is None:
         return ""
-    from gradcli.views.lagrange import feasible_label
+    from gradcli.views.projection import feasible_label
 
     return feasible_label(box, names)
 

@@ -302,7 +302,8 @@ def simple_set(expr: Any, variables: Sequence[Any], text: str) -> Projection:
 def parse_bounds(text: str, names: Sequence[str]) -> Projection:
     """``-1:1`` (every variable), ``x=-1:1,y=0:2`` (the rest unbounded) or an open end,
     ``x=0:`` (x ≥ 0). The ends are constants: ``-pi:pi``, ``0:sqrt(2)``."""
-    from gradcli.expr import parse_constant, split_top_level
+    from gradcli.expr import split_top_level
+    from gradcli.points import constant_float
 
     def interval(spec: str, what: str) -> tuple[float, float]:
         lo_text, sep, hi_text = spec.partition(":")
@@ -318,7 +319,7 @@ def parse_bounds(text: str, names: Sequence[str]) -> Projection:
                 ends.append(default)
                 continue
             try:
-                ends.append(float(parse_constant(part, what="a bound")))
+                ends.append(constant_float(part, "a bound"))
             except UsageError as exc:
                 raise UsageError(
                     f"{{bounds}} {what} {spec!r}: {exc.one_line()}", parameters=_BOUNDS

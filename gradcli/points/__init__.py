@@ -307,6 +307,16 @@ def _decimal_exact(text: str) -> Any:
 _RANGE = ("range",)
 
 
+def constant_float(text: str, what: str) -> float:
+    """A range's or a bound's end as a float: a plain decimal read directly, as the parser would
+    read it (the same correctly rounded float; −0 is 0, as sympy has it), anything else (``pi``,
+    ``sqrt(2)``) through :func:`gradcli.expr.parse_constant` — its errors included."""
+    plain = _plain_number(text)
+    if plain is not None:
+        return plain[1] + 0.0
+    return float(parse_constant(text, what=what))
+
+
 def _interval(text: str, what: str) -> tuple[float, float]:
     lo_text, sep, hi_text = text.partition(":")
     if not sep:
@@ -314,8 +324,8 @@ def _interval(text: str, what: str) -> tuple[float, float]:
             f"{what}: expected LO:HI, got {text!r}", hint="e.g. {range} -3:3", parameters=_RANGE
         )
     try:
-        lo = float(parse_constant(lo_text, what="a range end"))
-        hi = float(parse_constant(hi_text, what="a range end"))
+        lo = constant_float(lo_text, "a range end")
+        hi = constant_float(hi_text, "a range end")
     except ParseError as exc:
         raise UsageError(f"{what} {text!r}: {exc.message}", parameters=_RANGE) from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
