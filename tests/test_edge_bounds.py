@@ -244,15 +244,19 @@ def test_soft_bound_in_the_main_thread() -> None:
 
 @pytest.mark.slow
 def test_a_bound_buys_cpu_seconds_not_wall_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 0.8 s asleep (no CPU: a busy machine looks like this to the process), then 0.3 s of CPU: a
-    # 1 s bound of wall time would cut it off after 0.2 s of work; of CPU time it lets it finish.
-    # What a bounded step answers must not depend on the machine's load. The wall cap is lifted
-    # far out of reach, so that on a busy machine the 0.3 s of CPU may take as long as it takes:
-    # the sleep is the workload (time without CPU), not a wait for something to happen.
+    # Idle (no CPU: a busy machine looks like this to the process) until more wall time has
+    # passed than the bound allows, then 0.3 s of CPU: a 1 s bound of wall time would have cut
+    # it off before any work; of CPU time it lets it finish. What a bounded step answers must not
+    # depend on the machine's load. The idling ends on a condition (the wall clock past the
+    # bound), not after a guessed time; the wall cap is lifted far out of reach, so that on a busy
+    # machine the 0.3 s of CPU may take as long as it takes.
     monkeypatch.setattr(limits, "STRETCH", 1000.0)
+    idle = threading.Event()  # never set: its wait is time without CPU
 
     def sleepy_then_busy() -> str:
-        time.sleep(0.8)
+        started = time.monotonic()
+        while (left := 1.0 - (time.monotonic() - started)) >= 0:
+            idle.wait(left + 0.01)
         began = time.process_time()
         while time.process_time() - began < 0.3:
             sum(range(100))
@@ -270,8 +274,15 @@ def test_a_starved_bound_still_ends_at_its_wall_cap(monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.slow
-def test_soft_bound_interrupts_a_sleep() -> None:
-    assert bounded(0.2, lambda: time.sleep(30), "fallback") == "fallback"
+def test_soft_bound_interrupts_a_blocking_call() -> None:
+    # A read of a pipe nobody writes blocks for ever (a sleep of a guessed length would end by
+    # itself on a slow enough machine): returning at all is the bound interrupting it.
+    never, writer = os.pipe()
+    try:
+        assert bounded(0.2, lambda: os.read(never, 1), "fallback") == "fallback"
+    finally:
+        os.close(never)
+        os.close(writer)
 
 
 @pytest.mark.parametrize("use_sigalrm", [True, False], ids=["sigalrm", "watchdog"])
@@ -396,7 +407,7 @@ def test_an_outer_sigalrm_timer_is_kept() -> None:
 # --- the time bound: hard (one line, exit 1) where TimeUp cannot land -----------------------------
 CHILD = textwrap.dedent(
     """
-    import os, signal, sys, time
+    import os, signal, sys, threading, time
     from gradcli import limits
     limits.GRACE_SECONDS = 0.3
     limits.BACKSTOP_SECONDS = 0.5
@@ -425,9 +436,12 @@ CHILD = textwrap.dedent(
         passes = []
         real_wait = dog.changed.wait
 
+        passed = threading.Event()  # set by every pass of the watchdog
+
         def counted_wait(timeout=None):
             woke = real_wait(timeout)
             passes.append(time.monotonic())
+            passed.set()
             return woke
 
         dog.changed.wait = counted_wait
@@ -435,9 +449,12 @@ CHILD = textwrap.dedent(
         def outlast_the_watchdog():
             end = dog.bounds[0].hard_deadline + limits.BACKSTOP_SECONDS
             while sum(t >= end for t in passes) < 2:
+                passed.clear()
                 with dog.changed:
                     dog.changed.notify()  # a pass now (with the hard exit off it sleeps on)
-                time.sleep(0.01)
+                # back as soon as that pass is made; a nudge the watchdog was too busy to hear
+                # (not waiting yet) is repeated after 10 ms
+                passed.wait(0.01)
 
         limits.bounded(0.3, outlast_the_watchdog, None)
     sys.stdout.write("finished\\n")
