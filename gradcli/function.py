@@ -73,6 +73,10 @@ class Function:
             forms[key] = make()
         return forms[key]
 
+    def printed_forms(self) -> dict[str, Any]:
+        """The printed forms made (or brought) so far, by key: what the cache keeps of them."""
+        return dict(self.__dict__.get("_forms", {}))
+
     @property
     def signature(self) -> str:
         return f"f({', '.join(self.names)})"

@@ -37,7 +37,7 @@ class RecalledFunction(Function):
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "notes", ())  # written already, from the stored text
         object.__setattr__(self, "_names", tuple(names))
-        object.__setattr__(self, "_forms", dict(printed))  # what Function.printed looks in
+        object.__setattr__(self, "_forms", dict(printed))  # Function.printed's memo, filled
         object.__setattr__(self, "_parse", parse)
 
     def __getattr__(self, name: str) -> Any:
@@ -150,12 +150,12 @@ def recall(
 ) -> tuple[RecalledFunction, RecalledCompiled] | None:
     """f and its evaluators from what :func:`keep` kept, or None if any of it is refused."""
     namespace = _namespace()
-    allowed = _allowed()
+    allowed = _allowed(namespace)
+    n = len(names)
     evaluators: dict[str, Callable[..., Any]] = {}
     for name, text in sources.items():
         if name not in EVALUATORS:
             return None
-        n = len(names)
         func = code.load(text, namespace, allowed, params=n, outputs=outputs(name, n))
         if func is None:
             return None
@@ -172,13 +172,13 @@ def _namespace() -> dict[str, Any]:
     return {**numpy.__dict__, **extra_functions("numpy"), "builtins": builtins, "range": range}
 
 
-def _allowed() -> code.Allowed:
-    """The free names stored code may use: numpy's ufuncs (sin, exp, …: elementwise arithmetic,
-    nothing else), called with exactly their number of inputs, and float constants (pi, e, inf,
-    nan)."""
+def _allowed(namespace: dict[str, Any] | None = None) -> code.Allowed:
+    """The free names stored code may use (looked up in ``namespace``, :func:`_namespace`'s):
+    numpy's ufuncs (sin, exp, …: elementwise arithmetic, nothing else), called with exactly their
+    number of inputs, and float constants (pi, e, inf, nan)."""
     import numpy
 
-    namespace = _namespace()
+    namespace = _namespace() if namespace is None else namespace
 
     def allowed(name: str) -> int | None:
         value = namespace.get(name)

@@ -226,6 +226,7 @@ def plot(
     from gradcli.cli import figure_options as spec
     from gradcli.cli.terminal import plot_mode, show_plot
     from gradcli.errors import UsageError
+    from gradcli.views.projection import feasible_label
 
     if output == "-":  # standard output: on a terminal that is the picture, as with no -o
         output = None
@@ -327,7 +328,7 @@ def plot(
             editable_text=editable_text,
             lagrange=lagrange,
             feasible=boxed,
-            feasible_label=_box_label(boxed, fn.names),
+            feasible_label=feasible_label(boxed, fn.names) if boxed is not None else "",
         )
         runs: list[Any] = []
         starts_xy = [p.values for p in origins] + (generated.points.tolist() if generated else [])
@@ -374,15 +375,6 @@ def _boxed(fn: Function, bounds: str | None, slice_at: str | None) -> Projection
     from gradcli.cli.constraints import load_projection
 
     return load_projection(fn, (), bounds)
-
-
-def _box_label(box: Projection | None, names: tuple[str, ...]) -> str:
-    """The box's legend entry, or nothing."""
-    if box is None:
-        return ""
-    from gradcli.views.projection import feasible_label
-
-    return feasible_label(box, names)
 
 
 def _constrained(

@@ -21,6 +21,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from gradcli.cli import fast
 from gradcli.cli.inputs import function_text, parse_function, reading_notes, write_notes
 
 if TYPE_CHECKING:
@@ -49,9 +50,9 @@ def function(
 
             fn = parse_function(text, vars, let)
             compiled = compile_function(fn)
-        expired = _expired_count()
+        expired = fast.expired_count()
         yield fn, compiled
-        if store is not None and key is not None and _expired_count() == expired:
+        if store is not None and key is not None and fast.expired_count() == expired:
             _keep(store, key, fn, compiled, body)
     finally:
         if store is not None:
@@ -60,7 +61,6 @@ def function(
 
 def _opened(text: str, vars: str | None, let: str | None) -> tuple[Store | None, str | None]:
     from gradcli.cache.store import Store, digest, disabled, environment
-    from gradcli.cli import fast
 
     if fast.bypassed() or disabled():
         return None, None
@@ -111,7 +111,7 @@ def _keep(
 
     sources = keep(compiled)  # recalled: the stored sources with the fresh ones, or None
     if isinstance(fn, RecalledFunction):
-        forms = fn.__dict__.get("_forms", {})
+        forms = fn.printed_forms()
         if body is None or (sources is None and forms == body["printed"]):
             return
         entry = {**body, "printed": forms, "code": sources or body["code"]}
@@ -122,7 +122,7 @@ def _keep(
 
         # the texts every format prints f by (cheap): made now, so no later run parses f for them
         machine_text(fn)
-        forms = {**fn.__dict__.get("_forms", {}), "understood": fn.understood}
+        forms = {**fn.printed_forms(), "understood": fn.understood}
         entry = {"names": list(fn.names), "printed": forms, "notes": reading_notes(fn)}
         entry["code"] = sources
     store.write(KIND, key, entry)
@@ -133,9 +133,3 @@ def _form(value: Any) -> bool:
     return isinstance(value, str) or (
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     )
-
-
-def _expired_count() -> int:
-    from gradcli.cli import fast
-
-    return fast.expired_count()
